@@ -1,0 +1,59 @@
+"""One settings class for the worker, the API and the CLI, read from the environment (``CONVENE_*``) or ``.env``.
+
+Where Temporal runs (address, namespace, TLS, API key) is configuration, never code:
+the same worker runs on the embedded dev server and on a Temporal cluster.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONVENE_", env_file=".env", extra="ignore")
+
+    # Temporal
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "convene"
+    temporal_tls: bool = False
+    temporal_tls_server_name: str | None = None
+    temporal_tls_ca_cert: Path | None = None
+    temporal_tls_client_cert: Path | None = None
+    temporal_tls_client_key: Path | None = None
+    temporal_api_key: SecretStr | None = None
+
+    # Worker tuning
+    max_concurrent_activities: int = 100
+    max_concurrent_workflow_tasks: int = 100
+    max_cached_workflows: int = 2000
+
+    # Where definitions are read from (the shipped ones by default)
+    definitions_dir: Path | None = None
+
+    # Notifications
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_use_tls: bool = False
+    mail_from: str = "Convene <convene@localhost>"
+    webhook_secret: SecretStr = SecretStr("change-me")
+    webhook_timeout_seconds: float = 10.0
+
+    # Archive
+    archive_root: Path = Path("var/archive")
+
+    # Logs
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

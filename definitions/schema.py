@@ -1,0 +1,447 @@
+"""The lifecycle definition format: what a YAML file under ``definitions/`` may say.
+
+Every model is frozen and forbids unknown keys, so a typo in a definition is an
+error rather than a silently ignored setting. Cross-references (a gate naming a
+task, a deadline naming a gate, a role used but never declared) are checked in
+:meth:`Definition._check_references`, after each part has validated on its own.
+
+This module is pure: no I/O, no clock. Workflows import it inside the sandbox.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+"""Ids of stages, tasks, gates, deadlines and roles: lower snake case."""
+
+Channel = Literal["email", "webhook", "log"]
+NotificationKind = Literal[
+    "invitation",
+    "confirmation",
+    "reminder",
+    "escalation",
+    "thanks",
+    "cancellation",
+    "stage_entered",
+    "stage_left",
+    "decision",
+]
+Anchor = Literal["start", "end", "stage_entered"]
+ActName = Literal[
+    "complete_task",
+    "record_budget",
+    "manage_speakers",
+    "manage_attendees",
+    "record_incident",
+    "record_survey",
+    "send_back",
+    "postpone",
+    "cancel",
+    "waive",
+]
+
+# Names of the closing states every lifecycle shares besides its stages.
+CLOSED = "closed"
+CANCELLED = "cancelled"
+TERMINAL_STATES = (CLOSED, CANCELLED)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Offset(_Frozen):
+    """A point in time relative to the event: ``start - 60 days`` is ``{anchor: start, days: -60}``."""
+
+    anchor: Anchor
+    days: float = 0
+    hours: float = 0
+    stage: Ident | None = Field(
+        default=None, description="With anchor stage_entered: which stage; default the task's own."
+    )
+
+    @property
+    def delta(self) -> timedelta:
+        return timedelta(days=self.days, hours=self.hours)
+
+    def describe(self) -> str:
+        total = self.days + self.hours / 24
+        base = f"entering {self.stage}" if self.anchor == "stage_entered" else self.anchor
+        if total == 0:
+            return f"at {base}"
+        sign = "+" if total > 0 else "-"
+        amount = f"{abs(self.days):g}d" if not self.hours else f"{abs(total * 24):g}h"
+        return f"{base}{sign}{amount}"
+
+
+class Role(_Frozen):
+    id: Ident
+    title: str
+    description: str = ""
+
+
+class Task(_Frozen):
+    """One checklist item of a stage."""
+
+    id: Ident
+    title: str
+    owner: Ident = Field(description="The role responsible for the task.")
+    due: Offset | None = None
+    required: bool = True
+    activity: Literal["archive", "evaluation_report", "send_thanks"] | None = Field(
+        default=None,
+        description="Done by the engine, not a person: this activity runs when the stage is entered "
+        "(or at run_at) and its success completes the task.",
+    )
+    run_at: Offset | None = None
+
+
+# --- gate checks: one model per kind, discriminated by `check` -------------------------
+
+
+class TasksDone(_Frozen):
+    check: Literal["tasks_done"]
+    tasks: list[Ident] = Field(default_factory=list, description="Empty: every required task of the stage.")
+
+
+class BudgetWithinLimit(_Frozen):
+    check: Literal["budget_within_limit"]
+
+
+class BudgetHasLine(_Frozen):
+    check: Literal["budget_has_line"]
+    category: Ident = "contingency"
+
+
+class KeynotesConfirmed(_Frozen):
+    check: Literal["keynotes_confirmed"]
+
+
+class InvitationsSent(_Frozen):
+    check: Literal["invitations_sent"]
+    days_before_start: int = Field(default=30, ge=0)
+
+
+class NoOpenIncidents(_Frozen):
+    check: Literal["no_open_incidents"]
+
+
+class EventEnded(_Frozen):
+    check: Literal["event_ended"]
+
+
+Check = Annotated[
+    TasksDone | BudgetWithinLimit | BudgetHasLine | KeynotesConfirmed | InvitationsSent | NoOpenIncidents | EventEnded,
+    Field(discriminator="check"),
+]
+
+
+class Approval(_Frozen):
+    roles: list[Ident] = Field(min_length=1, description="Roles that may approve or reject.")
+
+
+class Gate(_Frozen):
+    """What must hold before the event may leave its stage."""
+
+    id: Ident
+    title: str
+    checks: list[Check] = Field(default_factory=list)
+    approval: Approval | None = None
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> Gate:
+        if not self.checks and self.approval is None:
+            raise ValueError("a gate needs at least one check or an approval")
+        return self
+
+
+class Notify(_Frozen):
+    kind: NotificationKind
+    roles: list[Ident] = Field(min_length=1)
+    channels: list[Channel] = Field(default_factory=lambda: ["email"])
+
+
+class Stage(_Frozen):
+    id: Ident
+    title: str
+    description: str = ""
+    tasks: list[Task] = Field(default_factory=list)
+    gates: list[Gate] = Field(default_factory=list)
+    on_enter: list[Notify] = Field(default_factory=list)
+    on_exit: list[Notify] = Field(default_factory=list)
+    next: Ident | None = Field(
+        default=None,
+        description="The stage this one advances to; default the next in the list (the last one closes the event).",
+    )
+
+
+class LadderStep(_Frozen):
+    """One rung of an escalation ladder, relative to its deadline (negative = before)."""
+
+    offset_days: float = 0
+    offset_hours: float = 0
+    notify: list[Ident] = Field(default_factory=list)
+    kind: Literal["reminder", "escalation"] = "escalation"
+    level: int = Field(default=0, ge=0, le=9, description="Escalation level once fired; 0 = on track.")
+    at_risk: bool = False
+    action: Literal["send_attendee_reminder", "auto_reject", "postpone", "cancel"] | None = None
+    postpone_days: int | None = Field(default=None, ge=1)
+
+    @property
+    def delta(self) -> timedelta:
+        return timedelta(days=self.offset_days, hours=self.offset_hours)
+
+    @model_validator(mode="after")
+    def _postpone_needs_days(self) -> LadderStep:
+        if self.action == "postpone" and not self.postpone_days:
+            raise ValueError("action postpone needs postpone_days")
+        return self
+
+
+class MetWhen(_Frozen):
+    gate: Ident | None = None
+    task: Ident | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MetWhen:
+        if (self.gate is None) == (self.task is None):
+            raise ValueError("met_when names exactly one of gate or task")
+        return self
+
+
+class Deadline(_Frozen):
+    id: Ident
+    title: str
+    at: Offset
+    met_when: MetWhen
+    ladder: list[LadderStep] = Field(default_factory=list)
+
+
+class Permissions(_Frozen):
+    """Which roles may do each act besides deciding gates (gates list their own approvers)."""
+
+    complete_task: list[Ident] = Field(default_factory=list, description="Besides each task's owner role.")
+    record_budget: list[Ident] = Field(default_factory=list)
+    manage_speakers: list[Ident] = Field(default_factory=list)
+    manage_attendees: list[Ident] = Field(default_factory=list)
+    record_incident: list[Ident] = Field(default_factory=list)
+    record_survey: list[Ident] = Field(default_factory=list)
+    send_back: list[Ident] = Field(default_factory=list)
+    postpone: list[Ident] = Field(default_factory=list)
+    cancel: list[Ident] = Field(default_factory=list)
+    waive: list[Ident] = Field(default_factory=list)
+
+    def roles_for(self, act: ActName) -> list[str]:
+        return getattr(self, act)
+
+
+class Definition(_Frozen):
+    """A whole lifecycle: stages in order, who may do what, and the deadlines."""
+
+    kind: Ident
+    title: str
+    description: str = ""
+    version: int = Field(default=1, ge=1)
+    confidential: bool = False
+    public_promotion: bool = True
+    roles: list[Role] = Field(min_length=1)
+    owner_role: Ident = Field(description="The role that owns the event (told first, may do most acts).")
+    stages: list[Stage] = Field(min_length=1)
+    permissions: Permissions = Field(default_factory=Permissions)
+    deadlines: list[Deadline] = Field(default_factory=list)
+    archive_includes: list[str] = Field(default_factory=list, description="Documents the archive must hold.")
+    on_cancel: list[Ident] = Field(
+        default_factory=list,
+        description="Bookings released when the event is cancelled, one compensation activity each "
+        "(e.g. venue, lodging, catering).",
+    )
+
+    # --- lookups -------------------------------------------------------------------------
+
+    def stage(self, stage_id: str) -> Stage:
+        for s in self.stages:
+            if s.id == stage_id:
+                return s
+        raise KeyError(stage_id)
+
+    def stage_ids(self) -> list[str]:
+        return [s.id for s in self.stages]
+
+    def next_stage(self, stage_id: str) -> str:
+        """Where `advance` leads from a stage: its `next`, else the following stage, else closed."""
+        ids = self.stage_ids()
+        stage = self.stage(stage_id)
+        if stage.next is not None:
+            return stage.next
+        i = ids.index(stage_id)
+        return ids[i + 1] if i + 1 < len(ids) else CLOSED
+
+    def path(self) -> list[str]:
+        """The stages in the order an event walks them (the forward chain from the first)."""
+        order: list[str] = []
+        current = self.stages[0].id
+        while current != CLOSED and current not in order:
+            order.append(current)
+            current = self.next_stage(current)
+        return order
+
+    def task(self, task_id: str) -> tuple[Stage, Task]:
+        for s in self.stages:
+            for t in s.tasks:
+                if t.id == task_id:
+                    return s, t
+        raise KeyError(task_id)
+
+    def gate(self, gate_id: str) -> tuple[Stage, Gate]:
+        for s in self.stages:
+            for g in s.gates:
+                if g.id == gate_id:
+                    return s, g
+        raise KeyError(gate_id)
+
+    def role_ids(self) -> set[str]:
+        return {r.id for r in self.roles}
+
+    # --- cross-reference checks ----------------------------------------------------------
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Definition:
+        problems: list[tuple[str, str]] = []
+        roles = self.role_ids()
+        stage_ids = self.stage_ids()
+
+        def dupes(kind: str, ids: list[str], where: str) -> None:
+            seen: set[str] = set()
+            for i in ids:
+                if i in seen:
+                    problems.append((where, f"duplicate {kind} id {i!r}"))
+                seen.add(i)
+
+        dupes("role", [r.id for r in self.roles], "roles")
+        dupes("stage", stage_ids, "stages")
+        for name in TERMINAL_STATES:
+            if name in stage_ids:
+                problems.append(("stages", f"{name!r} is reserved for the end of every lifecycle"))
+        all_tasks = [t.id for s in self.stages for t in s.tasks]
+        all_gates = [g.id for s in self.stages for g in s.gates]
+        dupes("task", all_tasks, "stages")
+        dupes("gate", all_gates, "stages")
+        dupes("deadline", [d.id for d in self.deadlines], "deadlines")
+
+        def role_ref(role: str, where: str) -> None:
+            if role not in roles:
+                problems.append((where, f"unknown role {role!r} (declared roles: {', '.join(sorted(roles))})"))
+
+        role_ref(self.owner_role, "owner_role")
+        for act, allowed in self.permissions:
+            for j, role in enumerate(allowed):
+                role_ref(role, f"permissions.{act}.{j}")
+
+        for si, stage in enumerate(self.stages):
+            here = f"stages.{si}"
+            own_tasks = {t.id for t in stage.tasks}
+            for ti, task in enumerate(stage.tasks):
+                role_ref(task.owner, f"{here}.tasks.{ti}.owner")
+                for field in ("due", "run_at"):
+                    off = getattr(task, field)
+                    if off is not None and off.stage is not None and off.stage not in stage_ids:
+                        problems.append((f"{here}.tasks.{ti}.{field}.stage", f"unknown stage {off.stage!r}"))
+            for gi, gate in enumerate(stage.gates):
+                if gate.approval:
+                    for j, role in enumerate(gate.approval.roles):
+                        role_ref(role, f"{here}.gates.{gi}.approval.roles.{j}")
+                for ci, check in enumerate(gate.checks):
+                    if isinstance(check, TasksDone):
+                        for k, tid in enumerate(check.tasks):
+                            if tid not in own_tasks:
+                                problems.append(
+                                    (
+                                        f"{here}.gates.{gi}.checks.{ci}.tasks.{k}",
+                                        f"unknown task {tid!r}: a gate can only name tasks of its own stage "
+                                        f"({stage.id}: {', '.join(sorted(own_tasks)) or 'none'})",
+                                    )
+                                )
+            for kind in ("on_enter", "on_exit"):
+                for ni, notify in enumerate(getattr(stage, kind)):
+                    for j, role in enumerate(notify.roles):
+                        role_ref(role, f"{here}.{kind}.{ni}.roles.{j}")
+
+        for si, stage in enumerate(self.stages):
+            if stage.next is not None and stage.next not in stage_ids and stage.next != CLOSED:
+                problems.append((f"stages.{si}.next", f"unknown stage {stage.next!r}"))
+        if not problems:
+            seen: list[str] = []
+            current = stage_ids[0]
+            while current != CLOSED:
+                if current in seen:
+                    loop = " -> ".join([*seen[seen.index(current):], current])
+                    problems.append(("stages", f"the stages loop forever ({loop}); sending back is a move, not a next"))
+                    break
+                seen.append(current)
+                current = self.next_stage(current)
+            else:
+                for si, stage in enumerate(self.stages):
+                    if stage.id not in seen:
+                        problems.append((f"stages.{si}", f"stage {stage.id!r} is unreachable from {stage_ids[0]!r}"))
+
+        for di, deadline in enumerate(self.deadlines):
+            here = f"deadlines.{di}"
+            if deadline.met_when.gate and deadline.met_when.gate not in all_gates:
+                problems.append((f"{here}.met_when.gate", f"unknown gate {deadline.met_when.gate!r}"))
+            if deadline.met_when.task and deadline.met_when.task not in all_tasks:
+                problems.append((f"{here}.met_when.task", f"unknown task {deadline.met_when.task!r}"))
+            if deadline.at.stage is not None and deadline.at.stage not in stage_ids:
+                problems.append((f"{here}.at.stage", f"unknown stage {deadline.at.stage!r}"))
+            if deadline.at.anchor == "stage_entered" and deadline.at.stage is None:
+                problems.append((f"{here}.at.stage", "a deadline anchored to stage_entered names its stage"))
+            # A deadline for work that must happen before the event cannot fall after it.
+            met_stage = self._stage_of(deadline.met_when)
+            if (
+                met_stage is not None
+                and deadline.at.anchor == "start"
+                and deadline.at.delta > timedelta(0)
+                and met_stage in stage_ids[: self._first_on_site_index()]
+            ):
+                problems.append(
+                    (
+                        f"{here}.at",
+                        f"deadline {deadline.id!r} is for stage {met_stage!r}, which ends before the event, "
+                        f"but falls after the start ({deadline.at.describe()})",
+                    )
+                )
+            for li, step in enumerate(deadline.ladder):
+                for j, role in enumerate(step.notify):
+                    role_ref(role, f"{here}.ladder.{li}.notify.{j}")
+
+        if problems:
+            raise DefinitionProblems(problems)
+        return self
+
+    def _stage_of(self, met: MetWhen) -> str | None:
+        try:
+            if met.gate:
+                return self.gate(met.gate)[0].id
+            if met.task:
+                return self.task(met.task)[0].id
+        except KeyError:
+            return None
+        return None
+
+    def _first_on_site_index(self) -> int:
+        """Index of the first stage whose gates wait for the event itself (event_ended), else the last."""
+        for i, s in enumerate(self.stages):
+            if any(isinstance(c, EventEnded) for g in s.gates for c in g.checks):
+                return i
+        return len(self.stages) - 1
+
+
+class DefinitionProblems(ValueError):
+    """Raised from the cross-reference validator with every problem found, each with its path."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))

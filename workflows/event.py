@@ -1,0 +1,310 @@
+"""``EventLifecycle``: one durable workflow per event, whatever its kind.
+
+The workflow is a thin deterministic shell around :class:`workflows.lifecycle.Lifecycle`:
+updates are checked by the lifecycle in their validators (so a refused act never
+reaches history) and applied by it in their handlers; the main loop sleeps until
+the next deadline step *or* an act, lets the lifecycle fire what is due, and runs
+the effects it asks for as activities. Activities are called by name, so this
+module imports none of their (non-deterministic) dependencies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import search
+    from workflows.lifecycle import ActRefused, Compensate, Lifecycle, RunActivity
+    from workflows.messages import (
+        ActResult,
+        Cancel,
+        CheckIn,
+        CompleteTask,
+        Decide,
+        DeliveryRecord,
+        DossierRequest,
+        InviteAttendees,
+        InviteSpeaker,
+        NotificationRequest,
+        Postpone,
+        RecordBudget,
+        RecordSurvey,
+        ReleaseRequest,
+        ReportIncident,
+        ResolveIncident,
+        Rsvp,
+        SendBack,
+        SpeakerReply,
+        StateView,
+        WorkflowInput,
+    )
+
+WORKFLOW_NAME = "EventLifecycle"
+
+# Retry policies chosen for what each effect does. Permanent failures (a bad
+# address, a 4xx) are raised by the activities as non-retryable ApplicationErrors.
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    maximum_attempts=8,  # ~30 minutes of trying; then the failure is recorded on the event
+)
+DOSSIER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=10),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(hours=1),
+    maximum_attempts=6,  # archive/report failures escalate to the owner instead of failing the event
+)
+COMPENSATION_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=30),
+    maximum_attempts=6,
+)
+
+
+def _refusal(err: ActRefused) -> ApplicationError:
+    """A refused act as the error the client sees: its type says which kind of refusal."""
+    return ApplicationError(err.message, type=err.kind.capitalize(), non_retryable=True)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class EventLifecycle:
+    @workflow.init
+    def __init__(self, inp: WorkflowInput) -> None:
+        now = workflow.now()
+        if inp.record is None:
+            self._lc = Lifecycle.start(inp.definition, inp.event, now, inp.definition_hash)
+        else:
+            self._lc = Lifecycle(inp.definition, inp.event, inp.record, inp.definition_hash).at(now)
+        self._acted = False
+        self._attributes: dict[str, Any] = {}
+        self._log = workflow.LoggerAdapter(workflow.logger, {"event_id": inp.event.id, "kind": inp.definition.kind})
+
+    @workflow.run
+    async def run(self, inp: WorkflowInput) -> StateView:
+        lc = self._lc
+        while True:
+            await self._run_effects()
+            self._publish()
+            if not lc.active:
+                break
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._run_effects()
+                workflow.continue_as_new(
+                    WorkflowInput(event=lc.event, definition=lc.definition, definition_hash=lc.definition_hash,
+                                  record=lc.record)
+                )
+            wake_at = lc.at(workflow.now()).next_wakeup()
+            timeout = None if wake_at is None else (wake_at - workflow.now()).total_seconds()
+            if timeout is None or timeout > 0:
+                try:
+                    await workflow.wait_condition(lambda: self._acted or bool(lc.effects), timeout=timeout)
+                except asyncio.TimeoutError:
+                    pass
+            self._acted = False
+            fired = lc.at(workflow.now()).tick()
+            if fired:
+                self._log.info("deadline steps fired", extra={"steps": fired, "stage": lc.record.stage})
+        self._log.info("event finished", extra={"status": lc.record.status})
+        return lc.at(workflow.now()).view()
+
+    # -------------------------------------------------------------- effects
+
+    async def _run_effects(self) -> None:
+        """Run what the lifecycle asked for, until it asks for nothing more."""
+        while effects := self._lc.take_effects():
+            await asyncio.gather(*(self._run_effect(e) for e in effects))
+
+    async def _run_effect(self, effect: Any) -> None:
+        lc = self._lc
+        if isinstance(effect, NotificationRequest):
+            try:
+                record = await workflow.execute_activity(
+                    "send_notification", effect, result_type=DeliveryRecord,
+                    start_to_close_timeout=timedelta(seconds=60), retry_policy=NOTIFY_RETRY,
+                )
+            except ActivityError as err:
+                record = DeliveryRecord(
+                    key=effect.key, kind=effect.kind, channel=effect.channel,
+                    to=effect.recipient.email or effect.recipient.webhook_url or effect.recipient.role,
+                    status="failed", detail=str(err.cause or err), at=workflow.now(),
+                )
+            lc.record.deliveries.append(record)
+        elif isinstance(effect, RunActivity):
+            request = DossierRequest(event=lc.event, definition=lc.definition, definition_hash=lc.definition_hash,
+                                     record=lc.record)
+            try:
+                detail = await workflow.execute_activity(
+                    effect.activity, request, result_type=str,
+                    start_to_close_timeout=timedelta(minutes=10), retry_policy=DOSSIER_RETRY,
+                )
+                lc.at(workflow.now()).activity_finished(effect.task_id, True, detail)
+            except ActivityError as err:
+                self._log.warning("activity failed", extra={"task": effect.task_id, "error": str(err.cause or err)})
+                lc.at(workflow.now()).activity_finished(effect.task_id, False, str(err.cause or err))
+        elif isinstance(effect, Compensate):
+            request = ReleaseRequest(event_id=lc.event.id, booking=effect.name, reason="event cancelled")
+            try:
+                detail = await workflow.execute_activity(
+                    "release_booking", request, result_type=str,
+                    start_to_close_timeout=timedelta(minutes=2), retry_policy=COMPENSATION_RETRY,
+                )
+                lc.at(workflow.now()).effect_finished(f"release:{effect.name}", True, detail)
+            except ActivityError as err:
+                lc.at(workflow.now()).effect_finished(f"release:{effect.name}", False, str(err.cause or err))
+
+    def _publish(self) -> None:
+        """Upsert the search attributes that changed, so dashboards list by stage in one query."""
+        view = self._lc.at(workflow.now())
+        level, at_risk = view.escalation()
+        wanted = search.attributes(self._lc.event, self._lc.definition.kind, self._lc.record.stage, level, at_risk)
+        changed = [pair for pair in wanted if self._attributes.get(pair.key.name) != pair.value]
+        if changed:
+            workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in changed])
+            self._attributes.update({pair.key.name: pair.value for pair in changed})
+
+    # -------------------------------------------------------------- acts
+
+    def _check(self, act: Any) -> None:
+        try:
+            self._lc.at(workflow.now()).check(act)
+        except ActRefused as err:
+            raise _refusal(err) from None
+
+    def _apply(self, act: Any) -> ActResult:
+        try:
+            result = self._lc.at(workflow.now()).apply(act)
+        except ActRefused as err:  # the validator already checked; the state cannot have moved since
+            raise _refusal(err) from None
+        self._acted = True
+        self._log.info("act applied", extra={"act": result.act, "seq": result.seq, "stage": result.stage,
+                                              "actor": act.actor.id, "role": act.actor.role})
+        return result
+
+    @workflow.update
+    def decide(self, act: Decide) -> ActResult:
+        """Approve, reject or waive a gate of the current stage."""
+        return self._apply(act)
+
+    @decide.validator
+    def _validate_decide(self, act: Decide) -> None:
+        self._check(act)
+
+    @workflow.update
+    def complete_task(self, act: CompleteTask) -> ActResult:
+        return self._apply(act)
+
+    @complete_task.validator
+    def _validate_complete_task(self, act: CompleteTask) -> None:
+        self._check(act)
+
+    @workflow.update
+    def record_budget(self, act: RecordBudget) -> ActResult:
+        return self._apply(act)
+
+    @record_budget.validator
+    def _validate_record_budget(self, act: RecordBudget) -> None:
+        self._check(act)
+
+    @workflow.update
+    def invite_speaker(self, act: InviteSpeaker) -> ActResult:
+        return self._apply(act)
+
+    @invite_speaker.validator
+    def _validate_invite_speaker(self, act: InviteSpeaker) -> None:
+        self._check(act)
+
+    @workflow.update
+    def speaker_reply(self, act: SpeakerReply) -> ActResult:
+        return self._apply(act)
+
+    @speaker_reply.validator
+    def _validate_speaker_reply(self, act: SpeakerReply) -> None:
+        self._check(act)
+
+    @workflow.update
+    def invite_attendees(self, act: InviteAttendees) -> ActResult:
+        return self._apply(act)
+
+    @invite_attendees.validator
+    def _validate_invite_attendees(self, act: InviteAttendees) -> None:
+        self._check(act)
+
+    @workflow.update
+    def rsvp(self, act: Rsvp) -> ActResult:
+        return self._apply(act)
+
+    @rsvp.validator
+    def _validate_rsvp(self, act: Rsvp) -> None:
+        self._check(act)
+
+    @workflow.update
+    def check_in(self, act: CheckIn) -> ActResult:
+        return self._apply(act)
+
+    @check_in.validator
+    def _validate_check_in(self, act: CheckIn) -> None:
+        self._check(act)
+
+    @workflow.update
+    def report_incident(self, act: ReportIncident) -> ActResult:
+        return self._apply(act)
+
+    @report_incident.validator
+    def _validate_report_incident(self, act: ReportIncident) -> None:
+        self._check(act)
+
+    @workflow.update
+    def resolve_incident(self, act: ResolveIncident) -> ActResult:
+        return self._apply(act)
+
+    @resolve_incident.validator
+    def _validate_resolve_incident(self, act: ResolveIncident) -> None:
+        self._check(act)
+
+    @workflow.update
+    def record_survey(self, act: RecordSurvey) -> ActResult:
+        return self._apply(act)
+
+    @record_survey.validator
+    def _validate_record_survey(self, act: RecordSurvey) -> None:
+        self._check(act)
+
+    @workflow.update
+    def send_back(self, act: SendBack) -> ActResult:
+        return self._apply(act)
+
+    @send_back.validator
+    def _validate_send_back(self, act: SendBack) -> None:
+        self._check(act)
+
+    @workflow.update
+    def postpone(self, act: Postpone) -> ActResult:
+        return self._apply(act)
+
+    @postpone.validator
+    def _validate_postpone(self, act: Postpone) -> None:
+        self._check(act)
+
+    @workflow.update
+    def cancel(self, act: Cancel) -> ActResult:
+        return self._apply(act)
+
+    @cancel.validator
+    def _validate_cancel(self, act: Cancel) -> None:
+        self._check(act)
+
+    # -------------------------------------------------------------- reads
+
+    @workflow.query
+    def state(self) -> StateView:
+        """Everything a dashboard shows: stage, tasks, gates with reasons, deadlines, audit."""
+        return self._lc.at(workflow.now()).view()

@@ -1,0 +1,980 @@
+"""The pure lifecycle of one event: which acts are legal, what they change, what is due.
+
+A :class:`Lifecycle` wraps a definition, the event's details and its
+:class:`~workflows.messages.EventRecord`. The legal moves between stages are
+decided by a ``transitions`` Machine compiled from the definition (its
+conditions are the gate checks); everything else (who may act, what an act
+records, when a deadline's ladder fires) is plain Python over the record.
+
+Nothing here does I/O, reads a clock or imports Temporal: the caller passes
+``now``. The workflow is a thin shell around this class, and unit tests drive
+it directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from transitions import Machine
+
+from definitions.schema import (
+    CANCELLED,
+    CLOSED,
+    BudgetHasLine,
+    BudgetWithinLimit,
+    Deadline,
+    Definition,
+    EventEnded,
+    Gate,
+    InvitationsSent,
+    KeynotesConfirmed,
+    NoOpenIncidents,
+    Notify,
+    Offset,
+    Stage,
+    Task,
+    TasksDone,
+)
+from workflows.messages import (
+    ACT_NAMES,
+    Act,
+    ActResult,
+    AnyAct,
+    AttendeeRecord,
+    AuditEntry,
+    BudgetView,
+    Cancel,
+    CheckIn,
+    CompleteTask,
+    Counts,
+    DeadlineView,
+    Decide,
+    EffectRecord,
+    EventDetails,
+    EventRecord,
+    FiredStep,
+    GateRecord,
+    GateView,
+    IncidentRecord,
+    InviteAttendees,
+    InviteSpeaker,
+    NotificationRequest,
+    Person,
+    Postpone,
+    Progress,
+    Recipient,
+    RecordBudget,
+    RecordSurvey,
+    ReportIncident,
+    ResolveIncident,
+    Rsvp,
+    SendBack,
+    SpeakerRecord,
+    SpeakerReply,
+    StateView,
+    StepView,
+    TaskRecord,
+    TaskView,
+)
+
+SYSTEM = "convene"
+"""The actor id of acts the engine does by itself (ladder actions, activity tasks)."""
+
+
+class ActRefused(Exception):
+    """An act that cannot be applied; nothing was changed.
+
+    Attributes:
+        kind: ``forbidden`` (the actor may not), ``conflict`` (not now, in this
+            stage or state), ``invalid`` (unknown gate/task/person, bad values).
+        message: a sentence for the person who tried.
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        self.message = message
+        super().__init__(message)
+
+
+def _forbidden(msg: str) -> ActRefused:
+    return ActRefused("forbidden", msg)
+
+
+def _conflict(msg: str) -> ActRefused:
+    return ActRefused("conflict", msg)
+
+
+def _invalid(msg: str) -> ActRefused:
+    return ActRefused("invalid", msg)
+
+
+@dataclass(frozen=True)
+class RunActivity:
+    """Run an activity task (archive, evaluation report, thanks); success completes the task."""
+
+    task_id: str
+    activity: str
+
+
+@dataclass(frozen=True)
+class Compensate:
+    """Release something booked for a cancelled event."""
+
+    name: str
+
+
+Effect = NotificationRequest | RunActivity | Compensate
+
+
+def act_digest(act: Act) -> str:
+    """What an idempotency key stands for: the act's content without the key."""
+    body = act.model_dump_json(exclude={"key"})
+    return hashlib.sha256(f"{type(act).__name__}:{body}".encode()).hexdigest()
+
+
+def machine_config(definition: Definition) -> dict[str, Any]:
+    """The ``transitions`` configuration a definition compiles to.
+
+    States are the stages plus ``closed`` and ``cancelled``. Triggers:
+    ``advance`` (to the next stage, guarded by the stage's gates),
+    ``send_back_to_<stage>`` (to any earlier stage on the path) and ``cancel``.
+    The same dict feeds the runtime Machine and the diagram, so the picture is
+    the behaviour.
+    """
+    path = definition.path()
+    transitions: list[dict[str, Any]] = []
+    for i, stage_id in enumerate(path):
+        transitions.append(
+            {"trigger": "advance", "source": stage_id, "dest": definition.next_stage(stage_id), "conditions": "gates_pass"}
+        )
+        for earlier in path[:i]:
+            transitions.append({"trigger": f"send_back_to_{earlier}", "source": stage_id, "dest": earlier})
+    transitions.append({"trigger": "cancel", "source": list(path), "dest": CANCELLED})
+    return {
+        "states": [*path, CLOSED, CANCELLED],
+        "transitions": transitions,
+        "initial": path[0],
+        "auto_transitions": False,
+    }
+
+
+def mermaid_diagram(definition: Definition, current: str | None = None) -> str:
+    """The lifecycle as a mermaid state diagram, drawn from the same machine config."""
+    from transitions.extensions.diagrams import GraphMachine  # optional, only for pictures
+
+    config = machine_config(definition)
+    titles = {s.id: s.title for s in definition.stages} | {CLOSED: "Closed", CANCELLED: "Cancelled"}
+    states = [{"name": s, "label": titles.get(s, s)} for s in config["states"]]
+    config = {**config, "states": states, "initial": current or config["initial"]}
+
+    class _Model:
+        def gates_pass(self) -> bool:  # pragma: no cover - only drawn, never called
+            return True
+
+    machine = GraphMachine(model=_Model(), graph_engine="mermaid", title=definition.title, show_conditions=True, **config)
+    return machine.get_graph().draw(None)
+
+
+@dataclass
+class _Now:
+    value: datetime
+
+
+@dataclass
+class Lifecycle:
+    """One event's lifecycle over its record. Call :meth:`check` then :meth:`apply` for acts,
+    :meth:`tick` when time passes; collect what to do from :attr:`effects`."""
+
+    definition: Definition
+    event: EventDetails
+    record: EventRecord
+    definition_hash: str = ""
+    effects: list[Effect] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        config = machine_config(self.definition) | {"initial": self.record.stage}
+        self._machine = Machine(model=self, **config)
+
+    # `transitions` reads and writes the model's `state`; ours lives in the record.
+    @property
+    def state(self) -> str:
+        return self.record.stage
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self.record.stage = value
+
+    @classmethod
+    def start(cls, definition: Definition, event: EventDetails, now: datetime, definition_hash: str = "") -> Lifecycle:
+        first = definition.path()[0]
+        record = EventRecord(stage=first, stage_entered_at=now, stages_entered={first: now})
+        lc = cls(definition, event, record, definition_hash)
+        lc._now = now
+        lc._entered(first)
+        lc._settle()
+        return lc
+
+    # ------------------------------------------------------------------ time
+
+    _now: datetime | None = None
+
+    def at(self, now: datetime) -> Lifecycle:
+        """Set the time every following call works with (the workflow passes workflow.now())."""
+        self._now = now
+        return self
+
+    @property
+    def now(self) -> datetime:
+        if self._now is None:
+            raise RuntimeError("Lifecycle.at(now) must be called first")
+        return self._now
+
+    # ------------------------------------------------------------------ lookups
+
+    @property
+    def active(self) -> bool:
+        return self.record.status == "active"
+
+    def current_stage(self) -> Stage:
+        return self.definition.stage(self.record.stage)
+
+    def _path_index(self, stage_id: str) -> int:
+        return self.definition.path().index(stage_id)
+
+    def _is_past(self, stage_id: str) -> bool:
+        """True when the event has left that stage (or ended)."""
+        if not self.active:
+            return self.record.status == "closed"
+        return self._path_index(stage_id) < self._path_index(self.record.stage)
+
+    def _people(self, role: str) -> list[Person]:
+        people = self.event.team.get(role)
+        if people:
+            return people
+        if role == self.definition.owner_role:
+            return [Person(id=self.event.owner, name=self.event.owner)]
+        return []
+
+    # ------------------------------------------------------------------ gates
+
+    def _check_reasons(self, check: Any, stage: Stage) -> list[str]:
+        r = self.record
+        if isinstance(check, TasksDone):
+            ids = check.tasks or [t.id for t in stage.tasks if t.required]
+            missing = [i for i in ids if i not in r.tasks]
+            if missing:
+                titles = {t.id: t.title for t in stage.tasks}
+                return [f"task not done: {titles.get(i, i)} ({i})" for i in missing]
+            return []
+        if isinstance(check, BudgetWithinLimit):
+            if not r.budget:
+                return ["no budget lines recorded yet"]
+            total = sum((line.planned for line in r.budget.values()), Decimal(0))
+            if total > self.event.budget_limit:
+                return [
+                    f"planned budget {total:,.2f} {self.event.currency} exceeds the limit "
+                    f"{self.event.budget_limit:,.2f} {self.event.currency}"
+                ]
+            return []
+        if isinstance(check, BudgetHasLine):
+            line = r.budget.get(check.category)
+            return [] if line is not None and line.planned > 0 else [f"the budget has no {check.category} line"]
+        if isinstance(check, KeynotesConfirmed):
+            slots = max(self.event.keynote_slots, 1)
+            confirmed = sum(1 for s in r.speakers.values() if s.slot == "keynote" and s.status == "accepted")
+            if confirmed < slots:
+                return [f"{confirmed} of {slots} keynote slot(s) have a confirmed speaker"]
+            return []
+        if isinstance(check, InvitationsSent):
+            if not r.attendees:
+                return ["no invitations sent yet"]
+            latest = self.event.start - timedelta(days=check.days_before_start)
+            late = sorted(a.person.id for a in r.attendees.values() if a.invited_at > latest)
+            if late:
+                shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
+                return [
+                    f"{len(late)} invitation(s) sent less than {check.days_before_start} days before the start "
+                    f"({shown})"
+                ]
+            return []
+        if isinstance(check, NoOpenIncidents):
+            open_ = [i.id for i in r.incidents.values() if i.resolved_at is None]
+            return [f"incident {i} is still open" for i in open_]
+        if isinstance(check, EventEnded):
+            if self.now < self.event.end:
+                return [f"the event ends at {self.event.end.isoformat()}"]
+            return []
+        raise AssertionError(f"unhandled check {check!r}")  # pragma: no cover - schema is closed
+
+    def gate_view(self, stage: Stage, gate: Gate) -> GateView:
+        rec = self.record.gates.get(gate.id)
+        approvers = list(gate.approval.roles) if gate.approval else []
+        base = {"id": gate.id, "stage": stage.id, "title": gate.title, "approvers": approvers, "decision": rec}
+        if rec is not None and rec.decision == "waived":
+            return GateView(status="waived", **base)
+        if self._is_past(stage.id) and rec is not None and rec.decision == "approved":
+            return GateView(status="passed", **base)
+        reasons = [reason for check in gate.checks for reason in self._check_reasons(check, stage)]
+        if rec is not None and rec.decision == "rejected":
+            why = f": {rec.reason}" if rec.reason else ""
+            return GateView(status="rejected", reasons=[f"rejected by {rec.by} ({rec.role}){why}", *reasons], **base)
+        if reasons:
+            return GateView(status="open", reasons=reasons, **base)
+        if gate.approval and (rec is None or rec.decision != "approved"):
+            return GateView(
+                status="awaiting_decision", reasons=[f"awaiting a decision by {' or '.join(approvers)}"], **base
+            )
+        return GateView(status="passed", **base)
+
+    def gates_pass(self) -> bool:
+        """The condition of `advance`: every gate of the current stage passed or waived."""
+        stage = self.current_stage()
+        return all(self.gate_view(stage, g).status in ("passed", "waived") for g in stage.gates)
+
+    # ------------------------------------------------------------------ deadlines
+
+    def _anchor(self, offset: Offset, default_stage: str | None = None) -> datetime | None:
+        if offset.anchor == "start":
+            return self.event.start + offset.delta
+        if offset.anchor == "end":
+            return self.event.end + offset.delta
+        entered = self.record.stages_entered.get(offset.stage or default_stage or "")
+        return None if entered is None else entered + offset.delta
+
+    def _deadline_met(self, d: Deadline) -> bool:
+        if d.met_when.gate:
+            stage, gate = self.definition.gate(d.met_when.gate)
+            if self._is_past(stage.id):
+                return True
+            return self.gate_view(stage, gate).status in ("passed", "waived")
+        return d.met_when.task in self.record.tasks
+
+    def _fired(self, d: Deadline, step: int, at: datetime) -> bool:
+        return any(f.deadline == d.id and f.step == step and f.anchor == at for f in self.record.fired)
+
+    def deadline_views(self) -> list[DeadlineView]:
+        views = []
+        for d in self.definition.deadlines:
+            at = self._anchor(d.at)
+            if at is None:
+                continue
+            met = self._deadline_met(d)
+            steps = [
+                StepView(
+                    index=i,
+                    at=at + s.delta,
+                    kind=s.kind,
+                    notify=list(s.notify),
+                    level=s.level,
+                    fired=self._fired(d, i, at),
+                )
+                for i, s in enumerate(d.ladder)
+            ]
+            if not self.active and not met:
+                status = "void"
+            elif met:
+                status = "met"
+            elif self.now >= at:
+                status = "missed"
+            else:
+                status = "pending"
+            nxt = next((s for s in steps if not s.fired), None) if status in ("pending", "missed") else None
+            views.append(
+                DeadlineView(
+                    id=d.id,
+                    title=d.title,
+                    at=at,
+                    status=status,
+                    seconds_left=(at - self.now).total_seconds(),
+                    next_step=nxt,
+                    steps=steps,
+                )
+            )
+        return views
+
+    def escalation(self) -> tuple[int, bool]:
+        """(escalation level, at risk) from fired steps of deadlines not yet met, and failed effects."""
+        level, at_risk = 0, False
+        if not self.active:
+            return 0, False
+        for d in self.definition.deadlines:
+            at = self._anchor(d.at)
+            if at is None or self._deadline_met(d):
+                continue
+            for i, step in enumerate(d.ladder):
+                if self._fired(d, i, at):
+                    level = max(level, step.level)
+                    at_risk = at_risk or step.at_risk
+        if self._failing_effects():
+            level, at_risk = max(level, 1), True
+        return level, at_risk
+
+    def _failing_effects(self) -> list[str]:
+        last: dict[str, bool] = {}
+        for e in self.record.effects:
+            last[e.name] = e.ok
+        return [name for name, ok in last.items() if not ok]
+
+    def next_wakeup(self) -> datetime | None:
+        """The next time something is due with no act: a ladder step, the event's end, an activity task."""
+        if not self.active:
+            return None
+        times: list[datetime] = []
+        for d in self.definition.deadlines:
+            at = self._anchor(d.at)
+            if at is None or self._deadline_met(d):
+                continue
+            times += [at + s.delta for i, s in enumerate(d.ladder) if not self._fired(d, i, at)]
+        stage = self.current_stage()
+        if any(isinstance(c, EventEnded) for g in stage.gates for c in g.checks) and self.now < self.event.end:
+            times.append(self.event.end)
+        for task in stage.tasks:
+            if task.activity and task.run_at and task.id not in self.record.started_activities:
+                when = self._anchor(task.run_at, stage.id)
+                if when is not None:
+                    times.append(when)
+        return min(times) if times else None
+
+    def tick(self) -> list[str]:
+        """Fire every ladder step and activity task that is due, then advance if the gates allow.
+
+        Returns what fired, for logging. Each step fires once per deadline date.
+        """
+        fired: list[str] = []
+        if not self.active:
+            return fired
+        for d in self.definition.deadlines:
+            at = self._anchor(d.at)
+            if at is None or self._deadline_met(d):
+                continue
+            for i, step in enumerate(d.ladder):
+                if self.now < at + step.delta or self._fired(d, i, at):
+                    continue
+                self.record.fired.append(FiredStep(deadline=d.id, step=i, at=self.now, anchor=at))
+                fired.append(f"{d.id}[{i}]")
+                self._audit("escalate" if step.kind == "escalation" else "remind", SYSTEM, "system", None, None,
+                            f"{d.title}: {step.kind} step {i + 1} (due {at.isoformat()}), told {', '.join(step.notify) or 'nobody'}")
+                level, _ = self.escalation()
+                self._notify(
+                    Notify(kind=step.kind, roles=list(step.notify), channels=["email", "log"]) if step.notify else None,
+                    cause=f"{d.id}.{i}.{at.isoformat()}",
+                    context={"deadline": d.title, "due": at.isoformat(), "level": level, "step": i + 1},
+                )
+                self._ladder_action(d, step.action, step.postpone_days)
+                if not self.active:
+                    return fired
+        self._start_due_activities()
+        self._settle()
+        return fired
+
+    def _ladder_action(self, d: Deadline, action: str | None, postpone_days: int | None) -> None:
+        if action is None:
+            return
+        if action == "send_attendee_reminder":
+            people = [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
+            self._notify_people("reminder", people, cause=f"{d.id}.auto-reminder")
+            if d.met_when.task and d.met_when.task not in self.record.tasks:
+                self.record.tasks[d.met_when.task] = TaskRecord(done_at=self.now, by=SYSTEM, note="sent automatically")
+            self._audit("auto_reminder", SYSTEM, "system", None, None, f"reminders sent to {len(people)} attendee(s)")
+        elif action == "auto_reject" and d.met_when.gate:
+            stage, gate = self.definition.gate(d.met_when.gate)
+            if stage.id == self.record.stage and gate.approval:
+                self.record.gates[gate.id] = GateRecord(
+                    decision="rejected", by=SYSTEM, role="system", at=self.now, reason=f"no decision by {d.title}"
+                )
+                self._audit("auto_reject", SYSTEM, "system", None, None, f"{gate.title}: rejected, no decision in time")
+        elif action == "postpone" and postpone_days:
+            shift = timedelta(days=postpone_days)
+            self._move_dates(self.event.start + shift, self.event.end + shift)
+            self._audit("auto_postpone", SYSTEM, "system", None, None, f"postponed by {postpone_days} day(s)")
+        elif action == "cancel":
+            self._cancel(f"{d.title} missed")
+            self._audit("auto_cancel", SYSTEM, "system", None, None, f"cancelled: {d.title} missed")
+
+    # ------------------------------------------------------------------ acts
+
+    def check(self, act: AnyAct) -> ActResult | None:
+        """Refuse an act that cannot be applied, or return the earlier answer for a repeated key.
+
+        Raises:
+            ActRefused: with a message a person understands; nothing changes.
+        """
+        seen = self.record.applied.get(act.key)
+        if seen is not None:
+            digest, result = seen
+            if digest != act_digest(act):
+                raise _conflict(f"idempotency key {act.key!r} was already used for a different act ({result.act})")
+            return result
+        if not self.active:
+            raise _conflict(f"the event is {self.record.status}; it takes no more acts")
+        self._authorize(act)
+        getattr(self, f"_check_{ACT_NAMES[type(act)]}")(act)
+        return None
+
+    def apply(self, act: AnyAct) -> ActResult:
+        """Apply an act (after :meth:`check`), record it, advance if the gates now allow."""
+        earlier = self.check(act)
+        if earlier is not None:
+            return earlier
+        name = ACT_NAMES[type(act)]
+        summary = getattr(self, f"_apply_{name}")(act)
+        entry = self._audit(name, act.actor.id, act.actor.role, act.key, act.reason, summary)
+        self._settle()
+        result = ActResult(
+            act=name, key=act.key, seq=entry.seq, stage=self.record.stage, status=self.record.status, message=summary
+        )
+        self.record.applied[act.key] = (act_digest(act), result)
+        return result
+
+    def _authorize(self, act: AnyAct) -> None:
+        actor = act.actor
+        if actor.role not in self.definition.role_ids():
+            raise _forbidden(f"{actor.role!r} is not a role of a {self.definition.kind}")
+        people = self._people(actor.role)
+        if people and actor.id not in {p.id for p in people}:
+            raise _forbidden(f"{actor.id} does not hold the role {actor.role} for this event")
+        allowed = self._allowed_roles(act)
+        if allowed is not None and actor.role not in allowed:
+            raise _forbidden(
+                f"a {actor.role} may not {ACT_NAMES[type(act)].replace('_', ' ')} here; allowed: {', '.join(allowed) or 'nobody'}"
+            )
+
+    def _allowed_roles(self, act: AnyAct) -> list[str] | None:
+        p = self.definition.permissions
+        owner = [self.definition.owner_role]
+        if isinstance(act, Decide):
+            if act.decision == "waive":
+                return p.waive
+            try:
+                _, gate = self.definition.gate(act.gate)
+            except KeyError:
+                raise _invalid(f"unknown gate {act.gate!r}") from None
+            return list(gate.approval.roles) if gate.approval else []
+        if isinstance(act, CompleteTask):
+            try:
+                _, task = self.definition.task(act.task)
+            except KeyError:
+                raise _invalid(f"unknown task {act.task!r}") from None
+            return [task.owner, *p.complete_task]
+        table: dict[type, list[str]] = {
+            RecordBudget: p.record_budget,
+            InviteSpeaker: p.manage_speakers,
+            SpeakerReply: p.manage_speakers,
+            InviteAttendees: p.manage_attendees,
+            Rsvp: p.manage_attendees,
+            CheckIn: p.manage_attendees,
+            ReportIncident: p.record_incident,
+            ResolveIncident: p.record_incident,
+            RecordSurvey: p.record_survey,
+            SendBack: p.send_back,
+            Postpone: p.postpone,
+            Cancel: p.cancel,
+        }
+        return table[type(act)] or owner
+
+    def _in_current_stage(self, stage: Stage, what: str) -> None:
+        if stage.id != self.record.stage:
+            raise _conflict(f"{what} belongs to {stage.id}; the event is in {self.record.stage}")
+
+    # decide -----------------------------------------------------------------
+
+    def _check_decide(self, act: Decide) -> None:
+        stage, gate = self.definition.gate(act.gate)
+        self._in_current_stage(stage, f"gate {gate.id}")
+        view = self.gate_view(stage, gate)
+        if act.decision == "waive":
+            if not (act.reason or "").strip():
+                raise _invalid("waiving a gate needs a reason")
+            if view.status in ("passed", "waived"):
+                raise _conflict(f"gate {gate.id} is already {view.status}")
+            return
+        if gate.approval is None:
+            raise _invalid(f"gate {gate.id} is computed from the record; it takes no decision (it can be waived)")
+        if act.decision == "reject" and not (act.reason or "").strip():
+            raise _invalid("a rejection needs a reason")
+        rec = self.record.gates.get(gate.id)
+        if rec is not None and rec.decision == {"approve": "approved", "reject": "rejected"}[act.decision]:
+            raise _conflict(f"gate {gate.id} is already {rec.decision}")
+        if act.decision == "approve":
+            blockers = [r for c in gate.checks for r in self._check_reasons(c, stage)]
+            if blockers:
+                raise _conflict(f"cannot approve {gate.id} yet: " + "; ".join(blockers))
+
+    def _apply_decide(self, act: Decide) -> str:
+        decision = {"approve": "approved", "reject": "rejected", "waive": "waived"}[act.decision]
+        _, gate = self.definition.gate(act.gate)
+        self.record.gates[gate.id] = GateRecord(
+            decision=decision, by=act.actor.id, role=act.actor.role, at=self.now, reason=act.reason
+        )
+        return f"{gate.title}: {decision}"
+
+    # tasks ------------------------------------------------------------------
+
+    def _check_complete_task(self, act: CompleteTask) -> None:
+        stage, task = self.definition.task(act.task)
+        if not self._is_past(stage.id) and stage.id != self.record.stage:
+            raise _conflict(f"task {task.id} belongs to {stage.id}; the event is in {self.record.stage}")
+        if task.id in self.record.tasks:
+            raise _conflict(f"task {task.id} is already done")
+        if task.activity:
+            raise _conflict(f"task {task.id} is done by the engine ({task.activity}), not by hand")
+
+    def _apply_complete_task(self, act: CompleteTask) -> str:
+        _, task = self.definition.task(act.task)
+        self.record.tasks[task.id] = TaskRecord(done_at=self.now, by=act.actor.id, note=act.note)
+        return f"task done: {task.title}"
+
+    # budget -----------------------------------------------------------------
+
+    def _check_record_budget(self, act: RecordBudget) -> None:
+        cats = [line.category for line in act.lines]
+        if len(set(cats)) != len(cats):
+            raise _invalid("each budget category may appear once per act")
+
+    def _apply_record_budget(self, act: RecordBudget) -> str:
+        for line in act.lines:
+            self.record.budget[line.category] = line
+        total = sum((line.planned for line in self.record.budget.values()), Decimal(0))
+        return f"budget lines recorded ({', '.join(line.category for line in act.lines)}); planned total {total:,.2f}"
+
+    # speakers ---------------------------------------------------------------
+
+    def _check_invite_speaker(self, act: InviteSpeaker) -> None:
+        existing = self.record.speakers.get(act.speaker.id)
+        if existing is not None and existing.status != "declined":
+            raise _conflict(f"speaker {act.speaker.id} is already {existing.status}")
+
+    def _apply_invite_speaker(self, act: InviteSpeaker) -> str:
+        self.record.speakers[act.speaker.id] = SpeakerRecord(
+            person=act.speaker, slot=act.slot, topic=act.topic, invited_at=self.now
+        )
+        self._notify_people("invitation", [act.speaker], cause=f"speaker.{act.speaker.id}.{act.key}",
+                            extra={"slot": act.slot, "topic": act.topic or "", "audience": "speaker"}, ics=True)
+        return f"speaker invited: {act.speaker.name} ({act.slot})"
+
+    def _check_speaker_reply(self, act: SpeakerReply) -> None:
+        sp = self.record.speakers.get(act.speaker_id)
+        if sp is None:
+            raise _invalid(f"unknown speaker {act.speaker_id!r}")
+        if sp.status == act.response:
+            raise _conflict(f"speaker {act.speaker_id} has already {act.response}")
+
+    def _apply_speaker_reply(self, act: SpeakerReply) -> str:
+        sp = self.record.speakers[act.speaker_id]
+        sp.status = act.response
+        sp.replied_at = self.now
+        if act.response == "accepted":
+            self._notify_people("confirmation", [sp.person], cause=f"speaker.{sp.person.id}.{act.key}",
+                                extra={"slot": sp.slot, "topic": sp.topic or "", "audience": "speaker"})
+        return f"speaker {sp.person.name} {act.response} ({sp.slot})"
+
+    # attendees --------------------------------------------------------------
+
+    def _check_invite_attendees(self, act: InviteAttendees) -> None:
+        ids = [a.id for a in act.attendees]
+        dupes = sorted({i for i in ids if ids.count(i) > 1} | {i for i in ids if i in self.record.attendees})
+        if dupes:
+            raise _conflict(f"already invited: {', '.join(dupes[:10])}")
+
+    def _apply_invite_attendees(self, act: InviteAttendees) -> str:
+        for a in act.attendees:
+            self.record.attendees[a.id] = AttendeeRecord(person=a, invited_at=self.now)
+        self._notify_people("invitation", list(act.attendees), cause=f"attendee.{act.key}",
+                            extra={"audience": "attendee"}, ics=True)
+        return f"{len(act.attendees)} attendee(s) invited"
+
+    def _attendee(self, attendee_id: str) -> AttendeeRecord:
+        rec = self.record.attendees.get(attendee_id)
+        if rec is None:
+            raise _invalid(f"unknown attendee {attendee_id!r}: not invited to this event")
+        return rec
+
+    def _check_rsvp(self, act: Rsvp) -> None:
+        self._attendee(act.attendee_id)
+
+    def _apply_rsvp(self, act: Rsvp) -> str:
+        rec = self._attendee(act.attendee_id)
+        rec.rsvp = act.response
+        return f"{rec.person.name} answered {act.response}"
+
+    def _check_check_in(self, act: CheckIn) -> None:
+        rec = self._attendee(act.attendee_id)
+        if not self._on_site():
+            raise _conflict(f"check-in opens on site; the event is in {self.record.stage}")
+        if rec.checked_in_at is not None:
+            raise _conflict(f"{act.attendee_id} already checked in at {rec.checked_in_at.isoformat()}")
+
+    def _apply_check_in(self, act: CheckIn) -> str:
+        rec = self._attendee(act.attendee_id)
+        rec.checked_in_at = self.now
+        return f"{rec.person.name} checked in"
+
+    def _on_site(self) -> bool:
+        return any(isinstance(c, EventEnded) for g in self.current_stage().gates for c in g.checks)
+
+    # incidents --------------------------------------------------------------
+
+    def _check_report_incident(self, act: ReportIncident) -> None:
+        if act.incident_id in self.record.incidents:
+            raise _conflict(f"incident {act.incident_id} is already recorded")
+
+    def _apply_report_incident(self, act: ReportIncident) -> str:
+        self.record.incidents[act.incident_id] = IncidentRecord(
+            id=act.incident_id, category=act.category, severity=act.severity, summary=act.summary,
+            reported_at=self.now, reported_by=act.actor.id,
+        )
+        if act.severity == "high":
+            roles = [r for r in ("on_site_command", self.definition.owner_role) if r in self.definition.role_ids()]
+            self._notify(Notify(kind="escalation", roles=roles, channels=["email", "log"]),
+                         cause=f"incident.{act.incident_id}", context={"incident": act.summary, "severity": "high"})
+        return f"incident {act.incident_id} ({act.severity} {act.category}): {act.summary}"
+
+    def _check_resolve_incident(self, act: ResolveIncident) -> None:
+        inc = self.record.incidents.get(act.incident_id)
+        if inc is None:
+            raise _invalid(f"unknown incident {act.incident_id!r}")
+        if inc.resolved_at is not None:
+            raise _conflict(f"incident {act.incident_id} is already resolved")
+
+    def _apply_resolve_incident(self, act: ResolveIncident) -> str:
+        self.record.incidents[act.incident_id].resolved_at = self.now
+        return f"incident {act.incident_id} resolved"
+
+    # survey -----------------------------------------------------------------
+
+    def _check_record_survey(self, act: RecordSurvey) -> None:
+        if self.now < self.event.end:
+            raise _conflict("survey responses are recorded after the event")
+
+    def _apply_record_survey(self, act: RecordSurvey) -> str:
+        for resp in act.responses:
+            self.record.survey[resp.respondent] = resp
+        return f"{len(act.responses)} survey response(s) recorded"
+
+    # moves ------------------------------------------------------------------
+
+    def _check_send_back(self, act: SendBack) -> None:
+        if not (act.reason or "").strip():
+            raise _invalid("sending back needs a reason")
+        if act.to_stage not in self.definition.stage_ids():
+            raise _invalid(f"unknown stage {act.to_stage!r}")
+        if not getattr(self, f"may_send_back_to_{act.to_stage}", lambda: False)():
+            raise _conflict(f"cannot send back from {self.record.stage} to {act.to_stage}: it is not an earlier stage")
+
+    def _apply_send_back(self, act: SendBack) -> str:
+        origin = self.record.stage
+        path = self.definition.path()
+        reopened = path[path.index(act.to_stage) : path.index(origin) + 1]
+        for stage_id in reopened:
+            for gate in self.definition.stage(stage_id).gates:
+                self.record.gates.pop(gate.id, None)
+        getattr(self, f"send_back_to_{act.to_stage}")()
+        self._entered(act.to_stage, previous=origin)
+        return f"sent back from {origin} to {act.to_stage}; decisions reopened in {', '.join(reopened)}"
+
+    def _check_postpone(self, act: Postpone) -> None:
+        if act.new_start <= self.now:
+            raise _invalid("the new start must be in the future")
+        if act.new_start <= self.event.start:
+            raise _invalid("postponing moves the event later; the new start is not after the current one")
+
+    def _apply_postpone(self, act: Postpone) -> str:
+        old = self.event.start
+        self._move_dates(act.new_start, act.new_end)
+        self._notify(Notify(kind="reminder", roles=[self.definition.owner_role], channels=["email", "log"]),
+                     cause=f"postpone.{act.key}", context={"postponed_from": old.isoformat()})
+        return f"postponed from {old.isoformat()} to {act.new_start.isoformat()}"
+
+    def _move_dates(self, start: datetime, end: datetime) -> None:
+        """Shift the event; ladder steps already fired stay fired unless their new time is still ahead."""
+        before = {d.id: self._anchor(d.at) for d in self.definition.deadlines}
+        self.event = self.event.model_copy(update={"start": start, "end": end})
+        for d in self.definition.deadlines:
+            old_at, new_at = before[d.id], self._anchor(d.at)
+            if old_at is None or new_at is None or old_at == new_at:
+                continue
+            for i, step in enumerate(d.ladder):
+                if self._fired(d, i, old_at) and new_at + step.delta <= self.now:
+                    self.record.fired.append(FiredStep(deadline=d.id, step=i, at=self.now, anchor=new_at))
+
+    def _check_cancel(self, act: Cancel) -> None:
+        return None
+
+    def _apply_cancel(self, act: Cancel) -> str:
+        self._cancel(act.reason)
+        return f"cancelled: {act.reason}"
+
+    def _cancel(self, reason: str) -> None:
+        people = [s.person for s in self.record.speakers.values() if s.status == "accepted"]
+        people += [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
+        self._notify_people("cancellation", people, cause="cancel", extra={"reason": reason})
+        self._notify(Notify(kind="cancellation", roles=sorted(self.definition.role_ids()), channels=["log"]),
+                     cause="cancel.team", context={"reason": reason})
+        for booking in self.definition.on_cancel:
+            self.effects.append(Compensate(booking))
+        self.cancel()  # the machine's trigger
+        self.record.status = "cancelled"
+
+    # ------------------------------------------------------------------ effects of being somewhere
+
+    def activity_finished(self, task_id: str, ok: bool, detail: str) -> None:
+        """Record an activity task's outcome; success completes the task."""
+        self.record.effects.append(EffectRecord(name=task_id, ok=ok, detail=detail, at=self.now))
+        if ok and task_id not in self.record.tasks:
+            self.record.tasks[task_id] = TaskRecord(done_at=self.now, by=SYSTEM, note=detail)
+            self._audit("task_done", SYSTEM, "system", None, None, f"task done by the engine: {task_id}")
+        elif not ok:
+            self._audit("effect_failed", SYSTEM, "system", None, None, f"{task_id} failed: {detail}")
+            self._notify(Notify(kind="escalation", roles=[self.definition.owner_role], channels=["email", "log"]),
+                         cause=f"failed.{task_id}.{len(self.record.effects)}", context={"failed": task_id, "detail": detail})
+        self._settle()
+
+    def effect_finished(self, name: str, ok: bool, detail: str) -> None:
+        """Record a compensation's or notification's outcome (failures count toward at-risk)."""
+        self.record.effects.append(EffectRecord(name=name, ok=ok, detail=detail, at=self.now))
+
+    def _settle(self) -> None:
+        """Advance while the gates allow; entering a stage queues its notifications and tasks."""
+        while self.active and self.may_advance():  # type: ignore[attr-defined]
+            origin = self.record.stage
+            self.advance()  # type: ignore[attr-defined]
+            if self.record.stage == CLOSED:
+                self.record.status = "closed"
+                self._audit("close", SYSTEM, "system", None, None, "all stages done; event closed")
+                self._stage_notes(self.definition.stage(origin).on_exit, origin, "exit")
+                break
+            self._entered(self.record.stage, previous=origin)
+
+    def _entered(self, stage_id: str, previous: str | None = None) -> None:
+        self.record.stage_entered_at = self.now
+        self.record.stages_entered[stage_id] = self.now
+        if previous is not None:
+            self._audit("advance" if self._path_index(stage_id) > self._path_index(previous) else "move",
+                        SYSTEM, "system", None, None, f"{previous} -> {stage_id}")
+            self._stage_notes(self.definition.stage(previous).on_exit, previous, "exit")
+        self._stage_notes(self.definition.stage(stage_id).on_enter, stage_id, "enter")
+        self._start_due_activities()
+
+    def _stage_notes(self, notes: list[Notify], stage_id: str, when: str) -> None:
+        for n, note in enumerate(notes):
+            self._notify(note, cause=f"{when}.{stage_id}.{len(self.record.audit)}.{n}", context={"stage": stage_id})
+
+    def _start_due_activities(self) -> None:
+        stage = self.current_stage() if self.active else None
+        if stage is None:
+            return
+        for task in stage.tasks:
+            if not task.activity or task.id in self.record.started_activities or task.id in self.record.tasks:
+                continue
+            when = self._anchor(task.run_at, stage.id) if task.run_at else self.now
+            if when is not None and when <= self.now:
+                self.record.started_activities.append(task.id)
+                self.effects.append(RunActivity(task.id, task.activity))
+
+    def _context(self) -> dict[str, Any]:
+        e = self.event
+        return {
+            "event_id": e.id, "title": e.title, "kind": self.definition.kind, "kind_title": self.definition.title,
+            "start": e.start.isoformat(), "end": e.end.isoformat(), "timezone": e.timezone, "venue": e.venue or "",
+            "stage": self.record.stage, "confidential": self.definition.confidential,
+        }
+
+    def _notify(self, note: Notify | None, cause: str, context: dict[str, Any]) -> None:
+        if note is None:
+            return
+        ctx = self._context() | context
+        for role in note.roles:
+            people = self._people(role) or [None]
+            for person in people:
+                recipient = Recipient(
+                    role=role,
+                    person_id=person.id if person else None,
+                    name=person.name if person else None,
+                    email=person.email if person else None,
+                    webhook_url=person.webhook_url if person else None,
+                )
+                for channel in note.channels:
+                    self.effects.append(NotificationRequest(
+                        key=f"{self.event.id}:{cause}:{role}:{recipient.person_id or '-'}:{channel}",
+                        event_id=self.event.id, kind=note.kind, channel=channel, recipient=recipient,
+                        locale=(person.locale if person and person.locale else self.event.locale), context=ctx,
+                    ))
+        for url in self.event.webhooks:
+            self.effects.append(NotificationRequest(
+                key=f"{self.event.id}:{cause}:webhook:{hashlib.sha256(url.encode()).hexdigest()[:12]}",
+                event_id=self.event.id, kind=note.kind, channel="webhook",
+                recipient=Recipient(role="subscriber", webhook_url=url), locale=self.event.locale, context=ctx,
+            ))
+
+    def _notify_people(self, kind: str, people: list[Person], cause: str, extra: dict[str, Any] | None = None,
+                       ics: bool = False) -> None:
+        ctx = self._context() | (extra or {})
+        for person in people:
+            channel = "email" if person.email else "log"
+            self.effects.append(NotificationRequest(
+                key=f"{self.event.id}:{cause}:{person.id}:{channel}", event_id=self.event.id, kind=kind,
+                channel=channel,
+                recipient=Recipient(role="guest", person_id=person.id, name=person.name, email=person.email),
+                locale=person.locale or self.event.locale, context=ctx, attach_ics=ics,
+            ))
+
+    def _audit(self, act: str, actor: str, role: str, key: str | None, reason: str | None, summary: str) -> AuditEntry:
+        entry = AuditEntry(seq=len(self.record.audit) + 1, at=self.now, act=act, actor=actor, role=role, key=key,
+                           reason=reason, summary=summary)
+        self.record.audit.append(entry)
+        return entry
+
+    def take_effects(self) -> list[Effect]:
+        effects, self.effects = self.effects, []
+        return effects
+
+    # ------------------------------------------------------------------ the view
+
+    def view(self) -> StateView:
+        d, e, r = self.definition, self.event, self.record
+        tasks: list[TaskView] = []
+        gates: list[GateView] = []
+        for stage in d.stages:
+            for t in stage.tasks:
+                done = r.tasks.get(t.id)
+                due = self._anchor(t.due, stage.id) if t.due else None
+                tasks.append(TaskView(
+                    id=t.id, stage=stage.id, title=t.title, owner=t.owner, required=t.required, done=done is not None,
+                    done_at=done.done_at if done else None, done_by=done.by if done else None, due=due,
+                    overdue=bool(due and done is None and self.now > due and self.active), automatic=bool(t.activity),
+                ))
+            gates += [self.gate_view(stage, g) for g in stage.gates]
+        level, at_risk = self.escalation()
+        lines = list(r.budget.values())
+        planned = sum((line.planned for line in lines), Decimal(0))
+        actual = sum((line.actual or Decimal(0) for line in lines), Decimal(0))
+        speakers = list(r.speakers.values())
+        attendees = list(r.attendees.values())
+        done_items = sum(t.done for t in tasks) + sum(g.status in ("passed", "waived") for g in gates)
+        title = d.stage(r.stage).title if r.stage in d.stage_ids() else r.stage.title()
+        return StateView(
+            event=e, kind=d.kind, definition_hash=self.definition_hash, status=r.status, stage=r.stage,
+            stage_title=title, stages=d.path(), stage_entered_at=r.stage_entered_at, now=self.now,
+            can_advance=self.active and self.gates_pass(), tasks=tasks, gates=gates,
+            deadlines=self.deadline_views(), escalation_level=level, at_risk=at_risk,
+            budget=BudgetView(limit=e.budget_limit, currency=e.currency, planned=planned, actual=actual, lines=lines),
+            speakers=Counts(
+                invited=len(speakers), accepted=sum(s.status == "accepted" for s in speakers),
+                declined=sum(s.status == "declined" for s in speakers),
+                confirmed_keynotes=sum(s.status == "accepted" and s.slot == "keynote" for s in speakers),
+                keynote_slots=e.keynote_slots,
+            ),
+            attendees=Counts(
+                invited=len(attendees), rsvp_yes=sum(a.rsvp == "yes" for a in attendees),
+                rsvp_no=sum(a.rsvp == "no" for a in attendees), rsvp_maybe=sum(a.rsvp == "maybe" for a in attendees),
+                checked_in=sum(a.checked_in_at is not None for a in attendees), expected=e.expected_attendees,
+            ),
+            speaker_list=speakers,
+            open_incidents=[i for i in r.incidents.values() if i.resolved_at is None],
+            progress=Progress(done=done_items, total=len(tasks) + len(gates)),
+            audit=r.audit, deliveries=r.deliveries, effects=r.effects,
+        )

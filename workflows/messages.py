@@ -1,0 +1,494 @@
+"""What crosses the workflow boundary: the event's input, every act, the state view.
+
+These models are shared by the workflow, its clients (API, CLI, tests) and the
+activities. They are plain pydantic models, so every payload is plain JSON and
+any Temporal client can send one (``temporal workflow update execute --name
+decide --input '{...}'``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from definitions.schema import Definition
+
+SafeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+"""Ids of events and people: no slashes, no leading dot, so they can never escape a folder."""
+
+Locale = Literal["en", "zh"]
+
+
+class _In(BaseModel):
+    """Inputs refuse unknown keys: a typo in a payload is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- the event -----------------------------------------------------------------------------
+
+
+class Person(_In):
+    id: SafeId
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    locale: Locale | None = None
+    webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+
+
+class EventDetails(_In):
+    """What ops give when starting an event."""
+
+    id: SafeId
+    title: str = Field(min_length=1, max_length=300)
+    kind: str = Field(min_length=1, max_length=64)
+    start: AwareDatetime
+    end: AwareDatetime
+    timezone: str = "UTC"
+    venue: str | None = Field(default=None, max_length=300)
+    expected_attendees: int = Field(default=0, ge=0, le=1_000_000)
+    budget_limit: Decimal = Field(default=Decimal(0), ge=0, max_digits=14, decimal_places=2)
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    owner: SafeId = Field(description="The person who owns the event (holds the definition's owner role).")
+    locale: Locale = "en"
+    keynote_slots: int = Field(default=0, ge=0, le=100)
+    team: dict[str, list[Person]] = Field(
+        default_factory=dict,
+        description="People per role. A role listed here may only be acted as by these people.",
+    )
+    webhooks: list[Annotated[str, Field(max_length=2000, pattern=r"^https?://")]] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, tz: str) -> str:
+        try:
+            ZoneInfo(tz)
+        except Exception:  # noqa: BLE001 - ZoneInfo raises several kinds
+            raise ValueError(f"unknown time zone {tz!r}") from None
+        return tz
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> EventDetails:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class Actor(_In):
+    """Who does an act. The API fills this from the authenticated principal."""
+
+    id: SafeId
+    role: str = Field(min_length=1, max_length=64)
+
+
+# --- acts (one update each) ------------------------------------------------------------------
+
+
+class Act(_In):
+    key: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Idempotency key: the same key twice is applied once and answers the same.",
+    )
+    actor: Actor
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class Decide(Act):
+    gate: str = Field(max_length=64)
+    decision: Literal["approve", "reject", "waive"]
+
+
+class CompleteTask(Act):
+    task: str = Field(max_length=64)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class BudgetLine(_In):
+    category: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    planned: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    actual: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class RecordBudget(Act):
+    lines: list[BudgetLine] = Field(min_length=1, max_length=100)
+
+
+class InviteSpeaker(Act):
+    speaker: Person
+    slot: Literal["keynote", "session", "panel", "special_guest"] = "session"
+    topic: str | None = Field(default=None, max_length=300)
+
+
+class SpeakerReply(Act):
+    speaker_id: SafeId
+    response: Literal["accepted", "declined"]
+
+
+class Attendee(Person):
+    category: Literal["expert", "partner", "prospect", "investor", "internal", "media", "other"] = "other"
+    key_client: bool = False
+
+
+class InviteAttendees(Act):
+    attendees: list[Attendee] = Field(min_length=1, max_length=1000)
+
+
+class Rsvp(Act):
+    attendee_id: SafeId
+    response: Literal["yes", "no", "maybe"]
+
+
+class CheckIn(Act):
+    attendee_id: SafeId
+
+
+class ReportIncident(Act):
+    incident_id: SafeId
+    category: Literal["equipment", "safety", "injury", "weather", "traffic", "other"]
+    severity: Literal["low", "medium", "high"]
+    summary: str = Field(min_length=1, max_length=2000)
+
+
+class ResolveIncident(Act):
+    incident_id: SafeId
+
+
+class SurveyResponse(_In):
+    respondent: SafeId
+    content: int = Field(ge=1, le=5)
+    organisation: int = Field(ge=1, le=5)
+    service: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class RecordSurvey(Act):
+    responses: list[SurveyResponse] = Field(min_length=1, max_length=1000)
+
+
+class SendBack(Act):
+    to_stage: str = Field(max_length=64)
+
+
+class Postpone(Act):
+    new_start: AwareDatetime
+    new_end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Postpone:
+        if self.new_end <= self.new_start:
+            raise ValueError("new_end must be after new_start")
+        return self
+
+
+class Cancel(Act):
+    reason: str = Field(min_length=1, max_length=2000)  # a cancellation always says why
+
+
+AnyAct = (
+    Decide
+    | CompleteTask
+    | RecordBudget
+    | InviteSpeaker
+    | SpeakerReply
+    | InviteAttendees
+    | Rsvp
+    | CheckIn
+    | ReportIncident
+    | ResolveIncident
+    | RecordSurvey
+    | SendBack
+    | Postpone
+    | Cancel
+)
+
+ACT_NAMES: dict[type[Act], str] = {
+    Decide: "decide",
+    CompleteTask: "complete_task",
+    RecordBudget: "record_budget",
+    InviteSpeaker: "invite_speaker",
+    SpeakerReply: "speaker_reply",
+    InviteAttendees: "invite_attendees",
+    Rsvp: "rsvp",
+    CheckIn: "check_in",
+    ReportIncident: "report_incident",
+    ResolveIncident: "resolve_incident",
+    RecordSurvey: "record_survey",
+    SendBack: "send_back",
+    Postpone: "postpone",
+    Cancel: "cancel",
+}
+"""Each act's update name: the names a Temporal client uses."""
+
+
+class ActResult(BaseModel):
+    """The answer to an accepted act."""
+
+    act: str
+    key: str
+    seq: int = Field(description="The act's place in the audit log.")
+    stage: str = Field(description="The event's stage after the act.")
+    status: str
+    message: str
+
+
+# --- recorded state ----------------------------------------------------------------------------
+
+
+class AuditEntry(BaseModel):
+    seq: int
+    at: datetime
+    act: str
+    actor: str
+    role: str
+    key: str | None = None
+    reason: str | None = None
+    summary: str
+
+
+class TaskRecord(BaseModel):
+    done_at: datetime
+    by: str
+    note: str | None = None
+
+
+class GateRecord(BaseModel):
+    decision: Literal["approved", "rejected", "waived"]
+    by: str
+    role: str
+    at: datetime
+    reason: str | None = None
+
+
+class SpeakerRecord(BaseModel):
+    person: Person
+    slot: str
+    topic: str | None = None
+    status: Literal["invited", "accepted", "declined"] = "invited"
+    invited_at: datetime
+    replied_at: datetime | None = None
+
+
+class AttendeeRecord(BaseModel):
+    person: Attendee
+    invited_at: datetime
+    rsvp: Literal["yes", "no", "maybe"] | None = None
+    checked_in_at: datetime | None = None
+
+
+class IncidentRecord(BaseModel):
+    id: str
+    category: str
+    severity: str
+    summary: str
+    reported_at: datetime
+    reported_by: str
+    resolved_at: datetime | None = None
+
+
+class DeliveryRecord(BaseModel):
+    """One notification sent (or not) by an activity; recorded on the event."""
+
+    key: str
+    kind: str
+    channel: str
+    to: str
+    status: Literal["sent", "failed", "skipped"]
+    detail: str = ""
+    at: datetime | None = None
+
+
+class EffectRecord(BaseModel):
+    """An activity outcome the workflow recorded (archive, report, compensation...)."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+    at: datetime
+
+
+class FiredStep(BaseModel):
+    deadline: str
+    step: int
+    at: datetime
+    anchor: datetime = Field(description="The deadline time the step was computed from.")
+
+
+class EventRecord(BaseModel):
+    """Everything the workflow remembers; carried whole through continue-as-new."""
+
+    status: Literal["active", "closed", "cancelled"] = "active"
+    stage: str
+    stage_entered_at: datetime
+    stages_entered: dict[str, datetime] = Field(default_factory=dict)
+    tasks: dict[str, TaskRecord] = Field(default_factory=dict)
+    gates: dict[str, GateRecord] = Field(default_factory=dict)
+    budget: dict[str, BudgetLine] = Field(default_factory=dict)
+    speakers: dict[str, SpeakerRecord] = Field(default_factory=dict)
+    attendees: dict[str, AttendeeRecord] = Field(default_factory=dict)
+    incidents: dict[str, IncidentRecord] = Field(default_factory=dict)
+    survey: dict[str, SurveyResponse] = Field(default_factory=dict)
+    fired: list[FiredStep] = Field(default_factory=list)
+    audit: list[AuditEntry] = Field(default_factory=list)
+    deliveries: list[DeliveryRecord] = Field(default_factory=list)
+    effects: list[EffectRecord] = Field(default_factory=list)
+    applied: dict[str, tuple[str, ActResult]] = Field(
+        default_factory=dict, description="Idempotency keys: key -> (digest of the act, its answer)."
+    )
+    started_activities: list[str] = Field(default_factory=list, description="Activity tasks already run.")
+
+
+class WorkflowInput(BaseModel):
+    """The workflow's one argument: the event and the definition it runs by."""
+
+    event: EventDetails
+    definition: Definition
+    definition_hash: str
+    record: EventRecord | None = Field(default=None, description="Set only when continuing as new.")
+
+
+# --- the state view (query `state`) ------------------------------------------------------------
+
+
+class TaskView(BaseModel):
+    id: str
+    stage: str
+    title: str
+    owner: str
+    required: bool
+    done: bool
+    done_at: datetime | None = None
+    done_by: str | None = None
+    due: datetime | None = None
+    overdue: bool = False
+    automatic: bool = False
+
+
+class GateView(BaseModel):
+    id: str
+    stage: str
+    title: str
+    status: Literal["passed", "waived", "open", "rejected", "awaiting_decision"]
+    reasons: list[str] = Field(default_factory=list, description="Why it is still open.")
+    approvers: list[str] = Field(default_factory=list)
+    decision: GateRecord | None = None
+
+
+class StepView(BaseModel):
+    index: int
+    at: datetime
+    kind: str
+    notify: list[str]
+    level: int
+    fired: bool
+
+
+class DeadlineView(BaseModel):
+    id: str
+    title: str
+    at: datetime
+    status: Literal["pending", "met", "missed", "void"]
+    seconds_left: float
+    next_step: StepView | None = None
+    steps: list[StepView] = Field(default_factory=list)
+
+
+class Counts(BaseModel):
+    invited: int = 0
+    accepted: int = 0
+    declined: int = 0
+    confirmed_keynotes: int = 0
+    keynote_slots: int = 0
+    rsvp_yes: int = 0
+    rsvp_no: int = 0
+    rsvp_maybe: int = 0
+    checked_in: int = 0
+    expected: int = 0
+
+
+class BudgetView(BaseModel):
+    limit: Decimal
+    currency: str
+    planned: Decimal
+    actual: Decimal
+    lines: list[BudgetLine]
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+
+
+class StateView(BaseModel):
+    """Everything a dashboard shows for one event (query ``state``)."""
+
+    event: EventDetails
+    kind: str
+    definition_hash: str
+    status: str
+    stage: str
+    stage_title: str
+    stages: list[str]
+    stage_entered_at: datetime
+    now: datetime
+    can_advance: bool
+    tasks: list[TaskView]
+    gates: list[GateView]
+    deadlines: list[DeadlineView]
+    escalation_level: int
+    at_risk: bool
+    budget: BudgetView
+    speakers: Counts
+    attendees: Counts
+    speaker_list: list[SpeakerRecord]
+    open_incidents: list[IncidentRecord]
+    progress: Progress
+    audit: list[AuditEntry]
+    deliveries: list[DeliveryRecord]
+    effects: list[EffectRecord]
+
+
+# --- activity inputs ------------------------------------------------------------------------------
+
+
+class Recipient(BaseModel):
+    role: str
+    person_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    webhook_url: str | None = None
+
+
+class NotificationRequest(BaseModel):
+    """One message to one recipient on one channel; `key` makes a retried send a no-op."""
+
+    key: str
+    event_id: str
+    kind: str
+    channel: Literal["email", "webhook", "log"]
+    recipient: Recipient
+    locale: Locale = "en"
+    context: dict[str, Any] = Field(default_factory=dict)
+    attach_ics: bool = False
+
+
+class ReleaseRequest(BaseModel):
+    """Input of a compensation: release one booking of a cancelled event."""
+
+    event_id: str
+    booking: str
+    reason: str
+
+
+class DossierRequest(BaseModel):
+    """Input of the post-event activities (thanks, evaluation report, archive)."""
+
+    event: EventDetails
+    definition: Definition
+    definition_hash: str
+    record: EventRecord
