@@ -38,3 +38,28 @@ def cli_flags() -> list[str]:
     """``--search-attribute Name=Type`` flags for ``temporal server start-dev``."""
     names = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "INT": "Int", "BOOL": "Bool"}
     return [f"--search-attribute={k.name}={names[k.indexed_value_type.name]}" for k in ALL]
+
+
+async def register(client: Any, namespace: str) -> None:
+    """Register the search attributes on a server (idempotent: already-registered ones are kept).
+
+    Used by ``convene setup`` on a self-hosted cluster and by the tests on the
+    time-skipping server. (On Temporal Cloud, add them in the namespace settings.)
+    """
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        existing = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+        known = set(existing.custom_attributes)
+    except RPCError as err:  # the time-skipping test server can add but not list
+        if err.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
+    missing = {k.name: IndexedValueType.ValueType(k.indexed_value_type) for k in ALL if k.name not in known}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )

@@ -1,0 +1,100 @@
+"""Talking to Temporal: connect from settings, start an event, act on it, list events.
+
+The CLI, the API and the tests all go through these functions, so there is one
+place that knows the workflow's name, id scheme and search attributes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, TLSConfig, WorkflowHandle
+from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from convene.settings import Settings
+from definitions import Definition, definition_hash
+from workflows import search
+from workflows.event import WORKFLOW_NAME
+from workflows.messages import ACT_NAMES, ActResult, AnyAct, EventDetails, StateView, WorkflowInput
+
+
+def _tls(settings: Settings) -> TLSConfig | bool:
+    if not settings.temporal_tls:
+        return False
+    read = lambda p: p.read_bytes() if p else None  # noqa: E731
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_ca_cert),
+        client_cert=read(settings.temporal_tls_client_cert),
+        client_private_key=read(settings.temporal_tls_client_key),
+        domain=settings.temporal_tls_server_name,
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    """A client for the configured cluster (dev server, self-hosted or cloud)."""
+    api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        tls=True if api_key and not settings.temporal_tls else _tls(settings),
+        api_key=api_key,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def workflow_id(event_id: str) -> str:
+    return f"event-{event_id}"
+
+
+def start_input(details: EventDetails, definition: Definition) -> WorkflowInput:
+    if details.kind != definition.kind:
+        raise ValueError(f"event kind {details.kind!r} does not match definition {definition.kind!r}")
+    return WorkflowInput(event=details, definition=definition, definition_hash=definition_hash(definition))
+
+
+async def start_event(
+    client: Client, details: EventDetails, definition: Definition, task_queue: str
+) -> WorkflowHandle[Any, StateView]:
+    """Start one event's workflow; its id is ``event-<event id>`` and a second start with the same id fails."""
+    inp = start_input(details, definition)
+    return await client.start_workflow(
+        WORKFLOW_NAME,
+        inp,
+        id=workflow_id(details.id),
+        task_queue=task_queue,
+        result_type=StateView,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(search.attributes(details, definition.kind, definition.path()[0], 0, False)),
+    )
+
+
+def handle(client: Client, event_id: str) -> WorkflowHandle[Any, StateView]:
+    return client.get_workflow_handle(workflow_id(event_id), result_type=StateView)
+
+
+async def act(client: Client, event_id: str, act: AnyAct) -> ActResult:
+    """Send one act as its update and wait for the answer (accepted or refused)."""
+    return await handle(client, event_id).execute_update(ACT_NAMES[type(act)], act, result_type=ActResult)
+
+
+async def state(client: Client, event_id: str) -> StateView:
+    return await handle(client, event_id).query("state", result_type=StateView)
+
+
+def list_query(stage: str | None = None, kind: str | None = None, at_risk: bool | None = None,
+               owner: str | None = None) -> str:
+    """A visibility query for events, with values quoted safely."""
+    def q(value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    parts = [f"WorkflowType = {q(WORKFLOW_NAME)}"]
+    if stage:
+        parts.append(f"{search.STAGE.name} = {q(stage)}")
+    if kind:
+        parts.append(f"{search.KIND.name} = {q(kind)}")
+    if owner:
+        parts.append(f"{search.OWNER.name} = {q(owner)}")
+    if at_risk is not None:
+        parts.append(f"{search.AT_RISK.name} = {'true' if at_risk else 'false'}")
+    return " AND ".join(parts)

@@ -1,0 +1,170 @@
+"""Builders and stand-ins shared by the tests."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.exceptions import ApplicationError
+
+from convene.client import act, start_event, state
+from convene.settings import Settings
+from definitions import shipped
+from workflows.messages import (
+    Actor,
+    Attendee,
+    BudgetLine,
+    CompleteTask,
+    Decide,
+    DeliveryRecord,
+    DossierRequest,
+    EventDetails,
+    InviteAttendees,
+    InviteSpeaker,
+    NotificationRequest,
+    Person,
+    RecordBudget,
+    ReleaseRequest,
+    SpeakerReply,
+    StateView,
+)
+
+PM = Actor(id="pia", role="project_manager")
+FINANCE = Actor(id="fay", role="finance")
+APPROVER = Actor(id="finn", role="finance_approver")
+SPONSOR = Actor(id="sam", role="sponsor")
+PLANNER = Actor(id="pat", role="activity_planner")
+PR = Actor(id="prue", role="pr_communications")
+VENUE = Actor(id="val", role="venue_coordinator")
+TECH = Actor(id="ted", role="technical_support")
+COMMAND = Actor(id="cole", role="on_site_command")
+
+_keys = itertools.count(1)
+
+
+def key(prefix: str = "k") -> str:
+    return f"{prefix}-{next(_keys)}"
+
+
+def team() -> dict[str, list[Person]]:
+    people = [PM, FINANCE, APPROVER, SPONSOR, PLANNER, PR, VENUE, TECH, COMMAND]
+    return {a.role: [Person(id=a.id, name=a.id.title(), email=f"{a.id}@example.org")] for a in people}
+
+
+def conference(now: datetime, event_id: str = "conf-1", days_ahead: int = 120, **overrides: Any) -> EventDetails:
+    start = now + timedelta(days=days_ahead)
+    fields: dict[str, Any] = dict(
+        id=event_id, title="Convene Summit", kind="conference", start=start, end=start + timedelta(days=2),
+        timezone="Europe/Paris", venue="Hall A", expected_attendees=300, budget_limit=Decimal("100000"),
+        owner=PM.id, keynote_slots=1, team=team(),
+    )
+    fields.update(overrides)
+    return EventDetails(**fields)
+
+
+def settings(task_queue: str) -> Settings:
+    return Settings(task_queue=task_queue, archive_root="/tmp/convene-test-archive")
+
+
+@dataclass
+class RecordingActivities:
+    """Stand-ins registered under the real activities' names: they record what the workflow asked for."""
+
+    notifications: list[NotificationRequest] = field(default_factory=list)
+    dossier_calls: list[str] = field(default_factory=list)
+    releases: list[str] = field(default_factory=list)
+    fail_releases: dict[str, int] = field(default_factory=dict)
+    fail_dossier: set[str] = field(default_factory=set)
+
+    def all(self) -> list[Any]:
+        @activity.defn(name="send_notification")
+        async def send_notification(req: NotificationRequest) -> DeliveryRecord:
+            self.notifications.append(req)
+            return DeliveryRecord(key=req.key, kind=req.kind, channel=req.channel,
+                                  to=req.recipient.email or req.recipient.role, status="sent", at=activity.now())
+
+        def dossier(name: str) -> Any:
+            @activity.defn(name=name)
+            async def run(req: DossierRequest) -> str:
+                self.dossier_calls.append(name)
+                if name in self.fail_dossier:
+                    raise ApplicationError(f"{name} store unavailable", non_retryable=True)
+                return f"{name} done for {req.event.id}"
+
+            return run
+
+        @activity.defn(name="release_booking")
+        async def release_booking(req: ReleaseRequest) -> str:
+            left = self.fail_releases.get(req.booking, 0)
+            if left:
+                self.fail_releases[req.booking] = left - 1
+                raise RuntimeError(f"booking system down for {req.booking}")
+            self.releases.append(req.booking)
+            return f"released {req.booking}"
+
+        return [send_notification, dossier("send_thanks"), dossier("evaluation_report"), dossier("archive"),
+                release_booking]
+
+    def kinds_to(self, person_id: str) -> list[str]:
+        return [n.kind for n in self.notifications if n.recipient.person_id == person_id]
+
+
+class Driver:
+    """Drives one event through its acts, as the people in `support` would."""
+
+    def __init__(self, client: Client, event_id: str) -> None:
+        self.client = client
+        self.event_id = event_id
+
+    async def do(self, act_: Any) -> Any:
+        return await act(self.client, self.event_id, act_)
+
+    async def state(self) -> StateView:
+        return await state(self.client, self.event_id)
+
+    async def tasks(self, actor: Actor, *task_ids: str) -> None:
+        for t in task_ids:
+            await self.do(CompleteTask(key=key(t), actor=actor, task=t))
+
+    async def prepare(self) -> None:
+        """Everything preparation needs, ending with the budget approval."""
+        await self.tasks(PM, "theme_purpose", "date_checked", "team_assigned")
+        await self.tasks(VENUE, "site_inspection", "venue_booked")
+        await self.do(RecordBudget(key=key("budget"), actor=FINANCE, lines=[
+            BudgetLine(category="venue", planned=Decimal("40000"), actual=None),
+            BudgetLine(category="catering", planned=Decimal("30000")),
+            BudgetLine(category="contingency", planned=Decimal("8000")),
+        ]))
+        await self.tasks(FINANCE, "budget_draft")
+        await self.do(Decide(key=key("approve"), actor=APPROVER, gate="budget_approved", decision="approve"))
+
+    async def plan(self) -> None:
+        await self.do(InviteSpeaker(key=key("spk"), actor=PLANNER, slot="keynote", topic="Durable events",
+                                    speaker=Person(id="kim", name="Kim Keynote", email="kim@example.org")))
+        await self.do(SpeakerReply(key=key("reply"), actor=PLANNER, speaker_id="kim", response="accepted"))
+        await self.do(InviteAttendees(key=key("inv"), actor=PR, attendees=[
+            Attendee(id="ann", name="Ann", email="ann@example.org", category="partner", key_client=True),
+            Attendee(id="bob", name="Bob", email="bob@example.org", category="expert"),
+        ]))
+        await self.tasks(PLANNER, "agenda_final", "speaker_itineraries", "materials_ready")
+        await self.tasks(PR, "contact_named")
+
+    async def promote(self) -> None:
+        await self.tasks(PR, "audience_defined", "content_ready", "channels_running", "reminders_sent")
+        await self.tasks(TECH, "equipment_tested")
+        await self.tasks(VENUE, "safety_inspection")
+        await self.tasks(PM, "emergency_plan", "staff_briefed")
+        await self.do(Decide(key=key("go"), actor=PM, gate="go_decision", decision="approve", reason="all ready"))
+
+    async def run_the_day(self) -> None:
+        await self.tasks(VENUE, "set_up")
+        await self.tasks(COMMAND, "staff_on_duty")
+
+
+async def start_conference(client: Client, task_queue: str, details: EventDetails) -> WorkflowHandle[Any, StateView]:
+    return await start_event(client, details, shipped().get(details.kind), task_queue)

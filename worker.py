@@ -1,0 +1,76 @@
+"""Run a Convene worker: ``python worker.py`` (or ``convene worker``).
+
+Settings come from the environment (``CONVENE_TEMPORAL_ADDRESS``,
+``CONVENE_TEMPORAL_NAMESPACE``, ``CONVENE_TASK_QUEUE``, TLS and API key...), so
+the same worker runs on the dev server and on a Temporal cluster; start as many
+as you like on the same task queue to scale out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from convene.logs import configure, get_logger
+from convene.settings import Settings, get_settings
+from workflows.event import EventLifecycle
+
+# Pure, side-effect-free modules the workflow sandbox may share between runs
+# instead of re-importing them for every workflow (a large saving per event).
+PASSTHROUGH = (
+    "definitions",
+    "workflows.messages",
+    "workflows.lifecycle",
+    "workflows.search",
+    "transitions",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "structlog",
+    "yaml",
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def build_worker(
+    client: Client, settings: Settings, activities: Sequence[Callable[..., Any]] | None = None, **overrides: Any
+) -> Worker:
+    """The worker for the event workflow and its activities (tests pass stand-ins under the same names)."""
+    if activities is None:
+        from activities import build_activities
+
+        activities = build_activities(settings)
+    options: dict[str, Any] = {
+        "task_queue": settings.task_queue,
+        "workflows": [EventLifecycle],
+        "activities": list(activities),
+        "workflow_runner": workflow_runner(),
+        "max_concurrent_activities": settings.max_concurrent_activities,
+        "max_concurrent_workflow_tasks": settings.max_concurrent_workflow_tasks,
+        "max_cached_workflows": settings.max_cached_workflows,
+    }
+    options.update(overrides)
+    return Worker(client, **options)
+
+
+async def run(settings: Settings | None = None) -> None:
+    from convene.client import connect
+
+    settings = settings or get_settings()
+    configure(settings.log_level, settings.log_json)
+    log = get_logger("convene.worker", task_queue=settings.task_queue, namespace=settings.temporal_namespace)
+    client = await connect(settings)
+    log.info("worker starting", address=settings.temporal_address)
+    await build_worker(client, settings).run()
+
+
+if __name__ == "__main__":
+    asyncio.run(run())
