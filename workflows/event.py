@@ -11,7 +11,7 @@ module imports none of their (non-deterministic) dependencies.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -84,7 +84,10 @@ class EventLifecycle:
         else:
             self._lc = Lifecycle(inp.definition, inp.event, inp.record, inp.definition_hash).at(now)
         self._acted = False
-        self._attributes: dict[str, Any] = {}
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_at: datetime | None = None
+        # What the starter already set need not be upserted again (one history event saved per event).
+        self._attributes: dict[str, Any] = {p.key.name: p.value for p in workflow.info().typed_search_attributes}
         self._log = workflow.LoggerAdapter(workflow.logger, {"event_id": inp.event.id, "kind": inp.definition.kind})
 
     @workflow.run
@@ -102,19 +105,30 @@ class EventLifecycle:
                     WorkflowInput(event=lc.event, definition=lc.definition, definition_hash=lc.definition_hash,
                                   record=lc.record)
                 )
-            wake_at = lc.at(workflow.now()).next_wakeup()
-            timeout = None if wake_at is None else (wake_at - workflow.now()).total_seconds()
-            if timeout is None or timeout > 0:
-                try:
-                    await workflow.wait_condition(lambda: self._acted or bool(lc.effects), timeout=timeout)
-                except asyncio.TimeoutError:
-                    pass
+            timer = self._timer_for(lc.at(workflow.now()).next_wakeup())
+            await workflow.wait_condition(lambda: self._acted or bool(lc.effects) or (timer is not None and timer.done()))
             self._acted = False
             fired = lc.at(workflow.now()).tick()
             if fired:
                 self._log.info("deadline steps fired", extra={"steps": fired, "stage": lc.record.stage})
         self._log.info("event finished", extra={"status": lc.record.status})
         return lc.at(workflow.now()).view()
+
+    def _timer_for(self, wake_at: datetime | None) -> asyncio.Task[None] | None:
+        """One durable timer for the next thing due, kept while that time does not move.
+
+        Re-creating a timer on every act would add two history events per act;
+        an act rarely changes the next deadline, so the timer usually stays.
+        """
+        if wake_at == self._timer_at and self._timer is not None and not self._timer.done():
+            return self._timer
+        if self._timer is not None and not self._timer.done():
+            self._timer.cancel()
+        self._timer_at, self._timer = wake_at, None
+        if wake_at is not None:
+            delay = max((wake_at - workflow.now()).total_seconds(), 0.001)
+            self._timer = asyncio.ensure_future(workflow.sleep(delay, summary=f"next due at {wake_at.isoformat()}"))
+        return self._timer
 
     # -------------------------------------------------------------- effects
 

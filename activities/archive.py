@@ -1,0 +1,544 @@
+"""The event's dossier: numbered documents, a searchable index and a checksum manifest.
+
+The ``archive`` activity writes ``<root>/<YYYY>/<kind>/<event_id>/``::
+
+    01-definition.json   the definition the event ran by, and its hash
+    02-audit-log.json    every act, in order
+    03-decisions.json    gate decisions and the checklist
+    04-people.json       team, speakers, the attendee contact book (key clients marked)
+    05-budget.json       planned against actual per category
+    06-deliveries.json   notifications sent and engine effects
+    07-incidents.json    incidents and their resolution
+    08-evaluation.*      (written by the evaluation report)
+    index.md             what is where, and the words to find it by
+    MANIFEST.sha256      checksums in ``sha256sum`` format (``sha256sum -c MANIFEST.sha256``)
+
+Everything written is a function of the request alone (sorted keys, no clock),
+so archiving twice gives byte-identical files and the same manifest. Files are
+written atomically (temporary file, then rename). Confidential events are
+marked CONFIDENTIAL in the index and the manifest, and their dossier holds no
+attendee or speaker contact details.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path, PurePosixPath
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from temporalio import activity
+
+from activities.errors import unsafe_path
+from activities.figures import budget_figures
+from activities.rendering import redact_url
+from convene.logs import get_logger
+from definitions.loader import definition_hash
+from workflows.messages import DeliveryRecord, DossierRequest
+
+MANIFEST = "MANIFEST.sha256"
+INDEX = "index.md"
+
+DOCUMENTS: dict[str, str] = {
+    "01-definition.json": "The lifecycle definition the event ran by, with its hash",
+    "02-audit-log.json": "Audit log: every act, who did it and when",
+    "03-decisions.json": "Gate decisions (approvals, rejections, waivers) and the task checklist",
+    "04-people.json": "Team, speakers and the attendee contact book (key clients marked)",
+    "05-budget.json": "Budget: planned against actual per category",
+    "06-deliveries.json": "Notifications delivered and engine effects",
+    "07-incidents.json": "Incidents: severity, summary, resolution",
+    "08-evaluation.md": "Evaluation report (Markdown)",
+    "08-evaluation.html": "Evaluation report (HTML, with charts)",
+}
+"""The standard numbering: every file name the dossier may hold, and what it holds."""
+
+_SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_MANIFEST_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
+
+
+# --------------------------------------------------------------------------------------- the store
+
+
+class ArchiveStore(Protocol):
+    """Where dossiers are kept. Paths are relative POSIX paths (``2025/conference/evt-1/index.md``)."""
+
+    def write(self, path: str, data: bytes) -> bool:
+        """Write ``data`` atomically; return False if the file already held exactly that."""
+        ...
+
+    def read(self, path: str) -> bytes | None:
+        """The file's bytes, None if there is none."""
+        ...
+
+    def list(self, folder: str) -> list[str]:
+        """Names of the visible files directly in ``folder``, sorted; empty if there is no folder."""
+        ...
+
+    def append_once(self, path: str, unique_by: str, record: dict[str, Any]) -> bool:
+        """Append ``record`` as a JSON line unless a line with the same ``unique_by`` value is there.
+
+        Returns True if the line was appended.
+        """
+        ...
+
+    def locked(self, folder: str) -> AbstractContextManager[None]:
+        """Hold ``folder`` for one writer (the archive and the report may refresh one manifest at once)."""
+        ...
+
+
+class LocalFolderStore:
+    """An :class:`ArchiveStore` in a local folder.
+
+    Every path is resolved (symlinks included) and must stay under the root; anything else is
+    refused with a non-retryable ``UnsafePath`` error.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def path(self, path: str) -> Path:
+        """The absolute local path of ``path``, checked to be inside the root."""
+        rel = PurePosixPath(path)
+        if rel.is_absolute() or any(part in ("", ".", "..") for part in rel.parts) or "\\" in path or "\0" in path:
+            raise unsafe_path(f"refused path {path!r}: not a plain relative path")
+        root = self.root.resolve()
+        full = (root / rel).resolve()
+        if not full.is_relative_to(root) or full == root:
+            raise unsafe_path(f"refused path {path!r}: it leads outside the archive")
+        return full
+
+    def write(self, path: str, data: bytes) -> bool:
+        full = self.path(path)
+        try:
+            if full.read_bytes() == data:
+                return False
+        except FileNotFoundError:
+            pass
+        full.parent.mkdir(parents=True, exist_ok=True)
+        self.path(path)  # again, now the folders exist: a symlinked folder cannot lead out
+        fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=f".{full.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, full)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return True
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            return self.path(path).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def list(self, folder: str) -> list[str]:
+        full = self.path(folder)
+        if not full.is_dir():
+            return []
+        return sorted(p.name for p in full.iterdir() if p.is_file() and not p.name.startswith("."))
+
+    @contextmanager
+    def locked(self, folder: str) -> Iterator[None]:
+        # The lock file sits outside the dossier, so the dossier holds only its own documents.
+        lock = self.path(f".locks/{folder.replace('/', '~')}.lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)  # across worker processes on this host too
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def append_once(self, path: str, unique_by: str, record: dict[str, Any]) -> bool:
+        full = self.path(path)
+        full.parent.mkdir(parents=True, exist_ok=True)
+        self.path(path)
+        line = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+        fd = os.open(full, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        with os.fdopen(fd, "r+", encoding="utf-8") as f:
+            # The lock makes read-check-append one step, across processes on this host too.
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                f.seek(0)
+                for existing in f:
+                    try:
+                        if json.loads(existing).get(unique_by) == record.get(unique_by):
+                            return False
+                    except (ValueError, AttributeError):
+                        continue  # a torn or foreign line: not ours to judge
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+                return True
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------------------- layout
+
+
+def safe_name(value: str, what: str) -> str:
+    if not isinstance(value, str) or not _SAFE_PART.fullmatch(value) or value in (".", ".."):
+        raise unsafe_path(f"refused {what} {value!r} as a folder name")
+    return value
+
+
+def dossier_folder(request: DossierRequest) -> str:
+    """``<YYYY>/<kind>/<event_id>``: the year the event starts (in its own zone), its kind, its id."""
+    event = request.event
+    try:
+        start = event.start.astimezone(ZoneInfo(event.timezone))
+    except Exception:  # noqa: BLE001 - an unknown zone only changes the year at the turn of it
+        start = event.start
+    kind = safe_name(request.definition.kind, "kind")
+    event_id = safe_name(event.id, "event id")
+    return f"{start.year:04d}/{kind}/{event_id}"
+
+
+def classification(request: DossierRequest) -> str:
+    return "CONFIDENTIAL" if request.definition.confidential else "internal"
+
+
+# --------------------------------------------------------------------------------------- documents
+
+
+def canonical_json(value: Any) -> bytes:
+    """JSON with sorted keys and a trailing newline: the same value always gives the same bytes."""
+    return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n").encode()
+
+
+def _person(person: Any, contact: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": person.id, "name": person.name, "locale": person.locale}
+    if contact:
+        entry["email"] = person.email
+    return entry
+
+
+def _definition_doc(request: DossierRequest) -> dict[str, Any]:
+    event = request.event.model_dump(mode="json")
+    event["webhooks"] = [redact_url(u) for u in request.event.webhooks]
+    for people in event.get("team", {}).values():
+        for p in people:
+            p["webhook_url"] = redact_url(p.get("webhook_url"))
+    recomputed = definition_hash(request.definition)
+    return {
+        "classification": classification(request),
+        "definition": request.definition.model_dump(mode="json"),
+        "definition_hash": request.definition_hash,
+        "definition_hash_recomputed": recomputed,
+        "definition_hash_matches": recomputed == request.definition_hash,
+        "event": event,
+    }
+
+
+def _decisions_doc(request: DossierRequest) -> dict[str, Any]:
+    record, definition = request.record, request.definition
+    gates = {}
+    for stage in definition.stages:
+        for gate in stage.gates:
+            decision = record.gates.get(gate.id)
+            gates[gate.id] = {
+                "stage": stage.id,
+                "title": gate.title,
+                "needs_approval": gate.approval is not None,
+                "decision": decision.model_dump(mode="json") if decision else None,
+            }
+    tasks = {}
+    for stage in definition.stages:
+        for task in stage.tasks:
+            done = record.tasks.get(task.id)
+            tasks[task.id] = {
+                "stage": stage.id,
+                "title": task.title,
+                "owner": task.owner,
+                "required": task.required,
+                "done": done.model_dump(mode="json") if done else None,
+            }
+    return {"event_id": request.event.id, "final_status": record.status, "final_stage": record.stage,
+            "gates": gates, "tasks": tasks}
+
+
+def _people_doc(request: DossierRequest) -> dict[str, Any]:
+    record = request.record
+    contact = not request.definition.confidential
+    team = {
+        role: sorted((_person(p, True) for p in people), key=lambda e: e["id"])
+        for role, people in request.event.team.items()
+    }
+    speakers = [
+        {**_person(s.person, contact), "slot": s.slot, "topic": s.topic, "status": s.status,
+         "invited_at": s.invited_at.isoformat(), "replied_at": s.replied_at.isoformat() if s.replied_at else None}
+        for s in sorted(record.speakers.values(), key=lambda s: s.person.id)
+    ]
+    book = [
+        {**_person(a.person, contact), "category": a.person.category, "key_client": a.person.key_client,
+         "rsvp": a.rsvp, "invited_at": a.invited_at.isoformat(),
+         "checked_in_at": a.checked_in_at.isoformat() if a.checked_in_at else None}
+        for a in sorted(record.attendees.values(), key=lambda a: (not a.person.key_client, a.person.id))
+    ]
+    return {
+        "classification": classification(request),
+        "contact_details": "withheld (confidential event)" if not contact else "included",
+        "team": team,
+        "speakers": speakers,
+        "contact_book": book,
+        "key_clients": [e["id"] for e in book if e["key_client"]],
+    }
+
+
+def _budget_doc(request: DossierRequest) -> dict[str, Any]:
+    b = budget_figures(request.record, request.event.budget_limit, request.event.currency)
+    return {
+        "currency": b.currency,
+        "limit": b.limit,
+        "planned_total": b.planned,
+        "actual_total": b.actual,
+        "variance_reported_lines": b.variance,
+        "variance_reported_lines_pct": b.variance_pct,
+        "unreported": b.unreported,
+        "within_limit": b.within_limit,
+        "lines": [
+            {"category": r.category, "planned": r.planned, "actual": r.actual, "variance": r.variance,
+             "variance_pct": r.variance_pct, "note": r.note}
+            for r in b.rows
+        ],
+    }
+
+
+def _delivery(d: DeliveryRecord, confidential: bool) -> dict[str, Any]:
+    entry = d.model_dump(mode="json")
+    if d.channel == "webhook":
+        entry["to"] = redact_url(d.to)
+    elif d.channel == "email" and confidential:
+        entry["to"] = "withheld"
+    return entry
+
+
+def _deliveries_doc(request: DossierRequest) -> dict[str, Any]:
+    confidential = request.definition.confidential
+    return {
+        "deliveries": [_delivery(d, confidential) for d in request.record.deliveries],
+        "effects": [e.model_dump(mode="json") for e in request.record.effects],
+    }
+
+
+def _incidents_doc(request: DossierRequest) -> dict[str, Any]:
+    items = sorted(request.record.incidents.values(), key=lambda i: (i.reported_at, i.id))
+    return {
+        "total": len(items),
+        "open": sum(1 for i in items if i.resolved_at is None),
+        "incidents": [i.model_dump(mode="json") for i in items],
+    }
+
+
+def dossier_documents(request: DossierRequest) -> dict[str, bytes]:
+    """Documents 01 to 07 of the dossier, by file name (pure)."""
+    r = request
+    return {
+        "01-definition.json": canonical_json(_definition_doc(r)),
+        "02-audit-log.json": canonical_json(
+            {"event_id": r.event.id, "entries": [e.model_dump(mode="json") for e in r.record.audit]}
+        ),
+        "03-decisions.json": canonical_json(_decisions_doc(r)),
+        "04-people.json": canonical_json(_people_doc(r)),
+        "05-budget.json": canonical_json(_budget_doc(r)),
+        "06-deliveries.json": canonical_json(_deliveries_doc(r)),
+        "07-incidents.json": canonical_json(_incidents_doc(r)),
+    }
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md(text: Any) -> str:
+    """User text made inert in Markdown: one line, every markup character escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def render_index(request: DossierRequest, files: list[str]) -> bytes:
+    """``index.md``: the event at a glance, the documents present, and the words to search by (pure)."""
+    e, d, rec = request.event, request.definition, request.record
+    confidential = d.confidential
+    lines = [f"# Dossier: {md(e.title)}", ""]
+    if confidential:
+        lines += ["> **CONFIDENTIAL.** Keep this dossier confidential; contact details are withheld.", ""]
+    lines += [
+        "| | |",
+        "|---|---|",
+        f"| Event id | `{e.id}` |",
+        f"| Kind | {md(d.title)} (`{d.kind}`, definition v{d.version}) |",
+        f"| Definition hash | `{request.definition_hash}` |",
+        f"| Classification | {classification(request)} |",
+        f"| Start | {e.start.isoformat()} ({md(e.timezone)}) |",
+        f"| End | {e.end.isoformat()} |",
+        f"| Venue | {md(e.venue or '-')} |",
+        f"| Owner | `{e.owner}` |",
+        f"| Status | {rec.status} (stage {rec.stage}) |",
+        f"| Folder | `{dossier_folder(request)}` |",
+        "",
+        "## Documents",
+        "",
+        "| File | Contents |",
+        "|---|---|",
+    ]
+    for name in files:
+        lines.append(f"| [{md(name)}]({name}) | {DOCUMENTS.get(name, 'Other document')} |")
+    lines += ["", "## Decisions", ""]
+    decided = sorted(rec.gates.items())
+    lines += [
+        f"- `{g}`: {r.decision} by `{r.by}` ({r.role}) at {r.at.isoformat()}"
+        + (f": {md(r.reason)}" if r.reason else "")
+        for g, r in decided
+    ] or ["- none recorded"]
+    lines += ["", "## Incidents", ""]
+    incidents = sorted(rec.incidents.values(), key=lambda i: (i.reported_at, i.id))
+    lines += [f"- `{i.id}` ({i.category}, {i.severity}): {md(i.summary)}"
+              + (" (resolved)" if i.resolved_at else " (open)") for i in incidents] or ["- none"]
+    lines += ["", "## Keywords", ""]
+    keywords = [f"kind:{d.kind}", f"status:{rec.status}", f"year:{dossier_folder(request).split('/')[0]}"]
+    keywords += [f"slot:{s}" for s in sorted({sp.slot for sp in rec.speakers.values()})]
+    keywords += [f"incident:{c}" for c in sorted({i.category for i in rec.incidents.values()})]
+    keywords += [f"budget:{c}" for c in sorted(rec.budget)]
+    lines.append(" ".join(f"`{k}`" for k in keywords))
+    if not confidential:
+        speakers = sorted(rec.speakers.values(), key=lambda s: s.person.id)
+        accepted = [s for s in speakers if s.status == "accepted"]
+        key_clients = sorted((a for a in rec.attendees.values() if a.person.key_client), key=lambda a: a.person.id)
+        lines += ["", "## People", ""]
+        lines += [f"- Speaker: {md(s.person.name)} (`{s.person.id}`, {s.slot})"
+                  + (f": {md(s.topic)}" if s.topic else "") for s in accepted]
+        lines += [f"- Key client: {md(a.person.name)} (`{a.person.id}`, {a.person.category})" for a in key_clients]
+        if not accepted and not key_clients:
+            lines.append("- none")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def render_manifest(request: DossierRequest, files: dict[str, bytes]) -> bytes:
+    """``MANIFEST.sha256``: ``#`` metadata lines, then one ``<sha256>  <name>`` line per file (pure)."""
+    header = [
+        "# Convene dossier manifest; check with: sha256sum -c MANIFEST.sha256",
+        f"# event: {safe_name(request.event.id, 'event id')}",
+        f"# kind: {request.definition.kind}",
+        f"# definition-sha256: {re.sub(r'[^0-9a-fA-F]', '', request.definition_hash)}",
+        f"# classification: {classification(request)}",
+    ]
+    body = [f"{hashlib.sha256(files[name]).hexdigest()}  {name}" for name in sorted(files)]
+    return ("\n".join(header + body) + "\n").encode()
+
+
+def write_documents(store: ArchiveStore, request: DossierRequest, documents: dict[str, bytes]) -> str:
+    """Write ``documents`` into the event's dossier, then refresh its index and manifest.
+
+    Returns the manifest's sha256. The manifest is written last: a dossier whose manifest matches
+    its files is complete.
+    """
+    folder = dossier_folder(request)
+    names = {safe_name(name, "file name"): data for name, data in documents.items()}
+    with store.locked(folder):
+        for name, data in sorted(names.items()):
+            store.write(f"{folder}/{name}", data)
+        present = [n for n in store.list(folder) if n not in (INDEX, MANIFEST)]
+        store.write(f"{folder}/{INDEX}", render_index(request, present))
+        files: dict[str, bytes] = {}
+        for name in [*present, INDEX]:
+            data = store.read(f"{folder}/{name}")
+            if data is not None:
+                files[name] = data
+        manifest = render_manifest(request, files)
+        store.write(f"{folder}/{MANIFEST}", manifest)
+    return hashlib.sha256(manifest).hexdigest()
+
+
+# --------------------------------------------------------------------------------------- verify
+
+
+def _verify_folder(folder: Path) -> list[str]:
+    manifest = folder / MANIFEST
+    try:
+        text = manifest.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return [f"{MANIFEST} is missing"]
+    problems: list[str] = []
+    listed: set[str] = set()
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = _MANIFEST_LINE.match(line)
+        if m is None:
+            problems.append(f"{MANIFEST} line {n} is not '<sha256>  <name>'")
+            continue
+        digest, name = m.groups()
+        if not _SAFE_PART.fullmatch(name) or name == MANIFEST:
+            problems.append(f"{MANIFEST} line {n} names an unsafe file {name!r}")
+            continue
+        listed.add(name)
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"missing: {name}")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            problems.append(f"checksum mismatch: {name}")
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith(".") and path.name != MANIFEST and path.name not in listed:
+            problems.append(f"not in the manifest: {path.name}")
+    return problems
+
+
+def verify(path: str | os.PathLike[str]) -> list[str]:
+    """Recompute a dossier's checksums; return its problems (empty: intact).
+
+    ``path`` is a dossier folder, or any folder above dossiers (every dossier under it is checked and
+    each problem is prefixed with the dossier's relative folder).
+    """
+    top = Path(path)
+    if not top.is_dir():
+        return [f"{top} is not a folder"]
+    if (top / MANIFEST).exists():
+        return _verify_folder(top)
+    problems: list[str] = []
+    manifests = sorted(top.rglob(MANIFEST))
+    if not manifests:
+        return [f"no dossier ({MANIFEST}) under {top}"]
+    for manifest in manifests:
+        rel = manifest.parent.relative_to(top).as_posix()
+        problems += [f"{rel}: {p}" for p in _verify_folder(manifest.parent)]
+    return problems
+
+
+# --------------------------------------------------------------------------------------- activity
+
+
+class Archivist:
+    """Writes dossiers to a store; its bound :meth:`archive` is the activity."""
+
+    def __init__(self, store: ArchiveStore) -> None:
+        self.store = store
+
+    @activity.defn(name="archive")
+    async def archive(self, request: DossierRequest) -> str:
+        """Write the event's dossier (the ``archive`` activity) and say where, in one line.
+
+        Raises:
+            ApplicationError: ``UnsafePath`` (non-retryable) when a name would leave the archive root.
+        """
+        return await asyncio.to_thread(self.write_dossier, request)
+
+    def write_dossier(self, request: DossierRequest) -> str:
+        log = get_logger(__name__, event_id=request.event.id)
+        folder = dossier_folder(request)
+        documents = dossier_documents(request)
+        digest = write_documents(self.store, request, documents)
+        count = len(self.store.list(folder))
+        log.info("dossier archived", folder=folder, files=count, classification=classification(request))
+        mark = " CONFIDENTIAL" if request.definition.confidential else ""
+        return f"dossier archived{mark} in {folder} ({count} files, manifest sha256 {digest[:12]})"

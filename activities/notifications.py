@@ -1,0 +1,296 @@
+"""Notifications: email over SMTP, signed webhooks, and log lines.
+
+One activity, ``send_notification`` (:class:`~workflows.messages.NotificationRequest` in,
+:class:`~workflows.messages.DeliveryRecord` out), bound to a :class:`Notifier` that holds
+the injected SMTP settings, HTTP client factory and webhook secret.
+
+A retried activity must never deliver twice:
+
+* every email carries a ``Message-ID`` derived from the request's key, and this
+  worker remembers the keys it has delivered (a bounded LRU), so a retry after a
+  lost completion is answered from memory instead of sending again;
+* every webhook carries the key as ``Idempotency-Key``, so the receiver drops a
+  repeat, and the body is signed (``X-Convene-Signature: sha256=<hmac>``).
+
+Failures that retrying cannot fix (a refused address, a 4xx answer) are raised
+as non-retryable ``PermanentDeliveryFailure``; the rest are raised retryable and
+the workflow's retry policy paces the next attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from typing import Any
+
+import aiosmtplib
+import httpx
+from temporalio import activity
+
+from activities.errors import permanent, transient
+from activities.rendering import Templates, build_email, build_ics, message_id, redact_url, template_variables
+from convene.logs import get_logger
+from convene.settings import Settings
+from workflows.messages import DeliveryRecord, NotificationRequest
+
+MAX_RETRY_AFTER = timedelta(hours=1)
+"""The longest a receiver's ``Retry-After`` may hold back the next attempt."""
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """How to reach the mail server; ``host`` None means email is not configured (sends are skipped)."""
+
+    host: str | None = None
+    port: int = 25
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+    use_tls: bool = False
+    mail_from: str = "Convene <convene@localhost>"
+    timeout: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpConfig:
+        return cls(
+            host=settings.smtp_host or None,
+            port=settings.smtp_port,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls,
+            use_tls=settings.smtp_use_tls,
+            mail_from=settings.mail_from,
+        )
+
+
+class SentKeys:
+    """The idempotency keys this worker has delivered, newest last, at most ``size`` of them."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._keys: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, key: str) -> str | None:
+        detail = self._keys.get(key)
+        if detail is not None:
+            self._keys.move_to_end(key)
+        return detail
+
+    def add(self, key: str, detail: str) -> None:
+        self._keys[key] = detail
+        self._keys.move_to_end(key)
+        while len(self._keys) > self._size:
+            self._keys.popitem(last=False)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    """The ``X-Convene-Signature`` header value of a webhook body: ``sha256=<hex HMAC-SHA256>``."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def _retry_after(value: str | None) -> timedelta | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: let the retry policy pace it
+    return min(timedelta(seconds=max(seconds, 0)), MAX_RETRY_AFTER)
+
+
+class Notifier:
+    """Sends notifications; its bound :meth:`send_notification` is the activity.
+
+    Args:
+        smtp: the mail server; with no host, emails are recorded as skipped.
+        http_client: makes a fresh :class:`httpx.AsyncClient` for each webhook (closed after use).
+        webhook_secret: the HMAC key webhook receivers verify signatures with.
+        webhook_timeout: seconds for one webhook request, connect to last byte.
+        templates: the message templates; the shipped ones by default.
+        remember: how many delivered keys this worker remembers.
+    """
+
+    def __init__(
+        self,
+        *,
+        smtp: SmtpConfig,
+        webhook_secret: str | bytes,
+        http_client: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
+        webhook_timeout: float = 10.0,
+        templates: Templates | None = None,
+        remember: int = 10_000,
+    ) -> None:
+        self.smtp = smtp
+        self._secret = webhook_secret.encode() if isinstance(webhook_secret, str) else webhook_secret
+        self._http_client = http_client
+        self._webhook_timeout = webhook_timeout
+        self.templates = templates or Templates()
+        self.sent = SentKeys(remember)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Notifier:
+        default = Settings.model_fields["webhook_secret"].default
+        if settings.webhook_secret == default:
+            get_logger(__name__).warning("webhooks are signed with the default secret; set CONVENE_WEBHOOK_SECRET")
+        return cls(
+            smtp=SmtpConfig.from_settings(settings),
+            webhook_secret=settings.webhook_secret.get_secret_value(),
+            webhook_timeout=settings.webhook_timeout_seconds,
+        )
+
+    @activity.defn(name="send_notification")
+    async def send_notification(self, request: NotificationRequest) -> DeliveryRecord:
+        """Deliver one notification on its channel (the ``send_notification`` activity).
+
+        Raises:
+            ApplicationError: ``PermanentDeliveryFailure`` (non-retryable) when the message can never be
+                delivered; ``TransientDeliveryFailure`` when a later attempt may succeed.
+        """
+        return await self.deliver(request)
+
+    async def deliver(self, request: NotificationRequest) -> DeliveryRecord:
+        """Deliver ``request`` (also used by other activities, e.g. thanks); see :meth:`send_notification`."""
+        if request.channel == "email":
+            return await self._email(request)
+        if request.channel == "webhook":
+            return await self._webhook(request)
+        return self._log_line(request)
+
+    # -------------------------------------------------------------- channels
+
+    def _record(self, request: NotificationRequest, to: str, status: str, detail: str) -> DeliveryRecord:
+        return DeliveryRecord(
+            key=request.key, kind=request.kind, channel=request.channel, to=to, status=status,  # type: ignore[arg-type]
+            detail=detail, at=datetime.now(UTC),
+        )
+
+    def _log(self, request: NotificationRequest) -> Any:
+        r = request.recipient
+        return get_logger(
+            __name__, event_id=request.event_id, key=request.key, kind=request.kind, channel=request.channel,
+            recipient_role=r.role, recipient_id=r.person_id,
+        )
+
+    async def _email(self, request: NotificationRequest) -> DeliveryRecord:
+        log = self._log(request)
+        r = request.recipient
+        to = r.email or r.person_id or r.role
+        if not r.email:
+            return self._record(request, to, "skipped", f"no email address for {r.role}")
+        if not self.smtp.host:
+            log.info("email skipped: no SMTP server configured")
+            return self._record(request, to, "skipped", "email is not configured (no SMTP host)")
+        if (done := self.sent.get(request.key)) is not None:
+            log.info("email already delivered by this worker; not sent again")
+            return self._record(request, to, "sent", done)
+
+        rendered = self.templates.render(request.kind, request.locale, template_variables(request))
+        ics = build_ics(request, self.smtp.mail_from) if request.attach_ics else None
+        try:
+            message = build_email(request, rendered, self.smtp.mail_from, ics)
+        except ValueError as err:
+            raise permanent(f"cannot address an email to {r.role}: {err}") from None
+        sender = parseaddr(self.smtp.mail_from)[1] or self.smtp.mail_from
+        try:
+            await aiosmtplib.send(
+                message,
+                sender=sender,
+                recipients=[r.email],
+                hostname=self.smtp.host,
+                port=self.smtp.port,
+                username=self.smtp.username,
+                password=self.smtp.password,
+                start_tls=self.smtp.starttls,
+                use_tls=self.smtp.use_tls,
+                timeout=self.smtp.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as err:
+            codes = ", ".join(str(e.code) for e in err.recipients)
+            log.warning("email refused by the server", smtp_codes=codes)
+            raise permanent(f"the mail server refused the address of {r.role} ({codes})") from None
+        except aiosmtplib.SMTPAuthenticationError as err:
+            # A wrong password stays wrong; fix the settings and the next event's mail goes out.
+            raise permanent(f"SMTP authentication failed ({err.code})") from None
+        except aiosmtplib.SMTPResponseException as err:
+            if err.code >= 500:
+                raise permanent(f"the mail server rejected the message ({err.code} {err.message})") from None
+            raise transient(f"the mail server deferred the message ({err.code} {err.message})") from None
+        except (aiosmtplib.SMTPException, OSError) as err:
+            raise transient(f"mail server unreachable: {type(err).__name__}: {err}") from None
+        detail = f"sent {message_id(request.key)}" + (" with invite.ics" if ics else "")
+        self.sent.add(request.key, detail)
+        log.info("email sent", attachments=1 if ics else 0)
+        return self._record(request, r.email, "sent", detail)
+
+    async def _webhook(self, request: NotificationRequest) -> DeliveryRecord:
+        log = self._log(request)
+        url, role = request.recipient.webhook_url, request.recipient.role
+        if not url:
+            return self._record(request, role, "skipped", f"no webhook URL for {role}")
+        shown = redact_url(url) or url
+        if (done := self.sent.get(request.key)) is not None:
+            log.info("webhook already delivered by this worker; not sent again")
+            return self._record(request, shown, "sent", done)
+
+        rendered = self.templates.render(request.kind, request.locale, template_variables(request))
+        payload = {
+            "key": request.key,
+            "event_id": request.event_id,
+            "kind": request.kind,
+            "locale": request.locale,
+            "recipient": {"role": request.recipient.role, "person_id": request.recipient.person_id},
+            "subject": rendered.subject,
+            "text": rendered.text,
+            "context": request.context,
+        }
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "convene-webhook/1",
+            "X-Convene-Signature": sign(self._secret, body),
+            "X-Convene-Kind": request.kind,
+            "Idempotency-Key": request.key,
+        }
+        try:
+            async with self._http_client() as client:
+                response = await client.post(url, content=body, headers=headers, timeout=self._webhook_timeout)
+        except httpx.UnsupportedProtocol as err:
+            raise permanent(f"webhook URL not usable: {err}") from None
+        except httpx.InvalidURL as err:
+            raise permanent(f"webhook URL not usable: {err}") from None
+        except httpx.TimeoutException:
+            raise transient(f"webhook {shown} timed out after {self._webhook_timeout:g}s") from None
+        except httpx.TransportError as err:
+            raise transient(f"webhook {shown} unreachable: {type(err).__name__}") from None
+
+        status = response.status_code
+        if 200 <= status < 300:
+            detail = f"accepted ({status})"
+            self.sent.add(request.key, detail)
+            log.info("webhook delivered", status=status)
+            return self._record(request, shown, "sent", detail)
+        if status == 429 or status >= 500:
+            log.warning("webhook deferred", status=status)
+            raise transient(f"webhook {shown} answered {status}", _retry_after(response.headers.get("Retry-After")))
+        # Other 4xx (and 3xx: redirects are not followed, a webhook must name its real endpoint).
+        log.warning("webhook refused", status=status)
+        raise permanent(f"webhook {shown} refused the message ({status})")
+
+    def _log_line(self, request: NotificationRequest) -> DeliveryRecord:
+        rendered = self.templates.render(request.kind, request.locale, template_variables(request))
+        # Only ids and the subject (event-level text): never an address, a body or a secret.
+        self._log(request).info("notification", subject=rendered.subject, locale=request.locale)
+        r = request.recipient
+        return self._record(request, r.person_id or r.role, "sent", "logged")

@@ -1,0 +1,290 @@
+"""The send_notification activity against a real SMTP server and a real webhook receiver."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+from structlog.testing import capture_logs
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities import Notifier, SmtpConfig
+from activities.rendering import Templates, message_id
+from definitions import definition_hash, shipped
+from tests.activities.support import (
+    END,
+    REFUSED_DOMAIN,
+    START,
+    WEBHOOK_SECRET,
+    Inbox,
+    Receiver,
+    free_port,
+    notification,
+)
+from workflows.lifecycle import Lifecycle
+from workflows.messages import (
+    Actor,
+    Attendee,
+    DeliveryRecord,
+    EventDetails,
+    InviteAttendees,
+    InviteSpeaker,
+    NotificationRequest,
+    Person,
+)
+
+HOSTILE = "<script>alert(1)</script> {{ 7*7 }}"
+
+
+async def send(notifier: Notifier, request: NotificationRequest) -> DeliveryRecord:
+    return await ActivityEnvironment().run(notifier.send_notification, request)
+
+
+def parts(message: Any) -> tuple[str, str, list[Any]]:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    return text, html, list(message.iter_attachments())
+
+
+def invitations_from_lifecycle() -> list[NotificationRequest]:
+    """The invitation requests the real lifecycle emits for one Chinese speaker and two attendees."""
+    definition = shipped().get("conference")
+    now = START - timedelta(days=120)
+    event = EventDetails(
+        id="summit-2026", title="Convene Summit", kind="conference", start=START, end=END,
+        timezone="Asia/Shanghai", venue="Hall A", owner="pia",
+        team={"activity_planner": [Person(id="pat", name="Pat", email="pat@example.org")],
+              "project_manager": [Person(id="pia", name="Pia", email="pia@example.org")],
+              "pr_communications": [Person(id="prue", name="Prue", email="prue@example.org")]},
+    )
+    lc = Lifecycle.start(definition, event, now, definition_hash(definition))
+    lc.take_effects()
+    lc.apply(InviteSpeaker(key="inv-li", actor=Actor(id="pat", role="activity_planner"),
+                           speaker=Person(id="li", name="Li Wei", email="li@example.org", locale="zh"),
+                           slot="keynote", topic="Durable workflows"))
+    lc.apply(InviteAttendees(key="inv-att", actor=Actor(id="prue", role="pr_communications"), attendees=[
+        Attendee(id="ada", name="Ada", email="ada@example.org", key_client=True),
+        Attendee(id="bo", name="Bo", email="bo@example.org", locale="zh"),
+    ]))
+    return [e for e in lc.take_effects() if isinstance(e, NotificationRequest)]
+
+
+async def test_each_person_gets_their_invitation_in_their_language_with_an_ics(
+    notifier: Notifier, inbox: Inbox
+) -> None:
+    """Invitations emitted by the lifecycle reach each person once, in their locale, with a parseable invite."""
+    requests = invitations_from_lifecycle()
+    assert {r.recipient.email for r in requests} == {"li@example.org", "ada@example.org", "bo@example.org"}
+    for request in requests:
+        record = await send(notifier, request)
+        assert record.status == "sent" and record.to == request.recipient.email
+
+    [li] = inbox.to("li@example.org")
+    [ada] = inbox.to("ada@example.org")
+    [bo] = inbox.to("bo@example.org")
+    assert li["Subject"] == "演講邀請：Convene Summit"
+    assert li["Content-Language"] == "zh"
+    text, html, attachments = parts(li)
+    assert "尊敬的Li Wei" in text and "您的講題：Durable workflows" in text and "地點：Hall A" in text
+    assert "2026年5月5日 09:00（Asia/Shanghai）" in text  # 01:00 UTC in the event's zone
+    assert "議程" in text  # the agenda hint
+    assert '<html lang="zh">' in html and "Durable workflows" in html
+    li_key = next(r.key for r in requests if r.recipient.person_id == "li")
+    assert li["Message-ID"] == message_id(li_key)
+
+    assert ada["Subject"] == "Invitation: Convene Summit"
+    ada_text, _, _ = parts(ada)
+    assert ada_text.startswith("Dear Ada,") and "You are invited to Convene Summit." in ada_text
+    assert bo["Subject"] == "活動邀請：Convene Summit"
+
+    for message in (li, ada, bo):
+        [ics] = parts(message)[2]
+        assert ics.get_content_type() == "text/calendar"
+        assert ics.get_param("method") == "REQUEST"
+        calendar = Calendar.from_ical(ics.get_content())
+        assert str(calendar["METHOD"]) == "REQUEST"
+        [vevent] = calendar.walk("VEVENT")
+        assert str(vevent["UID"]) == "summit-2026@convene"
+        assert vevent.decoded("DTSTART") == START and vevent.decoded("DTEND") == END
+        assert str(vevent["SUMMARY"]) == "Convene Summit" and str(vevent["LOCATION"]) == "Hall A"
+
+
+async def test_attendee_invitation_includes_fee_and_contact_when_given(notifier: Notifier, inbox: Inbox) -> None:
+    """An attendee invitation shows the fee and the contact for questions when the context has them."""
+    request = notification(audience="attendee", fee="EUR 250 (early bird)", contact="Prue, prue@example.org")
+    await send(notifier, request)
+    text, html, attachments = parts(inbox.to("ann@example.org")[0])
+    assert "Fee: EUR 250 (early bird)" in text and "Questions: Prue, prue@example.org" in text
+    assert "EUR 250 (early bird)" in html
+    assert attachments == []  # attach_ics was not asked for
+
+
+async def test_a_retried_email_is_sent_once(notifier: Notifier, inbox: Inbox) -> None:
+    """Running the activity twice with the same key delivers one email and answers the same both times."""
+    request = notification(kind="confirmation", audience="speaker")
+    first = await send(notifier, request)
+    second = await send(notifier, request)
+    assert len(inbox.to("ann@example.org")) == 1
+    assert first.status == second.status == "sent" and first.detail == second.detail
+
+
+async def test_a_recipient_without_email_is_skipped(notifier: Notifier, inbox: Inbox) -> None:
+    """An email to a recipient with no address is recorded as skipped, naming the role."""
+    record = await send(notifier, notification(email=None))
+    assert (record.status, record.detail) == ("skipped", "no email address for guest")
+    assert inbox.messages == []
+
+
+async def test_email_without_an_smtp_host_is_skipped() -> None:
+    """With no SMTP host configured, emails are skipped with a clear detail instead of failing."""
+    notifier = Notifier(smtp=SmtpConfig(host=None), webhook_secret="x")
+    record = await send(notifier, notification())
+    assert record.status == "skipped" and "no SMTP host" in record.detail
+
+
+async def test_an_address_refused_by_the_server_is_not_retried(notifier: Notifier, inbox: Inbox) -> None:
+    """A recipient the mail server refuses raises a non-retryable PermanentDeliveryFailure."""
+    with pytest.raises(ApplicationError) as err:
+        await send(notifier, notification(email=f"nobody@{REFUSED_DOMAIN}"))
+    assert err.value.non_retryable and err.value.type == "PermanentDeliveryFailure"
+    assert "550" in str(err.value) and "nobody" not in str(err.value)
+    assert inbox.messages == []
+
+
+async def test_an_unreachable_mail_server_is_retried() -> None:
+    """A mail server that cannot be reached raises a retryable error."""
+    notifier = Notifier(smtp=SmtpConfig(host="127.0.0.1", port=free_port(), timeout=2), webhook_secret="x")
+    with pytest.raises(ApplicationError) as err:
+        await send(notifier, notification())
+    assert not err.value.non_retryable and err.value.type == "TransientDeliveryFailure"
+
+
+async def test_a_hostile_title_renders_inert(notifier: Notifier, inbox: Inbox) -> None:
+    """Markup and template syntax in a title or name are escaped in HTML and printed literally in text."""
+    await send(notifier, notification(title=HOSTILE, name="Eve <img src=x onerror=alert(1)>", audience="speaker",
+                                      topic="{% raw %}{{ config }}"))
+    [message] = inbox.to("ann@example.org")
+    text, html, _ = parts(message)
+    assert HOSTILE in text and "{% raw %}{{ config }}" in text
+    assert "49" not in text and "49" not in html
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }}" in html
+    assert "Eve &lt;img src=x onerror=alert(1)&gt;" in html
+    assert message["Subject"] == f"Invitation to speak: {HOSTILE}"
+
+
+async def test_every_kind_renders_in_both_locales() -> None:
+    """Every notification kind has a subject, a text and an HTML part in English and in Chinese."""
+    templates = Templates()
+    for kind in ("invitation", "confirmation", "reminder", "escalation", "thanks", "cancellation",
+                 "stage_entered", "stage_left", "decision"):
+        for locale in ("en", "zh"):
+            rendered = templates.render(kind, locale, {"title": "T", "recipient_name": "R", "stage": "planning"})
+            assert rendered.subject and rendered.text.strip() and "<html" in rendered.html
+            assert ("尊敬的" in rendered.text) == (locale == "zh")
+
+
+async def test_a_locale_without_templates_falls_back_to_english(tmp_path: Path) -> None:
+    """When a locale has no template for a kind, the English one is used."""
+    (tmp_path / "en").mkdir()
+    for suffix, body in (("subject.txt", "Thanks {{ title }}"), ("txt", "Thank you"), ("html", "<p>{{ title }}</p>")):
+        (tmp_path / "en" / f"thanks.{suffix}").write_text(body, encoding="utf-8")
+    rendered = Templates(tmp_path).render("thanks", "zh", {"title": "<b>"})
+    assert rendered.subject == "Thanks <b>" and rendered.html == "<p>&lt;b&gt;</p>"
+
+
+async def test_an_unknown_kind_is_refused() -> None:
+    """A kind without templates raises a non-retryable error instead of sending an empty message."""
+    notifier = Notifier(smtp=SmtpConfig(host=None), webhook_secret="x")
+    with pytest.raises(ApplicationError) as err:
+        await send(notifier, notification(kind="../../etc/passwd", channel="log"))
+    assert err.value.non_retryable and err.value.type == "UnknownNotificationKind"
+
+
+async def test_the_log_channel_writes_ids_not_addresses() -> None:
+    """A log notification is one structured line with the recipient's id and no email address."""
+    notifier = Notifier(smtp=SmtpConfig(host=None), webhook_secret="x")
+    with capture_logs() as logs:
+        record = await send(notifier, notification(channel="log"))
+    assert (record.status, record.to) == ("sent", "ann")
+    [line] = [entry for entry in logs if entry["event"] == "notification"]
+    assert line["recipient_id"] == "ann" and line["kind"] == "invitation"
+    assert "ann@example.org" not in json.dumps(line, default=str)
+
+
+# --------------------------------------------------------------------------------------- webhooks
+
+
+async def deliver_with_retries(notifier: Notifier, request: NotificationRequest, attempts: int = 5) -> DeliveryRecord:
+    """What Temporal does with a retryable failure: run the activity again with the same input."""
+    for _ in range(attempts):
+        try:
+            return await send(notifier, request)
+        except ApplicationError as err:
+            if err.non_retryable:
+                raise
+    raise AssertionError("still failing after retries")
+
+
+async def test_a_webhook_failing_twice_is_delivered_once(notifier: Notifier, receiver: Receiver) -> None:
+    """A receiver answering 503 twice gets three signed requests with one key and accepts the message once."""
+    receiver.script = [503, 503]
+    request = notification(channel="webhook", email=None, webhook_url=receiver.url, kind="stage_entered")
+    record = await deliver_with_retries(notifier, request)
+
+    assert record.status == "sent" and record.detail == "accepted (200)"
+    assert record.to.endswith("/hooks/convene") and "token" not in record.to  # no secret in the record
+    assert [h.status for h in receiver.hits] == [503, 503, 200]
+    assert {h.headers["idempotency-key"] for h in receiver.hits} == {request.key}
+    assert len(receiver.accepted) == 1 and receiver.accepted[0]["kind"] == "stage_entered"
+    for hit in receiver.hits:
+        expected = hmac.new(WEBHOOK_SECRET.encode(), hit.body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(hit.headers["x-convene-signature"], f"sha256={expected}")
+
+    again = await send(notifier, request)  # a retry after a lost completion: not posted again
+    assert again.status == "sent" and len(receiver.hits) == 3
+
+
+async def test_a_webhook_answering_400_is_not_retried(notifier: Notifier, receiver: Receiver) -> None:
+    """A 4xx other than 429 raises a non-retryable PermanentDeliveryFailure after one request."""
+    receiver.script = [400]
+    with pytest.raises(ApplicationError) as err:
+        await deliver_with_retries(notifier, notification(channel="webhook", webhook_url=receiver.url))
+    assert err.value.non_retryable and err.value.type == "PermanentDeliveryFailure"
+    assert "400" in str(err.value) and "token=abc" not in str(err.value)
+    assert len(receiver.hits) == 1
+
+
+async def test_a_webhook_answering_429_is_retried(notifier: Notifier, receiver: Receiver) -> None:
+    """Too Many Requests is a retryable failure."""
+    receiver.script = [429]
+    with pytest.raises(ApplicationError) as err:
+        await send(notifier, notification(channel="webhook", webhook_url=receiver.url))
+    assert not err.value.non_retryable
+
+
+async def test_an_unreachable_webhook_is_retried(notifier: Notifier) -> None:
+    """A refused connection is a retryable failure."""
+    request = notification(channel="webhook", webhook_url=f"http://127.0.0.1:{free_port()}/hook")
+    with pytest.raises(ApplicationError) as err:
+        await send(notifier, request)
+    assert not err.value.non_retryable and err.value.type == "TransientDeliveryFailure"
+
+
+async def test_a_webhook_body_is_json_with_the_rendered_message(notifier: Notifier, receiver: Receiver) -> None:
+    """The webhook body is JSON carrying the key, the kind, the rendered subject and the context."""
+    await send(notifier, notification(channel="webhook", webhook_url=receiver.url, locale="zh", kind="cancellation",
+                                      reason="Typhoon"))
+    body = json.loads(receiver.hits[0].body)
+    assert body["key"] == receiver.hits[0].headers["idempotency-key"]
+    assert body["subject"] == "取消通知：Convene Summit" and "原因：Typhoon" in body["text"]
+    assert body["context"]["reason"] == "Typhoon" and body["recipient"] == {"role": "guest", "person_id": "ann"}
+    assert re.fullmatch(r"sha256=[0-9a-f]{64}", receiver.hits[0].headers["x-convene-signature"])
