@@ -47,17 +47,19 @@ def workflow_id(event_id: str) -> str:
     return f"event-{event_id}"
 
 
-def start_input(details: EventDetails, definition: Definition) -> WorkflowInput:
+def start_input(details: EventDetails, definition: Definition, history_limit: int | None = None) -> WorkflowInput:
     if details.kind != definition.kind:
         raise ValueError(f"event kind {details.kind!r} does not match definition {definition.kind!r}")
-    return WorkflowInput(event=details, definition=definition, definition_hash=definition_hash(definition))
+    return WorkflowInput(
+        event=details, definition=definition, definition_hash=definition_hash(definition), history_limit=history_limit
+    )
 
 
 async def start_event(
-    client: Client, details: EventDetails, definition: Definition, task_queue: str
+    client: Client, details: EventDetails, definition: Definition, task_queue: str, history_limit: int | None = None
 ) -> WorkflowHandle[Any, StateView]:
     """Start one event's workflow; its id is ``event-<event id>`` and a second start with the same id fails."""
-    inp = start_input(details, definition)
+    inp = start_input(details, definition, history_limit)
     return await client.start_workflow(
         WORKFLOW_NAME,
         inp,

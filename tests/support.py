@@ -128,8 +128,11 @@ class Driver:
         return await state(self.client, self.event_id)
 
     async def tasks(self, actor: Actor, *task_ids: str) -> None:
+        """Complete tasks not already done (a ladder's automatic action may have done one)."""
+        done = {t.id for t in (await self.state()).tasks if t.done}
         for t in task_ids:
-            await self.do(CompleteTask(key=key(t), actor=actor, task=t))
+            if t not in done:
+                await self.do(CompleteTask(key=key(t), actor=actor, task=t))
 
     async def prepare(self) -> None:
         """Everything preparation needs, ending with the budget approval."""
@@ -154,6 +157,12 @@ class Driver:
         await self.tasks(PLANNER, "agenda_final", "speaker_itineraries", "materials_ready")
         await self.tasks(PR, "contact_named")
 
+    async def plan_late(self) -> None:
+        """Planning for an event less than 30 days away: the invitations gate is waived on the record."""
+        await self.plan()
+        await self.do(Decide(key=key("waive"), actor=SPONSOR, gate="invitations_sent", decision="waive",
+                             reason="short-notice event"))
+
     async def promote(self) -> None:
         await self.tasks(PR, "audience_defined", "content_ready", "channels_running", "reminders_sent")
         await self.tasks(TECH, "equipment_tested")
@@ -166,5 +175,7 @@ class Driver:
         await self.tasks(COMMAND, "staff_on_duty")
 
 
-async def start_conference(client: Client, task_queue: str, details: EventDetails) -> WorkflowHandle[Any, StateView]:
-    return await start_event(client, details, shipped().get(details.kind), task_queue)
+async def start_conference(
+    client: Client, task_queue: str, details: EventDetails, history_limit: int | None = None
+) -> WorkflowHandle[Any, StateView]:
+    return await start_event(client, details, shipped().get(details.kind), task_queue, history_limit)

@@ -98,12 +98,15 @@ class EventLifecycle:
             self._publish()
             if not lc.active:
                 break
-            if workflow.info().is_continue_as_new_suggested():
+            info = workflow.info()
+            if info.is_continue_as_new_suggested() or (
+                inp.history_limit is not None and info.get_current_history_length() >= inp.history_limit
+            ):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._run_effects()
                 workflow.continue_as_new(
                     WorkflowInput(event=lc.event, definition=lc.definition, definition_hash=lc.definition_hash,
-                                  record=lc.record)
+                                  record=lc.record, history_limit=inp.history_limit)
                 )
             timer = self._timer_for(lc.at(workflow.now()).next_wakeup())
             await workflow.wait_condition(lambda: self._acted or bool(lc.effects) or (timer is not None and timer.done()))

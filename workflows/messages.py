@@ -350,6 +350,11 @@ class WorkflowInput(BaseModel):
     definition: Definition
     definition_hash: str
     record: EventRecord | None = Field(default=None, description="Set only when continuing as new.")
+    history_limit: int | None = Field(
+        default=None,
+        ge=50,
+        description="Continue as new once the history is this long, besides when the server suggests it.",
+    )
 
 
 # --- the state view (query `state`) ------------------------------------------------------------
