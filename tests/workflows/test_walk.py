@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio.client import WorkflowUpdateFailedError
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.support import PM, Driver, RecordingActivities, conference, key, settings, start_conference
+from convene.client import act
+from tests.support import PM, Driver, act_with_temporal_cli, RecordingActivities, conference, key, settings, start_conference
 from worker import build_worker
 from workflows.messages import CompleteTask
 
 
-async def test_conference_walks_to_closed(ts_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities):
-    """A conference goes preparation -> planning -> promotion -> on-site -> post-event -> closed."""
+@pytest.mark.parametrize("transport", [act, act_with_temporal_cli], ids=["python", "temporal-cli"])
+async def test_conference_walks_to_closed(
+    ts_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities, transport
+):
+    """A conference goes preparation -> planning -> promotion -> on-site -> post-event -> closed,
+    driven by updates from Python and, separately, from the `temporal` CLI."""
     client = ts_env.client
     now = await ts_env.get_current_time()
     details = conference(now, event_id="walk-1")
     async with build_worker(client, settings(task_queue), activities=stand_ins.all()):
         handle = await start_conference(client, task_queue, details)
-        drive = Driver(client, details.id)
+        drive = Driver(client, details.id, transport)
         assert (await drive.state()).stage == "preparation"
         await drive.prepare()
         assert (await drive.state()).stage == "planning"

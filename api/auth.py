@@ -1,0 +1,332 @@
+"""Who is calling, and which role they act as.
+
+Bearer tokens map to principals ``{id, name, roles}``. Only SHA-256 hashes of the
+tokens are kept at rest (``sha256:<hex>`` in the tokens file), and a presented
+token is hashed and compared with :func:`hmac.compare_digest`. A tokens file::
+
+    principals:
+      - id: finn
+        name: Finn Approver
+        roles: [finance_approver]
+        tokens: ["sha256:3f0a...e1"]      # python -m api.auth hash <token>
+
+This is the first line of authorisation: it refuses an act when the principal
+holds no role the definition allows for it. The workflow's validator checks
+again (the second line), so the two can never disagree in the caller's favour.
+
+``python -m api.auth hash <token>`` prints the line to store; ``python -m api.auth new``
+makes a fresh token and its hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from definitions.schema import Definition
+from workflows.lifecycle import ActRefused
+from workflows.messages import (
+    Act,
+    Cancel,
+    CheckIn,
+    CompleteTask,
+    Decide,
+    EventDetails,
+    InviteAttendees,
+    InviteSpeaker,
+    Postpone,
+    RecordBudget,
+    RecordSurvey,
+    ReportIncident,
+    ResolveIncident,
+    Rsvp,
+    SafeId,
+    SendBack,
+    SpeakerReply,
+)
+
+HASH_PREFIX = "sha256:"
+VIEWER = "viewer"
+"""The read-only role: it lets a principal read everything and do nothing."""
+
+
+def hash_token(token: str) -> str:
+    """The form a token is stored in: ``sha256:<hex digest>``."""
+    return HASH_PREFIX + hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- errors (mapped to 401/403 in api.errors) -----------------------------------------------
+
+
+class AuthError(Exception):
+    """The caller may not do this; ``detail`` is safe to show them."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+class Unauthenticated(AuthError):
+    """No token, or one that matches nobody (401)."""
+
+    def __init__(self, detail: str, *, invalid_token: bool = False) -> None:
+        super().__init__(detail)
+        self.invalid_token = invalid_token
+
+
+class NotPermitted(AuthError):
+    """A known principal without a role allowed for the act (403)."""
+
+
+class TokenConfigError(ValueError):
+    """The tokens file or variable cannot be used; raised at start-up, never per request."""
+
+
+# --- principals and the token book -----------------------------------------------------------
+
+
+class Principal(BaseModel):
+    """An authenticated caller. Acts are done as ``Actor(id=principal.id, role=<a role they hold>)``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: SafeId
+    name: str = Field(min_length=1, max_length=200)
+    roles: list[str] = Field(min_length=1)
+
+    @property
+    def read_only(self) -> bool:
+        return all(role == VIEWER for role in self.roles)
+
+    def holds(self, role: str) -> bool:
+        return role in self.roles
+
+
+class _Entry(Principal):
+    tokens: list[str] = Field(min_length=1, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_or_many(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "token" in data:
+            data = dict(data)
+            single = data.pop("token")
+            data["tokens"] = [*data.get("tokens", []), single]
+        return data
+
+    @field_validator("tokens")
+    @classmethod
+    def _hashed(cls, tokens: list[str]) -> list[str]:
+        for t in tokens:
+            digest = t[len(HASH_PREFIX):] if t.startswith(HASH_PREFIX) else ""
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                # Never echo the value: it may be a plaintext token pasted by mistake.
+                raise ValueError("tokens are stored as 'sha256:<64 lowercase hex>' (python -m api.auth hash <token>)")
+        return [t[len(HASH_PREFIX):] for t in tokens]
+
+    def principal(self) -> Principal:
+        return Principal(id=self.id, name=self.name, roles=self.roles)
+
+
+class _TokenFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    principals: list[_Entry] = Field(default_factory=list)
+
+
+class TokenBook:
+    """Principals by token hash."""
+
+    def __init__(self, entries: Iterable[_Entry] = ()) -> None:
+        self._entries: list[tuple[str, Principal]] = []
+        ids: set[str] = set()
+        for entry in entries:
+            if entry.id in ids:
+                raise TokenConfigError(f"principal {entry.id!r} is listed twice")
+            ids.add(entry.id)
+            self._entries += [(digest, entry.principal()) for digest in entry.tokens]
+        digests = [d for d, _ in self._entries]
+        if len(set(digests)) != len(digests):
+            raise TokenConfigError("the same token is given to more than one principal")
+
+    @classmethod
+    def parse(cls, text: str, source: str) -> TokenBook:
+        """Read the file format (YAML or JSON): ``{principals: [...]}`` or the list alone."""
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            raise TokenConfigError(f"{source}: not valid YAML or JSON") from None
+        if isinstance(data, list):
+            data = {"principals": data}
+        try:
+            return cls(_TokenFile.model_validate(data).principals)
+        except ValidationError as exc:
+            where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+            raise TokenConfigError(f"{source}: {where}") from None
+
+    @classmethod
+    def from_settings(cls, tokens_file: Path | None, tokens_json: str | None) -> TokenBook:
+        """The principals of the tokens file and of ``CONVENE_TOKENS``, together."""
+        entries: list[_Entry] = []
+        if tokens_file is not None:
+            try:
+                text = tokens_file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise TokenConfigError(f"cannot read tokens file {tokens_file}: {exc.strerror or exc}") from None
+            entries += [e for _, e in cls._raw(cls.parse(text, str(tokens_file)))]
+        if tokens_json:
+            try:
+                json.loads(tokens_json)
+            except ValueError:
+                raise TokenConfigError("CONVENE_TOKENS is not valid JSON") from None
+            entries += [e for _, e in cls._raw(cls.parse(tokens_json, "CONVENE_TOKENS"))]
+        return cls(entries)
+
+    @staticmethod
+    def _raw(book: TokenBook) -> list[tuple[str, _Entry]]:
+        grouped: dict[str, tuple[Principal, list[str]]] = {}
+        for digest, p in book._entries:
+            grouped.setdefault(p.id, (p, []))[1].append(HASH_PREFIX + digest)
+        return [(pid, _Entry(id=p.id, name=p.name, roles=p.roles, tokens=ds)) for pid, (p, ds) in grouped.items()]
+
+    def __len__(self) -> int:
+        return len({p.id for _, p in self._entries})
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal holding `token`.
+
+        Raises:
+            Unauthenticated: no principal holds it.
+        """
+        presented = hashlib.sha256(token.encode()).hexdigest()
+        found: Principal | None = None
+        for digest, principal in self._entries:  # no early exit: the time does not depend on the position
+            if hmac.compare_digest(digest, presented):
+                found = principal
+        if found is None:
+            raise Unauthenticated("the bearer token is not valid", invalid_token=True)
+        return found
+
+
+# --- which role an act is done as ------------------------------------------------------------
+
+
+def allowed_roles(definition: Definition, act: Act) -> list[str]:
+    """The roles `definition` allows for `act`: a gate's approvers, a task's owner, the permissions table.
+
+    The same rules as the workflow's own check (``Lifecycle._allowed_roles``), read from the definition.
+
+    Raises:
+        ActRefused: ``invalid`` for a gate or task the definition does not have.
+    """
+    p = definition.permissions
+    if isinstance(act, Decide):
+        if act.decision == "waive":
+            return list(p.waive)
+        try:
+            _, gate = definition.gate(act.gate)
+        except KeyError:
+            raise ActRefused("invalid", f"unknown gate {act.gate!r}") from None
+        return list(gate.approval.roles) if gate.approval else []
+    if isinstance(act, CompleteTask):
+        try:
+            _, task = definition.task(act.task)
+        except KeyError:
+            raise ActRefused("invalid", f"unknown task {act.task!r}") from None
+        return list(dict.fromkeys([task.owner, *p.complete_task]))
+    table: dict[type[Act], list[str]] = {
+        RecordBudget: p.record_budget,
+        InviteSpeaker: p.manage_speakers,
+        SpeakerReply: p.manage_speakers,
+        InviteAttendees: p.manage_attendees,
+        Rsvp: p.manage_attendees,
+        CheckIn: p.manage_attendees,
+        ReportIncident: p.record_incident,
+        ResolveIncident: p.record_incident,
+        RecordSurvey: p.record_survey,
+        SendBack: p.send_back,
+        Postpone: p.postpone,
+        Cancel: p.cancel,
+    }
+    return list(table[type(act)]) or [definition.owner_role]
+
+
+def _holds_for_event(principal: Principal, role: str, event: EventDetails, definition: Definition) -> bool:
+    """A role named in the event's team may only be acted as by those people (the owner role by the owner)."""
+    people = event.team.get(role)
+    if people:
+        return principal.id in {p.id for p in people}
+    if role == definition.owner_role:
+        return principal.id == event.owner
+    return True
+
+
+def choose_role(
+    principal: Principal, definition: Definition, event: EventDetails, act: Act, as_role: str | None = None
+) -> str:
+    """The role `principal` does `act` as: `as_role` if given, else the first allowed role they hold.
+
+    Raises:
+        NotPermitted: they hold no role allowed for the act on this event.
+        ActRefused: the act names a gate or task the definition does not have.
+    """
+    if principal.read_only or not any(principal.holds(r) for r in definition.role_ids()):
+        raise NotPermitted(f"{principal.id} holds no role of a {definition.kind}; reading is all they may do")
+    allowed = allowed_roles(definition, act)
+    what = type(act).__name__
+    if as_role is not None:
+        if not principal.holds(as_role):
+            raise NotPermitted(f"{principal.id} does not hold the role {as_role}")
+        candidates = [as_role] if as_role in allowed else []
+    else:
+        candidates = [r for r in allowed if principal.holds(r)]
+    if not candidates:
+        raise NotPermitted(f"{what} needs one of: {', '.join(allowed) or 'nobody'}")
+    for role in candidates:
+        if _holds_for_event(principal, role, event, definition):
+            return role
+    raise NotPermitted(f"{principal.id} is not on this event's team as {' or '.join(candidates)}")
+
+
+def may_start(principal: Principal, definition: Definition, extra_roles: Iterable[str] = ()) -> None:
+    """Starting an event of a kind takes that kind's owner role (or one of the configured creator roles).
+
+    Raises:
+        NotPermitted: otherwise.
+    """
+    allowed = [definition.owner_role, *extra_roles]
+    if principal.read_only or not any(principal.holds(r) for r in allowed):
+        raise NotPermitted(f"starting a {definition.kind} needs one of: {', '.join(allowed)}")
+
+
+# --- python -m api.auth ----------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``hash <token>`` (``-`` reads it from stdin) or ``new``."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["hash"] and len(args) == 2:
+        token = sys.stdin.readline().strip() if args[1] == "-" else args[1]
+        if not token:
+            print("empty token", file=sys.stderr)
+            return 2
+        print(hash_token(token))
+        return 0
+    if args == ["new"]:
+        token = secrets.token_urlsafe(32)
+        print(f"token: {token}\nstore: {hash_token(token)}")
+        return 0
+    print("usage: python -m api.auth hash <token|->  |  python -m api.auth new", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

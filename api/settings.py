@@ -1,0 +1,42 @@
+"""The API's settings: everything the worker and CLI read, plus who may call the API.
+
+An extension of :class:`convene.settings.Settings` (same ``CONVENE_`` prefix, same ``.env``),
+so one object configures the Temporal connection and the HTTP edge.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+
+from convene.settings import Settings
+
+
+class ApiSettings(Settings):
+    """``CONVENE_TOKENS_FILE`` / ``CONVENE_TOKENS`` say who may call; the rest tunes the edge."""
+
+    tokens_file: Path | None = Field(
+        default=None, description="YAML or JSON file of principals with SHA-256 hashes of their bearer tokens."
+    )
+    tokens: SecretStr | None = Field(
+        default=None, description="The same content as the tokens file, as JSON in one environment variable."
+    )
+    creator_roles: list[str] = Field(
+        default_factory=list,
+        description="Roles that may start events of any kind, besides the kind's owner role.",
+    )
+    retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After sent with 503 answers.")
+    reconnect_interval_seconds: float = Field(
+        default=2.0, ge=0, description="How often a request may retry connecting to Temporal after a failure."
+    )
+    default_page_size: int = Field(default=50, ge=1, le=1000)
+    max_page_size: int = Field(default=500, ge=1, le=1000)
+    health_timeout_seconds: float = Field(default=2.0, gt=0)
+
+
+def api_settings(settings: Settings) -> ApiSettings:
+    """The API settings for `settings`: itself if it already is one, else its values plus the API's from the env."""
+    if isinstance(settings, ApiSettings):
+        return settings
+    return ApiSettings(**{name: getattr(settings, name) for name in Settings.model_fields})

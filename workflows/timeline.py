@@ -1,0 +1,86 @@
+"""Simulate a definition's deadlines for a start date: every step, when, and who is told.
+
+Pure (no server, no clock): ops plan with it before they start an event, and
+the API shows it beside the lifecycle diagram.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from definitions.schema import Definition, Offset
+
+
+class TimelineEntry(BaseModel):
+    at: datetime | None
+    relative: str
+    deadline: str
+    title: str
+    what: str
+    notify: list[str]
+    level: int = 0
+    at_risk: bool = False
+    action: str | None = None
+
+
+def _when(offset: Offset, start: datetime, end: datetime) -> datetime | None:
+    if offset.anchor == "start":
+        return start + offset.delta
+    if offset.anchor == "end":
+        return end + offset.delta
+    return None  # relative to entering a stage: known only once the event runs
+
+
+def simulate(definition: Definition, start: datetime, end: datetime | None = None) -> list[TimelineEntry]:
+    """Every deadline and ladder step of `definition` for an event starting at `start`, in time order."""
+    end = end or start + timedelta(days=1)
+    entries: list[TimelineEntry] = []
+    for d in definition.deadlines:
+        at = _when(d.at, start, end)
+        for i, step in enumerate(d.ladder):
+            delta = step.delta
+            sign = "+" if delta >= timedelta(0) else "-"
+            rel = f"{d.at.describe()} {sign} {abs(delta.total_seconds()) / 86400:g}d" if delta else d.at.describe()
+            entries.append(TimelineEntry(
+                at=None if at is None else at + delta, relative=rel, deadline=d.id, title=d.title,
+                what=f"{step.kind} {i + 1}/{len(d.ladder)}", notify=list(step.notify), level=step.level,
+                at_risk=step.at_risk, action=step.action,
+            ))
+        if not d.ladder:
+            entries.append(TimelineEntry(at=at, relative=d.at.describe(), deadline=d.id, title=d.title,
+                                         what="deadline", notify=[]))
+    far = datetime.max.replace(tzinfo=start.tzinfo)
+    return sorted(entries, key=lambda e: (e.at or far, e.deadline))
+
+
+def as_table(entries: list[TimelineEntry]) -> str:
+    """A plain-text table, one row per step."""
+    rows = [("when", "relative", "deadline", "step", "who is told", "level", "action")]
+    for e in entries:
+        rows.append((
+            e.at.strftime("%Y-%m-%d %H:%M") if e.at else "-", e.relative, e.title, e.what,
+            ", ".join(e.notify) or "-", f"{e.level}{' at risk' if e.at_risk else ''}", e.action or "",
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def as_gantt(definition: Definition, entries: list[TimelineEntry]) -> str:
+    """A mermaid Gantt chart: one section per deadline, one milestone per step."""
+    out = ["gantt", f"    title {definition.title}: deadlines and escalations", "    dateFormat YYYY-MM-DD",
+           "    axisFormat %d %b"]
+    by_deadline: dict[str, list[TimelineEntry]] = {}
+    for e in entries:
+        if e.at is not None:
+            by_deadline.setdefault(e.title, []).append(e)
+    for title, steps in by_deadline.items():
+        out.append(f"    section {title.replace(':', ' ')}")
+        for n, e in enumerate(steps):
+            tag = "crit, " if e.at_risk else ""
+            who = ", ".join(e.notify) or "nobody"
+            out.append(f"    {e.what} to {who} :{tag}milestone, {e.deadline}{n}, {e.at:%Y-%m-%d}, 0d")
+    return "\n".join(out)
