@@ -404,7 +404,7 @@ class Definition(_Frozen):
                 met_stage is not None
                 and deadline.at.anchor == "start"
                 and deadline.at.delta > timedelta(0)
-                and met_stage in stage_ids[: self._first_on_site_index()]
+                and met_stage in stage_ids[: self.first_on_site_index()]
             ):
                 problems.append(
                     (
@@ -431,7 +431,7 @@ class Definition(_Frozen):
             return None
         return None
 
-    def _first_on_site_index(self) -> int:
+    def first_on_site_index(self) -> int:
         """Index of the first stage whose gates wait for the event itself (event_ended), else the last."""
         for i, s in enumerate(self.stages):
             if any(isinstance(c, EventEnded) for g in s.gates for c in g.checks):

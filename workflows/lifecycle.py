@@ -146,14 +146,18 @@ def machine_config(definition: Definition) -> dict[str, Any]:
     the behaviour.
     """
     path = definition.path()
+    on_site = definition.stages[definition.first_on_site_index()].id
+    before_event = path[: path.index(on_site)] if on_site in path else path
     transitions: list[dict[str, Any]] = []
     for i, stage_id in enumerate(path):
         transitions.append(
             {"trigger": "advance", "source": stage_id, "dest": definition.next_stage(stage_id), "conditions": "gates_pass"}
         )
-        for earlier in path[:i]:
-            transitions.append({"trigger": f"send_back_to_{earlier}", "source": stage_id, "dest": earlier})
-    transitions.append({"trigger": "cancel", "source": list(path), "dest": CANCELLED})
+        if stage_id in before_event:  # once the doors open there is no going back, only forward or cancel
+            for earlier in path[:i]:
+                transitions.append({"trigger": f"send_back_to_{earlier}", "source": stage_id, "dest": earlier})
+    # An event can be called off until it has happened; after that it can only close.
+    transitions.append({"trigger": "cancel", "source": [*before_event, on_site], "dest": CANCELLED})
     return {
         "states": [*path, CLOSED, CANCELLED],
         "transitions": transitions,
@@ -167,16 +171,18 @@ def mermaid_diagram(definition: Definition, current: str | None = None) -> str:
     from transitions.extensions.diagrams import GraphMachine  # optional, only for pictures
 
     config = machine_config(definition)
-    titles = {s.id: s.title for s in definition.stages} | {CLOSED: "Closed", CANCELLED: "Cancelled"}
-    states = [{"name": s, "label": titles.get(s, s)} for s in config["states"]]
-    config = {**config, "states": states, "initial": current or config["initial"]}
+    config = {**config, "initial": current or config["initial"]}
 
     class _Model:
         def gates_pass(self) -> bool:  # pragma: no cover - only drawn, never called
             return True
 
     machine = GraphMachine(model=_Model(), graph_engine="mermaid", title=definition.title, show_conditions=True, **config)
-    return machine.get_graph().draw(None)
+    text = machine.get_graph().draw(None).replace("\n  Class ", "\n  class ")  # mermaid's keyword is lowercase
+    titles = {s.id: s.title for s in definition.stages} | {CLOSED: "Closed", CANCELLED: "Cancelled"}
+    for state_id, title in titles.items():  # show each stage's title, keep its id as the node
+        text = text.replace(f'state "{state_id}" as {state_id}', f'state "{title}" as {state_id}')
+    return text
 
 
 @dataclass
@@ -491,7 +497,7 @@ class Lifecycle:
             shift = timedelta(days=postpone_days)
             self._move_dates(self.event.start + shift, self.event.end + shift)
             self._audit("auto_postpone", SYSTEM, "system", None, None, f"postponed by {postpone_days} day(s)")
-        elif action == "cancel":
+        elif action == "cancel" and self.may_cancel():  # type: ignore[attr-defined]
             self._cancel(f"{d.title} missed")
             self._audit("auto_cancel", SYSTEM, "system", None, None, f"cancelled: {d.title} missed")
 
@@ -802,7 +808,8 @@ class Lifecycle:
                     self.record.fired.append(FiredStep(deadline=d.id, step=i, at=self.now, anchor=new_at))
 
     def _check_cancel(self, act: Cancel) -> None:
-        return None
+        if not self.may_cancel():  # type: ignore[attr-defined]
+            raise _conflict(f"an event in {self.record.stage} has already happened; it can only close")
 
     def _apply_cancel(self, act: Cancel) -> str:
         self._cancel(act.reason)
