@@ -102,16 +102,17 @@ async def start_demo(client: Client, settings: Settings) -> str:
     return f"demo event started (stage {s.stage}, {s.progress.done}/{s.progress.total} done)"
 
 
-async def _serve_api(settings: Settings, client: Client, port: int) -> None:
+def _api_server(settings: Settings, client: Client, port: int) -> object | None:
+    """A uvicorn server for the HTTP API, or None when the API package is not installed."""
     try:
         import uvicorn
 
         from api.main import create_app
-    except ImportError:  # the API package is optional for the stack
-        return
+    except ImportError:
+        return None
     config = uvicorn.Config(create_app(settings, client=client), host="127.0.0.1", port=port, log_config=None,
                             access_log=False)
-    await uvicorn.Server(config).serve()
+    return uvicorn.Server(config)
 
 
 async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool) -> None:
@@ -125,14 +126,15 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
         client = await wait_for_server(settings, proc)
         worker = worker_module.build_worker(client, settings)
         tasks = [asyncio.create_task(worker.run(), name="worker")]
-        if api_port:
-            tasks.append(asyncio.create_task(_serve_api(settings, client, api_port), name="api"))
+        api = _api_server(settings, client, api_port) if api_port else None
+        if api is not None:
+            tasks.append(asyncio.create_task(api.serve(), name="api"))  # type: ignore[attr-defined]
         demo_note = await start_demo(client, settings) if demo else "no demo event"
         banner = [
             "",
             "Convene is running.",
             f"  Temporal web UI   http://127.0.0.1:{ui_port}/namespaces/{settings.temporal_namespace}/workflows",
-            f"  HTTP API + docs   http://127.0.0.1:{api_port}/docs" if api_port else "  HTTP API          (off)",
+            f"  HTTP API + docs   http://127.0.0.1:{api_port}/docs" if api else "  HTTP API          (off)",
             f"  Temporal address  127.0.0.1:{port} (state in {db})",
             f"  {demo_note}: event id {DEMO_ID}",
             "",
