@@ -1,0 +1,57 @@
+"""The `convene` CLI's server-free commands: definitions list, check, diagram, simulate, schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from convene.cli import app
+from definitions import json_schema, shipped
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_list_names_every_kind_and_its_path():
+    """`definitions list` shows each shipped kind with its stages in order."""
+    result = runner.invoke(app, ["definitions", "list"])
+    assert result.exit_code == 0
+    assert "conference" in result.output and "preparation -> planning -> promotion -> on_site -> post_event" in result.output
+    assert "board_meeting" in result.output and "readiness" in result.output
+
+
+def test_check_reports_a_broken_file_and_exits_2(tmp_path: Path):
+    """`definitions check` prints the file, the path inside it and the problem, with exit code 2."""
+    text = (ROOT / "definitions/conference.yaml").read_text().replace("tasks: [budget_draft]", "tasks: [budgt_draft]")
+    broken = tmp_path / "conference.yaml"
+    broken.write_text(text)
+    result = runner.invoke(app, ["definitions", "check", str(broken), str(ROOT / "definitions/board_meeting.yaml")])
+    assert result.exit_code == 2
+    assert f"{broken}: invalid definition" in result.output
+    assert "unknown task 'budgt_draft'" in result.output
+    assert f"ok  {ROOT / 'definitions/board_meeting.yaml'}: board_meeting" in result.output
+
+
+def test_simulate_prints_every_ladder_step_as_a_table_and_a_gantt():
+    """`definitions simulate` lists each step with its date and who is told, then a mermaid Gantt chart."""
+    result = runner.invoke(app, ["definitions", "simulate", "conference", "--start", "2027-06-01T09:00:00+00:00"])
+    assert result.exit_code == 0
+    steps = sum(len(d.ladder) for d in shipped().get("conference").deadlines)
+    table = result.output.split("\ngantt")[0].strip().splitlines()
+    assert len(table) == 2 + steps
+    assert "2027-03-30 09:00" in table[2] and "project_manager, finance_approver" in table[2]  # start-60d-3d
+    assert "gantt" in result.output and "section Budget approved" in result.output
+
+
+def test_unknown_kind_is_a_clear_error():
+    """An unknown kind names the known ones and exits 2."""
+    result = runner.invoke(app, ["definitions", "diagram", "gala"])
+    assert result.exit_code == 2
+    assert "unknown event kind 'gala'" in result.output and "conference" in result.output
+
+
+def test_checked_in_schema_is_up_to_date():
+    """definitions/definition.schema.json (used by editors) matches the models; regenerate with `convene definitions schema`."""
+    assert json.loads((ROOT / "definitions/definition.schema.json").read_text()) == json_schema()
