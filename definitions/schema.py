@@ -38,6 +38,8 @@ ActName = Literal[
     "manage_attendees",
     "record_incident",
     "record_survey",
+    "manage_agenda",
+    "run_programme",
     "send_back",
     "postpone",
     "cancel",
@@ -126,6 +128,15 @@ class InvitationsSent(_Frozen):
     days_before_start: int = Field(default=30, ge=0)
 
 
+class AgendaReady(_Frozen):
+    """The agenda exists, has no overlap in a room or for a speaker, and keeps enough buffer."""
+
+    check: Literal["agenda_ready"]
+    min_buffer_share: float = Field(
+        default=0.1, ge=0, lt=1, description="Share of each room's day not taken by sessions (breaks count as buffer)."
+    )
+
+
 class NoOpenIncidents(_Frozen):
     check: Literal["no_open_incidents"]
 
@@ -135,7 +146,14 @@ class EventEnded(_Frozen):
 
 
 Check = Annotated[
-    TasksDone | BudgetWithinLimit | BudgetHasLine | KeynotesConfirmed | InvitationsSent | NoOpenIncidents | EventEnded,
+    TasksDone
+    | BudgetWithinLimit
+    | BudgetHasLine
+    | KeynotesConfirmed
+    | InvitationsSent
+    | AgendaReady
+    | NoOpenIncidents
+    | EventEnded,
     Field(discriminator="check"),
 ]
 
@@ -230,6 +248,8 @@ class Permissions(_Frozen):
     manage_attendees: list[Ident] = Field(default_factory=list)
     record_incident: list[Ident] = Field(default_factory=list)
     record_survey: list[Ident] = Field(default_factory=list)
+    manage_agenda: list[Ident] = Field(default_factory=list)
+    run_programme: list[Ident] = Field(default_factory=list, description="Start and end agenda items on the day.")
     send_back: list[Ident] = Field(default_factory=list)
     postpone: list[Ident] = Field(default_factory=list)
     cancel: list[Ident] = Field(default_factory=list)
@@ -254,6 +274,13 @@ class Definition(_Frozen):
     permissions: Permissions = Field(default_factory=Permissions)
     deadlines: list[Deadline] = Field(default_factory=list)
     archive_includes: list[str] = Field(default_factory=list, description="Documents the archive must hold.")
+    speaker_reminder_days: list[float] = Field(
+        default_factory=lambda: [7, 14],
+        description="Days after an invitation at which a speaker who has not answered is reminded.",
+    )
+    incident_ack_minutes: float = Field(
+        default=10, gt=0, description="A high-severity incident not acknowledged within this escalates."
+    )
     on_cancel: list[Ident] = Field(
         default_factory=list,
         description="Bookings released when the event is cancelled, one compensation activity each "

@@ -18,10 +18,10 @@ from temporalio.testing import WorkflowEnvironment
 from convene.client import act, start_event, state
 from definitions import Definition
 from definitions.schema import (
-    BudgetHasLine, BudgetWithinLimit, EventEnded, InvitationsSent, KeynotesConfirmed, TasksDone,
+    AgendaReady, BudgetHasLine, BudgetWithinLimit, EventEnded, InvitationsSent, KeynotesConfirmed, TasksDone,
 )
 from workflows.messages import (
-    Actor, Attendee, BudgetLine, CompleteTask, Decide, EventDetails, InviteAttendees, InviteSpeaker, Person,
+    Actor, AgendaItem, Attendee, SetAgenda, BudgetLine, CompleteTask, Decide, EventDetails, InviteAttendees, InviteSpeaker, Person,
     RecordBudget, SpeakerReply, StateView,
 )
 
@@ -63,6 +63,14 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
                                                   speaker=Person(id="keynote-1", name="Key Note", email="k@example.org")))
         await act(client, event_id, SpeakerReply(key=_key("reply"), actor=who, speaker_id="keynote-1",
                                                  response="accepted"))
+    if any(isinstance(c, AgendaReady) for c in checks) and not s.agenda:
+        speaker = "keynote-1" if any(isinstance(c, KeynotesConfirmed) for c in checks) else None
+        start = s.event.start
+        await act(client, event_id, SetAgenda(key=_key("agenda"), actor=_actor(definition, p.manage_agenda), items=[
+            AgendaItem(id="opening", kind="opening", title="Opening", start=start, minutes=30),
+            AgendaItem(id="keynote", kind="keynote", title="Keynote", start=start + timedelta(minutes=40),
+                       minutes=45, speaker_id=speaker),
+        ]))
     if any(isinstance(c, InvitationsSent) for c in checks) and s.attendees.invited == 0:
         await act(client, event_id, InviteAttendees(key=_key("inv"), actor=_actor(definition, p.manage_attendees),
                                                     attendees=[Attendee(id="guest-1", name="Guest", email="g@example.org")]))

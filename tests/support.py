@@ -20,6 +20,8 @@ from definitions import shipped
 from workflows.messages import (
     ACT_NAMES,
     ActResult,
+    AgendaItem,
+    SetAgenda,
     Actor,
     Attendee,
     BudgetLine,
@@ -139,6 +141,20 @@ async def act_with_temporal_cli(client: Client, event_id: str, act_: Any) -> Act
     return ActResult.model_validate(json.loads(out)["result"] if b'"result"' in out else json.loads(out))
 
 
+def day_one(start: datetime) -> list[AgendaItem]:
+    """A small programme: opening, Kim's keynote, a break, a session, closing (in one room)."""
+    def at(minutes: int) -> datetime:
+        return start + timedelta(minutes=minutes)
+
+    return [
+        AgendaItem(id="opening", kind="opening", title="Welcome", start=at(0), minutes=20),
+        AgendaItem(id="keynote", kind="keynote", title="Durable events", start=at(30), minutes=45, speaker_id="kim"),
+        AgendaItem(id="coffee", kind="break", title="Coffee", start=at(80), minutes=20),
+        AgendaItem(id="talks", kind="session", title="Lightning talks", start=at(100), minutes=60),
+        AgendaItem(id="closing", kind="closing", title="Closing", start=at(170), minutes=10),
+    ]
+
+
 class Driver:
     """Drives one event through its acts, as the people in `support` would."""
 
@@ -181,6 +197,8 @@ class Driver:
             Attendee(id="ann", name="Ann", email="ann@example.org", category="partner", key_client=True),
             Attendee(id="bob", name="Bob", email="bob@example.org", category="expert"),
         ]))
+        start = (await self.state()).event.start
+        await self.do(SetAgenda(key=key("agenda"), actor=PLANNER, items=day_one(start)))
         await self.tasks(PLANNER, "agenda_final", "speaker_itineraries", "materials_ready")
         await self.tasks(PR, "contact_named")
 

@@ -22,7 +22,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.lifecycle import ActRefused, Compensate, Lifecycle, RunActivity
     from workflows.messages import (
+        ACT_NAMES,
+        AcknowledgeIncident,
+        Act,
         ActResult,
+        EndItem,
+        SetAgenda,
+        SpeakerItinerary,
+        StartItem,
         Cancel,
         CheckIn,
         CompleteTask,
@@ -72,6 +79,29 @@ COMPENSATION_RETRY = RetryPolicy(
 def _refusal(err: ActRefused) -> ApplicationError:
     """A refused act as the error the client sees: its type says which kind of refusal."""
     return ApplicationError(err.message, type=err.kind.capitalize(), non_retryable=True)
+
+
+def _act_update(model: type[Act]) -> Any:
+    """An update named after the act, validated and applied by the lifecycle.
+
+    Every act is handled the same way, so the 19 handlers are made here rather than
+    written out; Temporal sees ordinary typed update handlers with validators.
+    """
+    name = ACT_NAMES[model]
+
+    def handler(self: EventLifecycle, act: Any) -> ActResult:
+        return self._apply(act)
+
+    def validator(self: EventLifecycle, act: Any) -> None:
+        self._check(act)
+
+    for fn in (handler, validator):
+        fn.__name__ = fn.__qualname__ = f"{name}_{fn.__name__}"
+    handler.__annotations__ = {"act": model, "return": ActResult}
+    validator.__annotations__ = {"act": model, "return": None}
+    update = workflow.update(name=name)(handler)
+    update.validator(validator)
+    return update
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -210,118 +240,26 @@ class EventLifecycle:
                   role=act.actor.role)
         return result
 
-    @workflow.update
-    def decide(self, act: Decide) -> ActResult:
-        """Approve, reject or waive a gate of the current stage."""
-        return self._apply(act)
-
-    @decide.validator
-    def _validate_decide(self, act: Decide) -> None:
-        self._check(act)
-
-    @workflow.update
-    def complete_task(self, act: CompleteTask) -> ActResult:
-        return self._apply(act)
-
-    @complete_task.validator
-    def _validate_complete_task(self, act: CompleteTask) -> None:
-        self._check(act)
-
-    @workflow.update
-    def record_budget(self, act: RecordBudget) -> ActResult:
-        return self._apply(act)
-
-    @record_budget.validator
-    def _validate_record_budget(self, act: RecordBudget) -> None:
-        self._check(act)
-
-    @workflow.update
-    def invite_speaker(self, act: InviteSpeaker) -> ActResult:
-        return self._apply(act)
-
-    @invite_speaker.validator
-    def _validate_invite_speaker(self, act: InviteSpeaker) -> None:
-        self._check(act)
-
-    @workflow.update
-    def speaker_reply(self, act: SpeakerReply) -> ActResult:
-        return self._apply(act)
-
-    @speaker_reply.validator
-    def _validate_speaker_reply(self, act: SpeakerReply) -> None:
-        self._check(act)
-
-    @workflow.update
-    def invite_attendees(self, act: InviteAttendees) -> ActResult:
-        return self._apply(act)
-
-    @invite_attendees.validator
-    def _validate_invite_attendees(self, act: InviteAttendees) -> None:
-        self._check(act)
-
-    @workflow.update
-    def rsvp(self, act: Rsvp) -> ActResult:
-        return self._apply(act)
-
-    @rsvp.validator
-    def _validate_rsvp(self, act: Rsvp) -> None:
-        self._check(act)
-
-    @workflow.update
-    def check_in(self, act: CheckIn) -> ActResult:
-        return self._apply(act)
-
-    @check_in.validator
-    def _validate_check_in(self, act: CheckIn) -> None:
-        self._check(act)
-
-    @workflow.update
-    def report_incident(self, act: ReportIncident) -> ActResult:
-        return self._apply(act)
-
-    @report_incident.validator
-    def _validate_report_incident(self, act: ReportIncident) -> None:
-        self._check(act)
-
-    @workflow.update
-    def resolve_incident(self, act: ResolveIncident) -> ActResult:
-        return self._apply(act)
-
-    @resolve_incident.validator
-    def _validate_resolve_incident(self, act: ResolveIncident) -> None:
-        self._check(act)
-
-    @workflow.update
-    def record_survey(self, act: RecordSurvey) -> ActResult:
-        return self._apply(act)
-
-    @record_survey.validator
-    def _validate_record_survey(self, act: RecordSurvey) -> None:
-        self._check(act)
-
-    @workflow.update
-    def send_back(self, act: SendBack) -> ActResult:
-        return self._apply(act)
-
-    @send_back.validator
-    def _validate_send_back(self, act: SendBack) -> None:
-        self._check(act)
-
-    @workflow.update
-    def postpone(self, act: Postpone) -> ActResult:
-        return self._apply(act)
-
-    @postpone.validator
-    def _validate_postpone(self, act: Postpone) -> None:
-        self._check(act)
-
-    @workflow.update
-    def cancel(self, act: Cancel) -> ActResult:
-        return self._apply(act)
-
-    @cancel.validator
-    def _validate_cancel(self, act: Cancel) -> None:
-        self._check(act)
+    # One update per act (names in messages.ACT_NAMES), each checked by the lifecycle in its validator.
+    decide = _act_update(Decide)
+    complete_task = _act_update(CompleteTask)
+    record_budget = _act_update(RecordBudget)
+    invite_speaker = _act_update(InviteSpeaker)
+    speaker_reply = _act_update(SpeakerReply)
+    speaker_itinerary = _act_update(SpeakerItinerary)
+    set_agenda = _act_update(SetAgenda)
+    start_item = _act_update(StartItem)
+    end_item = _act_update(EndItem)
+    invite_attendees = _act_update(InviteAttendees)
+    rsvp = _act_update(Rsvp)
+    check_in = _act_update(CheckIn)
+    report_incident = _act_update(ReportIncident)
+    acknowledge_incident = _act_update(AcknowledgeIncident)
+    resolve_incident = _act_update(ResolveIncident)
+    record_survey = _act_update(RecordSurvey)
+    send_back = _act_update(SendBack)
+    postpone = _act_update(Postpone)
+    cancel = _act_update(Cancel)
 
     # -------------------------------------------------------------- reads
 

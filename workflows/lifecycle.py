@@ -23,6 +23,7 @@ from transitions import Machine
 
 from definitions.schema import (
     CANCELLED,
+    AgendaReady,
     CLOSED,
     BudgetHasLine,
     BudgetWithinLimit,
@@ -41,6 +42,15 @@ from definitions.schema import (
 )
 from workflows.messages import (
     ACT_NAMES,
+    AcknowledgeIncident,
+    AgendaItem,
+    AgendaItemView,
+    EndItem,
+    NeedView,
+    RunRecord,
+    SetAgenda,
+    SpeakerItinerary,
+    StartItem,
     Act,
     ActResult,
     AnyAct,
@@ -290,11 +300,23 @@ class Lifecycle:
             line = r.budget.get(check.category)
             return [] if line is not None and line.planned > 0 else [f"the budget has no {check.category} line"]
         if isinstance(check, KeynotesConfirmed):
-            slots = max(self.event.keynote_slots, 1)
-            confirmed = sum(1 for s in r.speakers.values() if s.slot == "keynote" and s.status == "accepted")
+            keynotes = [i for i in r.agenda if i.kind == "keynote"]
+            if keynotes:  # with an agenda, every keynote item needs its own confirmed speaker
+                reasons = []
+                for item in keynotes:
+                    sp = r.speakers.get(item.speaker_id or "")
+                    if sp is None:
+                        reasons.append(f"keynote {item.id} ({item.title}) has no speaker")
+                    elif not sp.on_board:
+                        reasons.append(f"keynote {item.id} ({item.title}): {sp.person.name} has {sp.status}")
+                return reasons
+            slots = 1 if self.event.keynote_slots is None else self.event.keynote_slots
+            confirmed = sum(1 for s in r.speakers.values() if s.slot == "keynote" and s.on_board)
             if confirmed < slots:
                 return [f"{confirmed} of {slots} keynote slot(s) have a confirmed speaker"]
             return []
+        if isinstance(check, AgendaReady):
+            return self._agenda_reasons(check.min_buffer_share)
         if isinstance(check, InvitationsSent):
             if not r.attendees:
                 return ["no invitations sent yet"]
@@ -315,6 +337,33 @@ class Lifecycle:
                 return [f"the event ends at {self.event.end.isoformat()}"]
             return []
         raise AssertionError(f"unhandled check {check!r}")  # pragma: no cover - schema is closed
+
+    def _agenda_reasons(self, min_buffer: float) -> list[str]:
+        items = sorted(self.record.agenda, key=lambda i: (i.start, i.id))
+        if not items:
+            return ["no agenda recorded yet"]
+        reasons: list[str] = []
+        for a_i, a in enumerate(items):
+            for b in items[a_i + 1 :]:
+                if b.start >= a.end:
+                    continue
+                if a.room == b.room:
+                    reasons.append(f"{a.id} and {b.id} overlap in room {a.room}")
+                elif a.speaker_id and a.speaker_id == b.speaker_id:
+                    reasons.append(f"{a.id} and {b.id} overlap for speaker {a.speaker_id}")
+        rooms: dict[str, list[AgendaItem]] = {}
+        for item in items:
+            rooms.setdefault(item.room, []).append(item)
+        for room, room_items in rooms.items():
+            span = (max(i.end for i in room_items) - room_items[0].start).total_seconds() / 60
+            busy = sum(i.minutes for i in room_items if i.kind not in ("break", "meal"))
+            share = 1 - busy / span if span else 0
+            if len(room_items) > 1 and share < min_buffer:
+                reasons.append(
+                    f"room {room} keeps {share:.0%} buffer, less than {min_buffer:.0%} "
+                    f"({', '.join(i.id for i in room_items)})"
+                )
+        return reasons
 
     def gate_view(self, stage: Stage, gate: Gate) -> GateView:
         rec = self.record.gates.get(gate.id)
@@ -417,6 +466,9 @@ class Lifecycle:
                     at_risk = at_risk or step.at_risk
         if self._failing_effects():
             level, at_risk = max(level, 1), True
+        for inc in self.record.incidents.values():
+            if inc.resolved_at is None and self._fired_key(f"incident:{inc.id}", 0, inc.reported_at):
+                level, at_risk = max(level, 2), True
         return level, at_risk
 
     def _failing_effects(self) -> list[str]:
@@ -443,7 +495,79 @@ class Lifecycle:
                 when = self._anchor(task.run_at, stage.id)
                 if when is not None:
                     times.append(when)
+        times += [when for when, _ in self._people_timers()]
         return min(times) if times else None
+
+    def _people_timers(self) -> list[tuple[datetime, Any]]:
+        """Timers of people and the day: speaker reminders, overrun warnings, unacknowledged incidents.
+
+        Each is (when, fire) where fire() does the step; each fires once (recorded in `fired`).
+        """
+        out: list[tuple[datetime, Any]] = []
+        r = self.record
+        for sp in r.speakers.values():
+            if sp.status != "invited":
+                continue
+            for i, days in enumerate(self.definition.speaker_reminder_days):
+                if not self._fired_key(f"speaker:{sp.person.id}", i, sp.invited_at):
+                    out.append((sp.invited_at + timedelta(days=days), ("speaker", sp, i)))
+        for item in r.agenda:
+            run = r.run.get(item.id)
+            if run and run.started_at and not run.ended_at and not self._fired_key(f"overrun:{item.id}", 0, run.started_at):
+                out.append((run.started_at + timedelta(minutes=item.minutes), ("overrun", item, run)))
+        for inc in r.incidents.values():
+            if inc.severity == "high" and inc.acknowledged_at is None and inc.resolved_at is None:
+                if not self._fired_key(f"incident:{inc.id}", 0, inc.reported_at):
+                    out.append((inc.reported_at + timedelta(minutes=self.definition.incident_ack_minutes),
+                                ("incident", inc, None)))
+        return out
+
+    def _fired_key(self, name: str, step: int, anchor: datetime) -> bool:
+        return any(f.deadline == name and f.step == step and f.anchor == anchor for f in self.record.fired)
+
+    def _fire_people_timers(self) -> list[str]:
+        fired: list[str] = []
+        owner = self.definition.owner_role
+        roles = self.definition.role_ids()
+        for when, (what, subject, extra) in sorted(self._people_timers(), key=lambda t: t[0]):
+            if when > self.now:
+                continue
+            if what == "speaker":
+                sp, i = subject, extra
+                self.record.fired.append(FiredStep(deadline=f"speaker:{sp.person.id}", step=i, at=self.now,
+                                                   anchor=sp.invited_at))
+                self._notify_people("reminder", [sp.person], cause=f"speaker-reminder.{sp.person.id}.{i}",
+                                    extra={"audience": "speaker", "slot": sp.slot, "topic": sp.topic or ""})
+                planner = [r for r in ("activity_planner",) if r in roles] or [owner]
+                self._notify(Notify(kind="reminder", roles=planner, channels=["email", "log"]),
+                             cause=f"speaker-silent.{sp.person.id}.{i}",
+                             context={"speaker": sp.person.name, "invited": sp.invited_at.isoformat()})
+                self._audit("remind", SYSTEM, "system", None, None,
+                            f"speaker {sp.person.name} has not answered; reminder {i + 1} sent, planner told")
+                fired.append(f"speaker:{sp.person.id}[{i}]")
+            elif what == "overrun":
+                item, run = subject, extra
+                self.record.fired.append(FiredStep(deadline=f"overrun:{item.id}", step=0, at=self.now,
+                                                   anchor=run.started_at))
+                told = [r for r in ("chair", "activity_planner") if r in roles] or [owner]
+                self._notify(Notify(kind="escalation", roles=told, channels=["log", "email"]),
+                             cause=f"overrun.{item.id}", context={"item": item.title, "minutes": item.minutes})
+                self._audit("overrun", SYSTEM, "system", None, None,
+                            f"{item.title} ({item.id}) has overrun its {item.minutes} minutes")
+                fired.append(f"overrun:{item.id}")
+            elif what == "incident":
+                inc = subject
+                self.record.fired.append(FiredStep(deadline=f"incident:{inc.id}", step=0, at=self.now,
+                                                   anchor=inc.reported_at))
+                told = [r for r in (owner, "sponsor") if r in roles]
+                self._notify(Notify(kind="escalation", roles=told, channels=["email", "log"]),
+                             cause=f"incident-unacknowledged.{inc.id}",
+                             context={"incident": inc.summary, "severity": inc.severity})
+                self._audit("escalate", SYSTEM, "system", None, None,
+                            f"incident {inc.id} not acknowledged within {self.definition.incident_ack_minutes:g} "
+                            f"minutes; {', '.join(told)} told")
+                fired.append(f"incident:{inc.id}")
+        return fired
 
     def tick(self) -> list[str]:
         """Fire every ladder step and activity task that is due, then advance if the gates allow.
@@ -473,6 +597,7 @@ class Lifecycle:
                 self._ladder_action(d, step.action, step.postpone_days)
                 if not self.active:
                     return fired
+        fired += self._fire_people_timers()
         self._start_due_activities()
         self._settle()
         return fired
@@ -527,6 +652,7 @@ class Lifecycle:
         if earlier is not None:
             return earlier
         name = ACT_NAMES[type(act)]
+        self.record.hold = None  # any act in a stage sent back to releases it (send_back sets it anew)
         summary = getattr(self, f"_apply_{name}")(act)
         entry = self._audit(name, act.actor.id, act.actor.role, act.key, act.reason, summary)
         self._settle()
@@ -553,23 +679,28 @@ class Lifecycle:
         p = self.definition.permissions
         owner = [self.definition.owner_role]
         if isinstance(act, Decide):
-            if act.decision == "waive":
-                return p.waive
             try:
                 _, gate = self.definition.gate(act.gate)
             except KeyError:
                 raise _invalid(f"unknown gate {act.gate!r}") from None
+            if act.decision == "waive":
+                return p.waive
             return list(gate.approval.roles) if gate.approval else []
         if isinstance(act, CompleteTask):
             try:
                 _, task = self.definition.task(act.task)
             except KeyError:
                 raise _invalid(f"unknown task {act.task!r}") from None
-            return [task.owner, *p.complete_task]
+            return list(dict.fromkeys([task.owner, *p.complete_task]))
         table: dict[type, list[str]] = {
             RecordBudget: p.record_budget,
             InviteSpeaker: p.manage_speakers,
             SpeakerReply: p.manage_speakers,
+            SpeakerItinerary: p.manage_speakers,
+            SetAgenda: p.manage_agenda or p.manage_speakers,
+            StartItem: p.run_programme or p.record_incident,
+            EndItem: p.run_programme or p.record_incident,
+            AcknowledgeIncident: p.record_incident,
             InviteAttendees: p.manage_attendees,
             Rsvp: p.manage_attendees,
             CheckIn: p.manage_attendees,
@@ -662,12 +793,16 @@ class Lifecycle:
                             extra={"slot": act.slot, "topic": act.topic or "", "audience": "speaker"}, ics=True)
         return f"speaker invited: {act.speaker.name} ({act.slot})"
 
-    def _check_speaker_reply(self, act: SpeakerReply) -> None:
-        sp = self.record.speakers.get(act.speaker_id)
+    def _speaker(self, speaker_id: str) -> SpeakerRecord:
+        sp = self.record.speakers.get(speaker_id)
         if sp is None:
-            raise _invalid(f"unknown speaker {act.speaker_id!r}")
-        if sp.status == act.response:
-            raise _conflict(f"speaker {act.speaker_id} has already {act.response}")
+            raise _invalid(f"unknown speaker {speaker_id!r}")
+        return sp
+
+    def _check_speaker_reply(self, act: SpeakerReply) -> None:
+        sp = self._speaker(act.speaker_id)
+        if sp.status == act.response or (act.response == "accepted" and sp.status == "confirmed"):
+            raise _conflict(f"speaker {act.speaker_id} has already {sp.status}")
 
     def _apply_speaker_reply(self, act: SpeakerReply) -> str:
         sp = self.record.speakers[act.speaker_id]
@@ -676,7 +811,78 @@ class Lifecycle:
         if act.response == "accepted":
             self._notify_people("confirmation", [sp.person], cause=f"speaker.{sp.person.id}.{act.key}",
                                 extra={"slot": sp.slot, "topic": sp.topic or "", "audience": "speaker"})
-        return f"speaker {sp.person.name} {act.response} ({sp.slot})"
+            return f"speaker {sp.person.name} accepted ({sp.slot})"
+        items = [i.id for i in self.record.agenda if i.speaker_id == sp.person.id]
+        if sp.slot == "keynote" or items:
+            planner = [r for r in ("activity_planner",) if r in self.definition.role_ids()] or [self.definition.owner_role]
+            self._notify(Notify(kind="escalation", roles=planner, channels=["email", "log"]),
+                         cause=f"speaker-declined.{sp.person.id}.{act.key}",
+                         context={"speaker": sp.person.name, "items": ", ".join(items) or sp.slot})
+        reopened = f"; reopens {', '.join(items)}" if items else ("; the keynote slot is open again" if sp.slot == "keynote" else "")
+        return f"speaker {sp.person.name} declined ({sp.slot}){reopened}"
+
+    def _check_speaker_itinerary(self, act: SpeakerItinerary) -> None:
+        sp = self._speaker(act.speaker_id)
+        if not sp.on_board:
+            raise _conflict(f"speaker {act.speaker_id} has {sp.status}; an itinerary is for a speaker who accepted")
+
+    def _apply_speaker_itinerary(self, act: SpeakerItinerary) -> str:
+        sp = self.record.speakers[act.speaker_id]
+        sp.itinerary = act.itinerary
+        sp.status = "confirmed"
+        return f"itinerary recorded for {sp.person.name}; confirmed"
+
+    # agenda and time control -------------------------------------------------
+
+    def _check_set_agenda(self, act: SetAgenda) -> None:
+        ids = [i.id for i in act.items]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise _invalid(f"agenda item ids must be unique: {', '.join(dupes)}")
+        unknown = sorted({i.speaker_id for i in act.items if i.speaker_id and i.speaker_id not in self.record.speakers})
+        if unknown:
+            raise _invalid(f"agenda names speakers not invited: {', '.join(unknown)}")
+        if any(run.started_at for run in self.record.run.values()):
+            raise _conflict("the programme has started; the agenda can no longer be replaced")
+
+    def _apply_set_agenda(self, act: SetAgenda) -> str:
+        self.record.agenda = sorted(act.items, key=lambda i: (i.start, i.room, i.id))
+        return f"agenda set: {len(act.items)} item(s)"
+
+    def _item(self, item_id: str) -> AgendaItem:
+        for item in self.record.agenda:
+            if item.id == item_id:
+                return item
+        raise _invalid(f"unknown agenda item {item_id!r}")
+
+    def _check_start_item(self, act: StartItem) -> None:
+        self._item(act.item_id)
+        if not self._on_site():
+            raise _conflict(f"the programme runs on site; the event is in {self.record.stage}")
+        run = self.record.run.get(act.item_id)
+        if run and run.started_at:
+            raise _conflict(f"{act.item_id} already started at {run.started_at.isoformat()}")
+
+    def _apply_start_item(self, act: StartItem) -> str:
+        item = self._item(act.item_id)
+        self.record.run[item.id] = RunRecord(started_at=self.now)
+        late = (self.now - item.start).total_seconds() / 60
+        return f"{item.title} started" + (f", {late:.0f} min late" if late >= 1 else "")
+
+    def _check_end_item(self, act: EndItem) -> None:
+        self._item(act.item_id)
+        run = self.record.run.get(act.item_id)
+        if run is None or run.started_at is None:
+            raise _conflict(f"{act.item_id} has not started")
+        if run.ended_at is not None:
+            raise _conflict(f"{act.item_id} already ended")
+
+    def _apply_end_item(self, act: EndItem) -> str:
+        item = self._item(act.item_id)
+        run = self.record.run[item.id]
+        run.ended_at = self.now
+        took = (self.now - run.started_at).total_seconds() / 60 if run.started_at else 0
+        return f"{item.title} ended after {took:.0f} of {item.minutes} min"
 
     # attendees --------------------------------------------------------------
 
@@ -731,13 +937,29 @@ class Lifecycle:
     def _apply_report_incident(self, act: ReportIncident) -> str:
         self.record.incidents[act.incident_id] = IncidentRecord(
             id=act.incident_id, category=act.category, severity=act.severity, summary=act.summary,
-            reported_at=self.now, reported_by=act.actor.id,
+            reported_at=self.now, reported_by=act.actor.id, owner=act.owner,
         )
         if act.severity == "high":
             roles = [r for r in ("on_site_command", self.definition.owner_role) if r in self.definition.role_ids()]
             self._notify(Notify(kind="escalation", roles=roles, channels=["email", "log"]),
                          cause=f"incident.{act.incident_id}", context={"incident": act.summary, "severity": "high"})
         return f"incident {act.incident_id} ({act.severity} {act.category}): {act.summary}"
+
+    def _check_acknowledge_incident(self, act: AcknowledgeIncident) -> None:
+        inc = self.record.incidents.get(act.incident_id)
+        if inc is None:
+            raise _invalid(f"unknown incident {act.incident_id!r}")
+        if inc.resolved_at is not None:
+            raise _conflict(f"incident {act.incident_id} is already resolved")
+        if inc.acknowledged_at is not None and not act.action:
+            raise _conflict(f"incident {act.incident_id} is already acknowledged")
+
+    def _apply_acknowledge_incident(self, act: AcknowledgeIncident) -> str:
+        inc = self.record.incidents[act.incident_id]
+        inc.acknowledged_at = inc.acknowledged_at or self.now
+        if act.action:
+            inc.actions.append(act.action)
+        return f"incident {inc.id} acknowledged" + (f": {act.action}" if act.action else "")
 
     def _check_resolve_incident(self, act: ResolveIncident) -> None:
         inc = self.record.incidents.get(act.incident_id)
@@ -769,6 +991,9 @@ class Lifecycle:
         if act.to_stage not in self.definition.stage_ids():
             raise _invalid(f"unknown stage {act.to_stage!r}")
         if not getattr(self, f"may_send_back_to_{act.to_stage}", lambda: False)():
+            path = self.definition.path()
+            if act.to_stage in path and path.index(act.to_stage) < path.index(self.record.stage):
+                raise _conflict(f"cannot send back from {self.record.stage}: the event is already under way")
             raise _conflict(f"cannot send back from {self.record.stage} to {act.to_stage}: it is not an earlier stage")
 
     def _apply_send_back(self, act: SendBack) -> str:
@@ -780,6 +1005,8 @@ class Lifecycle:
                 self.record.gates.pop(gate.id, None)
         getattr(self, f"send_back_to_{act.to_stage}")()
         self._entered(act.to_stage, previous=origin)
+        # Held until someone acts in the stage: else gates that still pass would bounce it straight back.
+        self.record.hold = act.to_stage
         return f"sent back from {origin} to {act.to_stage}; decisions reopened in {', '.join(reopened)}"
 
     def _check_postpone(self, act: Postpone) -> None:
@@ -816,7 +1043,7 @@ class Lifecycle:
         return f"cancelled: {act.reason}"
 
     def _cancel(self, reason: str) -> None:
-        people = [s.person for s in self.record.speakers.values() if s.status == "accepted"]
+        people = [s.person for s in self.record.speakers.values() if s.on_board]
         people += [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
         self._notify_people("cancellation", people, cause="cancel", extra={"reason": reason})
         self._notify(Notify(kind="cancellation", roles=sorted(self.definition.role_ids()), channels=["log"]),
@@ -846,7 +1073,7 @@ class Lifecycle:
 
     def _settle(self) -> None:
         """Advance while the gates allow; entering a stage queues its notifications and tasks."""
-        while self.active and self.may_advance():  # type: ignore[attr-defined]
+        while self.active and self.record.hold != self.record.stage and self.may_advance():  # type: ignore[attr-defined]
             origin = self.record.stage
             self.advance()  # type: ignore[attr-defined]
             if self.record.stage == CLOSED:
@@ -941,6 +1168,32 @@ class Lifecycle:
 
     # ------------------------------------------------------------------ the view
 
+    def _agenda_view(self) -> list[AgendaItemView]:
+        """Each item with its projected start: overruns and late starts push later items in the same room."""
+        views: list[AgendaItemView] = []
+        shift: dict[str, timedelta] = {}
+        for item in sorted(self.record.agenda, key=lambda i: (i.start, i.id)):
+            run = self.record.run.get(item.id) or RunRecord()
+            projected = item.start + shift.get(item.room, timedelta(0))
+            if run.started_at:
+                projected = run.started_at
+            expected_end = projected + timedelta(minutes=item.minutes)
+            if run.ended_at:
+                actual_end, status = run.ended_at, "done"
+            elif run.started_at:
+                actual_end = max(expected_end, self.now)
+                status = "overrun" if self.now > expected_end else "running"
+            else:
+                actual_end, status = expected_end, "planned"
+            shift[item.room] = max(timedelta(0), actual_end - item.end)
+            sp = self.record.speakers.get(item.speaker_id or "")
+            views.append(AgendaItemView(
+                item=item, projected_start=projected, shift_minutes=(projected - item.start).total_seconds() / 60,
+                status=status, started_at=run.started_at, ended_at=run.ended_at,
+                speaker_status=sp.status if sp else None,
+            ))
+        return views
+
     def view(self) -> StateView:
         d, e, r = self.definition, self.event, self.record
         tasks: list[TaskView] = []
@@ -966,14 +1219,14 @@ class Lifecycle:
         return StateView(
             event=e, kind=d.kind, definition_hash=self.definition_hash, status=r.status, stage=r.stage,
             stage_title=title, stages=d.path(), stage_entered_at=r.stage_entered_at, now=self.now,
-            can_advance=self.active and self.gates_pass(), tasks=tasks, gates=gates,
+            can_advance=self.active and self.record.hold != r.stage and self.gates_pass(), tasks=tasks, gates=gates,
             deadlines=self.deadline_views(), escalation_level=level, at_risk=at_risk,
             budget=BudgetView(limit=e.budget_limit, currency=e.currency, planned=planned, actual=actual, lines=lines),
             speakers=Counts(
-                invited=len(speakers), accepted=sum(s.status == "accepted" for s in speakers),
+                invited=len(speakers), accepted=sum(s.on_board for s in speakers),
                 declined=sum(s.status == "declined" for s in speakers),
-                confirmed_keynotes=sum(s.status == "accepted" and s.slot == "keynote" for s in speakers),
-                keynote_slots=e.keynote_slots,
+                confirmed_keynotes=sum(s.on_board and s.slot == "keynote" for s in speakers),
+                keynote_slots=1 if e.keynote_slots is None else e.keynote_slots,
             ),
             attendees=Counts(
                 invited=len(attendees), rsvp_yes=sum(a.rsvp == "yes" for a in attendees),
@@ -981,6 +1234,13 @@ class Lifecycle:
                 checked_in=sum(a.checked_in_at is not None for a in attendees), expected=e.expected_attendees,
             ),
             speaker_list=speakers,
+            agenda=self._agenda_view(),
+            special_needs=[
+                NeedView(attendee_id=a.person.id, name=a.person.name, needs=list(a.person.needs),
+                         note=a.person.needs_note, checked_in=a.checked_in_at is not None)
+                for a in attendees if a.person.needs and a.rsvp != "no"
+            ],
+            incidents=list(r.incidents.values()),
             open_incidents=[i for i in r.incidents.values() if i.resolved_at is None],
             progress=Progress(done=done_items, total=len(tasks) + len(gates)),
             audit=r.audit, deliveries=r.deliveries, effects=r.effects,

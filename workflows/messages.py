@@ -55,7 +55,9 @@ class EventDetails(_In):
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     owner: SafeId = Field(description="The person who owns the event (holds the definition's owner role).")
     locale: Locale = "en"
-    keynote_slots: int = Field(default=0, ge=0, le=100)
+    keynote_slots: int | None = Field(
+        default=None, ge=0, le=100, description="Keynote speakers needed when there is no agenda yet; default 1."
+    )
     team: dict[str, list[Person]] = Field(
         default_factory=dict,
         description="People per role. A role listed here may only be acted as by these people.",
@@ -130,9 +132,64 @@ class SpeakerReply(Act):
     response: Literal["accepted", "declined"]
 
 
+class Itinerary(_In):
+    arrival: AwareDatetime | None = None
+    lodging: str | None = Field(default=None, max_length=300)
+    pickup: str | None = Field(default=None, max_length=300)
+    meals: str | None = Field(default=None, max_length=300)
+
+
+class SpeakerItinerary(Act):
+    """Record a confirmed speaker's itinerary (arrival, lodging, pick-up): the speaker is then confirmed."""
+
+    speaker_id: SafeId
+    itinerary: Itinerary
+
+
+ItemKind = Literal["opening", "keynote", "session", "breakout", "panel", "qa", "break", "meal", "closing"]
+
+
+class AgendaItem(_In):
+    id: SafeId
+    kind: ItemKind
+    title: str = Field(min_length=1, max_length=300)
+    start: AwareDatetime
+    minutes: int = Field(ge=1, le=24 * 60)
+    room: str = Field(default="main", min_length=1, max_length=100)
+    speaker_id: SafeId | None = None
+    importance: int = Field(default=3, ge=1, le=5)
+
+    @property
+    def end(self) -> datetime:
+        from datetime import timedelta
+
+        return self.start + timedelta(minutes=self.minutes)
+
+
+class SetAgenda(Act):
+    """Replace the agenda (the timetable from opening to close)."""
+
+    items: list[AgendaItem] = Field(min_length=1, max_length=500)
+
+
+class StartItem(Act):
+    """On the day: an agenda item starts now (time control)."""
+
+    item_id: SafeId
+
+
+class EndItem(Act):
+    item_id: SafeId
+
+
+Need = Literal["accessibility", "translation", "diet", "elderly", "other"]
+
+
 class Attendee(Person):
     category: Literal["expert", "partner", "prospect", "investor", "internal", "media", "other"] = "other"
     key_client: bool = False
+    needs: list[Need] = Field(default_factory=list, max_length=5)
+    needs_note: str | None = Field(default=None, max_length=500)
 
 
 class InviteAttendees(Act):
@@ -153,6 +210,12 @@ class ReportIncident(Act):
     category: Literal["equipment", "safety", "injury", "weather", "traffic", "other"]
     severity: Literal["low", "medium", "high"]
     summary: str = Field(min_length=1, max_length=2000)
+    owner: str | None = Field(default=None, max_length=64, description="The role that handles it.")
+
+
+class AcknowledgeIncident(Act):
+    incident_id: SafeId
+    action: str | None = Field(default=None, max_length=2000, description="What is being done.")
 
 
 class ResolveIncident(Act):
@@ -199,7 +262,12 @@ AnyAct = (
     | InviteAttendees
     | Rsvp
     | CheckIn
+    | SpeakerItinerary
+    | SetAgenda
+    | StartItem
+    | EndItem
     | ReportIncident
+    | AcknowledgeIncident
     | ResolveIncident
     | RecordSurvey
     | SendBack
@@ -216,7 +284,12 @@ ACT_NAMES: dict[type[Act], str] = {
     InviteAttendees: "invite_attendees",
     Rsvp: "rsvp",
     CheckIn: "check_in",
+    SpeakerItinerary: "speaker_itinerary",
+    SetAgenda: "set_agenda",
+    StartItem: "start_item",
+    EndItem: "end_item",
     ReportIncident: "report_incident",
+    AcknowledgeIncident: "acknowledge_incident",
     ResolveIncident: "resolve_incident",
     RecordSurvey: "record_survey",
     SendBack: "send_back",
@@ -269,9 +342,23 @@ class SpeakerRecord(BaseModel):
     person: Person
     slot: str
     topic: str | None = None
-    status: Literal["invited", "accepted", "declined"] = "invited"
+    status: Literal["invited", "accepted", "declined", "confirmed"] = "invited"
     invited_at: datetime
     replied_at: datetime | None = None
+    itinerary: Itinerary | None = None
+    thanked: bool = False
+
+    @property
+    def on_board(self) -> bool:
+        """Accepted, with or without the itinerary recorded yet."""
+        return self.status in ("accepted", "confirmed")
+
+
+class RunRecord(BaseModel):
+    """What happened to an agenda item on the day."""
+
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
 
 
 class AttendeeRecord(BaseModel):
@@ -288,7 +375,14 @@ class IncidentRecord(BaseModel):
     summary: str
     reported_at: datetime
     reported_by: str
+    owner: str | None = None
+    acknowledged_at: datetime | None = None
+    actions: list[str] = Field(default_factory=list)
     resolved_at: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        return "resolved" if self.resolved_at else "acknowledged" if self.acknowledged_at else "open"
 
 
 class DeliveryRecord(BaseModel):
@@ -333,6 +427,8 @@ class EventRecord(BaseModel):
     attendees: dict[str, AttendeeRecord] = Field(default_factory=dict)
     incidents: dict[str, IncidentRecord] = Field(default_factory=dict)
     survey: dict[str, SurveyResponse] = Field(default_factory=dict)
+    agenda: list[AgendaItem] = Field(default_factory=list)
+    run: dict[str, RunRecord] = Field(default_factory=dict, description="Time control, by agenda item.")
     fired: list[FiredStep] = Field(default_factory=list)
     audit: list[AuditEntry] = Field(default_factory=list)
     deliveries: list[DeliveryRecord] = Field(default_factory=list)
@@ -341,6 +437,7 @@ class EventRecord(BaseModel):
         default_factory=dict, description="Idempotency keys: key -> (digest of the act, its answer)."
     )
     started_activities: list[str] = Field(default_factory=list, description="Activity tasks already run.")
+    hold: str | None = Field(default=None, description="A stage sent back to stays until someone acts in it.")
 
 
 class WorkflowInput(BaseModel):
@@ -416,6 +513,24 @@ class Counts(BaseModel):
     expected: int = 0
 
 
+class AgendaItemView(BaseModel):
+    item: AgendaItem
+    projected_start: datetime = Field(description="Planned start shifted by overruns earlier in the same room.")
+    shift_minutes: float = 0
+    status: Literal["planned", "running", "overrun", "done"] = "planned"
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    speaker_status: str | None = None
+
+
+class NeedView(BaseModel):
+    attendee_id: str
+    name: str
+    needs: list[str]
+    note: str | None = None
+    checked_in: bool
+
+
 class BudgetView(BaseModel):
     limit: Decimal
     currency: str
@@ -451,6 +566,9 @@ class StateView(BaseModel):
     speakers: Counts
     attendees: Counts
     speaker_list: list[SpeakerRecord]
+    agenda: list[AgendaItemView] = Field(default_factory=list)
+    special_needs: list[NeedView] = Field(default_factory=list, description="For the reception team.")
+    incidents: list[IncidentRecord] = Field(default_factory=list)
     open_incidents: list[IncidentRecord]
     progress: Progress
     audit: list[AuditEntry]
