@@ -6,6 +6,7 @@ Every command that talks to Temporal goes through :mod:`convene.client`, like th
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import sys
 from datetime import datetime, timedelta, timezone
@@ -282,6 +283,40 @@ def events_decide(
     """Approve, reject or waive a gate (a shortcut for `act ... decide`)."""
     payload = json.dumps({"gate": gate, "decision": decision, **({"reason": reason} if reason else {})})
     events_act(event_id, "decide", payload, actor=actor, role=role, key=key)
+
+
+@events_app.command("import-attendees")
+def events_import_attendees(
+    event_id: str,
+    file: Annotated[Path, typer.Argument(help="CSV with a header: id, name, email, category, key_client, needs...")],
+    actor: Annotated[str, typer.Option(envvar="CONVENE_ACTOR")],
+    role: Annotated[str, typer.Option(envvar="CONVENE_ROLE")],
+) -> None:
+    """Invite the good rows of a CSV list; list the bad rows (exit code 1 if there were any)."""
+    from convene.attendees_csv import parse_attendees
+    from convene.client import act
+    from workflows.messages import Actor, InviteAttendees
+
+    try:
+        good, bad = parse_attendees(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise _fail(f"{file}: {err}", 2) from None
+    for row in bad:
+        typer.secho(f"{file}:{row}", err=True, fg=typer.colors.YELLOW)
+
+    async def go() -> None:
+        client = await _client()
+        for i in range(0, len(good), 1000):
+            batch = good[i : i + 1000]
+            digest = hashlib.sha256(",".join(a.id for a in batch).encode()).hexdigest()[:16]
+            await act(client, event_id, InviteAttendees(key=f"csv-{digest}", actor=Actor(id=actor, role=role),
+                                                        attendees=batch))
+        typer.echo(f"invited {len(good)} attendee(s); {len(bad)} row(s) refused")
+
+    if good:
+        _run(go())
+    if bad:
+        raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------- archive

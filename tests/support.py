@@ -120,6 +120,16 @@ class RecordingActivities:
         return [n.kind for n in self.notifications if n.recipient.person_id == person_id]
 
 
+async def eventually(check: Any, seconds: float = 10.0) -> Any:
+    """Poll `check()` until it returns something truthy: effects run after an update has answered."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        value = check()
+        if value or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.05)
+
+
 class TemporalCliRefused(Exception):
     """The `temporal` CLI reported a failed update."""
 

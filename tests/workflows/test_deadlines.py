@@ -8,7 +8,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support import (
-    APPROVER, PM, SPONSOR, Driver, RecordingActivities, conference, key, settings, start_conference,
+    APPROVER, PM, SPONSOR, Driver, RecordingActivities, conference, eventually, key, settings, start_conference,
 )
 from worker import build_worker
 from workflows.messages import Cancel, CompleteTask, Decide, Postpone
@@ -52,7 +52,7 @@ async def test_untouched_conference_escalates_through_every_step_once(
         await ts_env.sleep(timedelta(days=4))  # day 14: two days after, and some
         s = await drive.state()
         assert s.escalation_level == 2 and s.at_risk
-        steps = budget_steps(stand_ins)
+        steps = await eventually(lambda: len(budget_steps(stand_ins)) == 5 and budget_steps(stand_ins))
         assert steps == {
             ("reminder", "project_manager", "budget_approval.0"): 1,
             ("reminder", "finance_approver", "budget_approval.0"): 1,
@@ -107,6 +107,7 @@ async def test_postponing_two_weeks_moves_every_pending_step(
         await ts_env.sleep(timedelta(days=9))  # day 25: new reminder (21) and deadline (24)
         s = await drive.state()
         assert s.escalation_level == 1 and s.at_risk
+        await eventually(lambda: sum(budget_steps(stand_ins).values()) >= 6)
         causes = Counter(c for (_, _, c) in budget_steps(stand_ins).elements())
         assert causes == {"budget_approval.0": 4, "budget_approval.1": 2}  # reminder fired for both dates
         assert s.event.start == details.start + timedelta(days=14)
@@ -155,7 +156,8 @@ async def test_an_activity_that_always_fails_escalates_and_the_event_goes_on(
         assert s.stage == "post_event" and s.status == "active"
         assert s.at_risk and s.escalation_level >= 1
         assert any(e.name == "archive_written" and not e.ok for e in s.effects)
-        owner_told = [n for n in stand_ins.notifications if n.kind == "escalation" and "failed.archive_written" in n.key]
+        owner_told = await eventually(lambda: [n for n in stand_ins.notifications
+                                               if n.kind == "escalation" and "failed.archive_written" in n.key])
         assert owner_told and owner_told[0].recipient.role == "project_manager"
         await drive.do(CompleteTask(key=key(), actor=PM, task="lessons_recorded"))
         assert (await drive.state()).status == "active"  # still waiting on the archive
