@@ -26,33 +26,16 @@ import json
 import secrets
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from definitions.schema import Definition
-from workflows.lifecycle import ActRefused
-from workflows.messages import (
-    Act,
-    Cancel,
-    CheckIn,
-    CompleteTask,
-    Decide,
-    EventDetails,
-    InviteAttendees,
-    InviteSpeaker,
-    Postpone,
-    RecordBudget,
-    RecordSurvey,
-    ReportIncident,
-    ResolveIncident,
-    Rsvp,
-    SafeId,
-    SendBack,
-    SpeakerReply,
-)
+from workflows import lifecycle
+from workflows.messages import ACT_NAMES, Act, EventDetails, SafeId
 
 HASH_PREFIX = "sha256:"
 VIEWER = "viewer"
@@ -101,7 +84,7 @@ class Principal(BaseModel):
 
     id: SafeId
     name: str = Field(min_length=1, max_length=200)
-    roles: list[str] = Field(min_length=1)
+    roles: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]] = Field(min_length=1)
 
     @property
     def read_only(self) -> bool:
@@ -142,6 +125,20 @@ class _TokenFile(BaseModel):
     principals: list[_Entry] = Field(default_factory=list)
 
 
+def _entries(text: str, source: str) -> list[_Entry]:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        raise TokenConfigError(f"{source}: not valid YAML or JSON") from None
+    if isinstance(data, list):
+        data = {"principals": data}
+    try:
+        return _TokenFile.model_validate(data).principals
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+        raise TokenConfigError(f"{source}: {where}") from None
+
+
 class TokenBook:
     """Principals by token hash."""
 
@@ -160,17 +157,7 @@ class TokenBook:
     @classmethod
     def parse(cls, text: str, source: str) -> TokenBook:
         """Read the file format (YAML or JSON): ``{principals: [...]}`` or the list alone."""
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError:
-            raise TokenConfigError(f"{source}: not valid YAML or JSON") from None
-        if isinstance(data, list):
-            data = {"principals": data}
-        try:
-            return cls(_TokenFile.model_validate(data).principals)
-        except ValidationError as exc:
-            where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
-            raise TokenConfigError(f"{source}: {where}") from None
+        return cls(_entries(text, source))
 
     @classmethod
     def from_settings(cls, tokens_file: Path | None, tokens_json: str | None) -> TokenBook:
@@ -181,21 +168,14 @@ class TokenBook:
                 text = tokens_file.read_text(encoding="utf-8")
             except OSError as exc:
                 raise TokenConfigError(f"cannot read tokens file {tokens_file}: {exc.strerror or exc}") from None
-            entries += [e for _, e in cls._raw(cls.parse(text, str(tokens_file)))]
+            entries += _entries(text, str(tokens_file))
         if tokens_json:
             try:
                 json.loads(tokens_json)
             except ValueError:
                 raise TokenConfigError("CONVENE_TOKENS is not valid JSON") from None
-            entries += [e for _, e in cls._raw(cls.parse(tokens_json, "CONVENE_TOKENS"))]
+            entries += _entries(tokens_json, "CONVENE_TOKENS")
         return cls(entries)
-
-    @staticmethod
-    def _raw(book: TokenBook) -> list[tuple[str, _Entry]]:
-        grouped: dict[str, tuple[Principal, list[str]]] = {}
-        for digest, p in book._entries:
-            grouped.setdefault(p.id, (p, []))[1].append(HASH_PREFIX + digest)
-        return [(pid, _Entry(id=p.id, name=p.name, roles=p.roles, tokens=ds)) for pid, (p, ds) in grouped.items()]
 
     def __len__(self) -> int:
         return len({p.id for _, p in self._entries})
@@ -222,41 +202,13 @@ class TokenBook:
 def allowed_roles(definition: Definition, act: Act) -> list[str]:
     """The roles `definition` allows for `act`: a gate's approvers, a task's owner, the permissions table.
 
-    The same rules as the workflow's own check (``Lifecycle._allowed_roles``), read from the definition.
+    This is the workflow's own rule (``Lifecycle._allowed_roles``), called rather than copied, so
+    the API's check and the workflow's can never drift apart.
 
     Raises:
         ActRefused: ``invalid`` for a gate or task the definition does not have.
     """
-    p = definition.permissions
-    if isinstance(act, Decide):
-        if act.decision == "waive":
-            return list(p.waive)
-        try:
-            _, gate = definition.gate(act.gate)
-        except KeyError:
-            raise ActRefused("invalid", f"unknown gate {act.gate!r}") from None
-        return list(gate.approval.roles) if gate.approval else []
-    if isinstance(act, CompleteTask):
-        try:
-            _, task = definition.task(act.task)
-        except KeyError:
-            raise ActRefused("invalid", f"unknown task {act.task!r}") from None
-        return list(dict.fromkeys([task.owner, *p.complete_task]))
-    table: dict[type[Act], list[str]] = {
-        RecordBudget: p.record_budget,
-        InviteSpeaker: p.manage_speakers,
-        SpeakerReply: p.manage_speakers,
-        InviteAttendees: p.manage_attendees,
-        Rsvp: p.manage_attendees,
-        CheckIn: p.manage_attendees,
-        ReportIncident: p.record_incident,
-        ResolveIncident: p.record_incident,
-        RecordSurvey: p.record_survey,
-        SendBack: p.send_back,
-        Postpone: p.postpone,
-        Cancel: p.cancel,
-    }
-    return list(table[type(act)]) or [definition.owner_role]
+    return list(lifecycle.allowed_roles(definition, act))
 
 
 def _holds_for_event(principal: Principal, role: str, event: EventDetails, definition: Definition) -> bool:
@@ -281,7 +233,7 @@ def choose_role(
     if principal.read_only or not any(principal.holds(r) for r in definition.role_ids()):
         raise NotPermitted(f"{principal.id} holds no role of a {definition.kind}; reading is all they may do")
     allowed = allowed_roles(definition, act)
-    what = type(act).__name__
+    what = ACT_NAMES.get(type(act), type(act).__name__).replace("_", " ")
     if as_role is not None:
         if not principal.holds(as_role):
             raise NotPermitted(f"{principal.id} does not hold the role {as_role}")
@@ -289,7 +241,7 @@ def choose_role(
     else:
         candidates = [r for r in allowed if principal.holds(r)]
     if not candidates:
-        raise NotPermitted(f"{what} needs one of: {', '.join(allowed) or 'nobody'}")
+        raise NotPermitted(f"to {what} here takes one of: {', '.join(allowed) or 'nobody'}")
     for role in candidates:
         if _holds_for_event(principal, role, event, definition):
             return role

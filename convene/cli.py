@@ -285,6 +285,28 @@ def events_decide(
     events_act(event_id, "decide", payload, actor=actor, role=role, key=key)
 
 
+@events_app.command("agenda")
+def events_agenda(
+    event_id: str,
+    fmt: Annotated[str, typer.Option("--format", help="ics (calendar) or html (printable page)")] = "ics",
+) -> None:
+    """Export the event's agenda as an .ics calendar or a printable HTML page."""
+    from convene.client import state
+    from convene.exports import agenda_html, agenda_ics
+
+    if fmt not in ("ics", "html"):
+        raise _fail("--format is ics or html", 2)
+
+    async def go() -> None:
+        s = await state(await _client(), event_id)
+        if fmt == "ics":
+            sys.stdout.buffer.write(agenda_ics(s))
+        else:
+            typer.echo(agenda_html(s))
+
+    _run(go())
+
+
 @events_app.command("import-attendees")
 def events_import_attendees(
     event_id: str,

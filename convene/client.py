@@ -6,6 +6,7 @@ place that knows the workflow's name, id scheme and search attributes.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client, TLSConfig, WorkflowHandle
@@ -75,13 +76,18 @@ def handle(client: Client, event_id: str) -> WorkflowHandle[Any, StateView]:
     return client.get_workflow_handle(workflow_id(event_id), result_type=StateView)
 
 
-async def act(client: Client, event_id: str, act: AnyAct) -> ActResult:
-    """Send one act as its update and wait for the answer (accepted or refused)."""
-    return await handle(client, event_id).execute_update(ACT_NAMES[type(act)], act, result_type=ActResult)
+async def act(client: Client, event_id: str, act: AnyAct, rpc_timeout: timedelta | None = None) -> ActResult:
+    """Send one act as its update and wait for the answer (accepted or refused).
+
+    With `rpc_timeout`, give up (RPCError DEADLINE_EXCEEDED) when no worker answers in time.
+    """
+    return await handle(client, event_id).execute_update(
+        ACT_NAMES[type(act)], act, result_type=ActResult, rpc_timeout=rpc_timeout
+    )
 
 
-async def state(client: Client, event_id: str) -> StateView:
-    return await handle(client, event_id).query("state", result_type=StateView)
+async def state(client: Client, event_id: str, rpc_timeout: timedelta | None = None) -> StateView:
+    return await handle(client, event_id).query("state", result_type=StateView, rpc_timeout=rpc_timeout)
 
 
 def list_query(stage: str | None = None, kind: str | None = None, at_risk: bool | None = None,

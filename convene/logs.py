@@ -91,5 +91,6 @@ def configure(level: str = "INFO", json: bool = True) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def get_logger(name: str | None = None, **bound: Any) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name).bind(**bound)
+def get_logger(name: str | None = None, **bound: Any) -> Any:
+    """A lazy structlog logger: safe to create at import time, configured when first used."""
+    return structlog.get_logger(name, **bound)

@@ -195,9 +195,51 @@ def mermaid_diagram(definition: Definition, current: str | None = None) -> str:
     return text
 
 
-@dataclass
-class _Now:
-    value: datetime
+def allowed_roles(definition: Definition, act: AnyAct) -> list[str]:
+    """The roles that may do `act` on an event of `definition`: a gate's approvers, a task's owner,
+    the permissions table (the definition's owner role where the table is empty).
+
+    The workflow's validator and the API both call this, so their rules cannot drift apart.
+
+    Raises:
+        ActRefused: the act names an unknown gate or task.
+    """
+    p = definition.permissions
+    owner = [definition.owner_role]
+    if isinstance(act, Decide):
+        try:
+            _, gate = definition.gate(act.gate)
+        except KeyError:
+            raise _invalid(f"unknown gate {act.gate!r}") from None
+        if act.decision == "waive":
+            return p.waive
+        return list(gate.approval.roles) if gate.approval else []
+    if isinstance(act, CompleteTask):
+        try:
+            _, task = definition.task(act.task)
+        except KeyError:
+            raise _invalid(f"unknown task {act.task!r}") from None
+        return list(dict.fromkeys([task.owner, *p.complete_task]))
+    table: dict[type, list[str]] = {
+        RecordBudget: p.record_budget,
+        InviteSpeaker: p.manage_speakers,
+        SpeakerReply: p.manage_speakers,
+        SpeakerItinerary: p.manage_speakers,
+        SetAgenda: p.manage_agenda or p.manage_speakers,
+        StartItem: p.run_programme or p.record_incident,
+        EndItem: p.run_programme or p.record_incident,
+        AcknowledgeIncident: p.record_incident,
+        InviteAttendees: p.manage_attendees,
+        Rsvp: p.manage_attendees,
+        CheckIn: p.manage_attendees,
+        ReportIncident: p.record_incident,
+        ResolveIncident: p.record_incident,
+        RecordSurvey: p.record_survey,
+        SendBack: p.send_back,
+        Postpone: p.postpone,
+        Cancel: p.cancel,
+    }
+    return table[type(act)] or owner
 
 
 @dataclass
@@ -675,43 +717,8 @@ class Lifecycle:
                 f"a {actor.role} may not {ACT_NAMES[type(act)].replace('_', ' ')} here; allowed: {', '.join(allowed) or 'nobody'}"
             )
 
-    def _allowed_roles(self, act: AnyAct) -> list[str] | None:
-        p = self.definition.permissions
-        owner = [self.definition.owner_role]
-        if isinstance(act, Decide):
-            try:
-                _, gate = self.definition.gate(act.gate)
-            except KeyError:
-                raise _invalid(f"unknown gate {act.gate!r}") from None
-            if act.decision == "waive":
-                return p.waive
-            return list(gate.approval.roles) if gate.approval else []
-        if isinstance(act, CompleteTask):
-            try:
-                _, task = self.definition.task(act.task)
-            except KeyError:
-                raise _invalid(f"unknown task {act.task!r}") from None
-            return list(dict.fromkeys([task.owner, *p.complete_task]))
-        table: dict[type, list[str]] = {
-            RecordBudget: p.record_budget,
-            InviteSpeaker: p.manage_speakers,
-            SpeakerReply: p.manage_speakers,
-            SpeakerItinerary: p.manage_speakers,
-            SetAgenda: p.manage_agenda or p.manage_speakers,
-            StartItem: p.run_programme or p.record_incident,
-            EndItem: p.run_programme or p.record_incident,
-            AcknowledgeIncident: p.record_incident,
-            InviteAttendees: p.manage_attendees,
-            Rsvp: p.manage_attendees,
-            CheckIn: p.manage_attendees,
-            ReportIncident: p.record_incident,
-            ResolveIncident: p.record_incident,
-            RecordSurvey: p.record_survey,
-            SendBack: p.send_back,
-            Postpone: p.postpone,
-            Cancel: p.cancel,
-        }
-        return table[type(act)] or owner
+    def _allowed_roles(self, act: AnyAct) -> list[str]:
+        return allowed_roles(self.definition, act)
 
     def _in_current_stage(self, stage: Stage, what: str) -> None:
         if stage.id != self.record.stage:

@@ -189,3 +189,28 @@ async def test_double_check_in_counts_once(
         s = await drive.state()
         assert s.attendees.checked_in == 1 and s.attendees.invited == 3
         assert [(n.attendee_id, n.needs, n.note) for n in s.special_needs] == [("cat", ["accessibility"], "step-free route")]
+
+
+async def test_agenda_exports_as_ics_and_a_printable_page(
+    ts_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities
+):
+    """The agenda exports to a calendar with one event per item and to an escaped, printable page."""
+    from icalendar import Calendar
+
+    from convene.exports import agenda_html, agenda_ics
+
+    client = ts_env.client
+    details = conference(await ts_env.get_current_time(), event_id="export-1", title="<script>x</script> Summit")
+    async with build_worker(client, settings(task_queue), activities=stand_ins.all()):
+        await start_conference(client, task_queue, details)
+        drive = Driver(client, details.id)
+        await drive.prepare()
+        await drive.plan()
+        s = await drive.state()
+    cal = Calendar.from_ical(agenda_ics(s))
+    events = cal.walk("VEVENT")
+    assert [str(e["summary"]) for e in events] == ["Welcome", "Durable events", "Coffee", "Lightning talks", "Closing"]
+    assert events[1].decoded("dtstart") == details.start.replace(microsecond=0) + timedelta(minutes=30)
+    page = agenda_html(s)
+    assert "&lt;script&gt;x&lt;/script&gt; Summit" in page and "<script>x" not in page
+    assert "Kim Keynote" in page

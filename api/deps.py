@@ -1,0 +1,123 @@
+"""Dependencies of the routes, as ``Annotated`` aliases: the Temporal client, the caller, the definitions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.client import Client
+
+from api.auth import NotPermitted, TokenBook, Unauthenticated
+from api.auth import Principal as PrincipalModel
+from api.errors import TemporalUnavailable
+from api.settings import ApiSettings
+from convene.client import connect
+from definitions import Registry as DefinitionRegistry
+
+log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
+
+SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+
+
+class AppState:
+    """What the app holds for its lifetime; the client is (re)connected on demand if it is missing."""
+
+    def __init__(self, settings: ApiSettings, registry: DefinitionRegistry, tokens: TokenBook,
+                 client: Client | None = None) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.tokens = tokens
+        self._client = client
+        self._lock = asyncio.Lock()
+        self._last_attempt = float("-inf")
+        self.group_by_stage: bool | None = None  # learnt on first use: can the server GROUP BY EventStage?
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    async def client(self) -> Client:
+        """The Temporal client, connecting first if start-up could not (at most every few seconds).
+
+        Raises:
+            TemporalUnavailable: Temporal cannot be reached now.
+        """
+        if self._client is not None:
+            return self._client
+        async with self._lock:
+            if self._client is None:
+                now = time.monotonic()
+                if now - self._last_attempt < self.settings.reconnect_interval_seconds:
+                    raise TemporalUnavailable("not connected to Temporal")
+                self._last_attempt = now
+                try:
+                    self._client = await connect(self.settings)
+                except Exception as exc:  # noqa: BLE001 - any failure to connect means "unavailable"
+                    log.warning("temporal connect failed", address=self.settings.temporal_address,
+                                error=type(exc).__name__)
+                    raise TemporalUnavailable("cannot connect to Temporal") from exc
+                log.info("temporal connected", address=self.settings.temporal_address)
+        return self._client
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.convene
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+async def get_client(state: State) -> Client:
+    return await state.client()
+
+
+def get_registry(state: State) -> DefinitionRegistry:
+    return state.registry
+
+
+def get_settings(state: State) -> ApiSettings:
+    return state.settings
+
+
+_bearer = HTTPBearer(auto_error=False, description="A token from the tokens file (stored there as its SHA-256).")
+
+
+async def get_principal(
+    state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> PrincipalModel:
+    """The authenticated caller (401 without a valid bearer token)."""
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated("a bearer token is required")
+    principal = state.tokens.authenticate(credentials.credentials)
+    structlog.contextvars.bind_contextvars(principal=principal.id)
+    return principal
+
+
+async def get_writer(principal: Annotated[PrincipalModel, Depends(get_principal)]) -> PrincipalModel:
+    """A caller who may change something: viewers only read (403)."""
+    if principal.read_only:
+        raise NotPermitted(f"{principal.id} may only read")
+    return principal
+
+
+async def get_event_id(event_id: Annotated[str, Path(pattern=SAFE_ID, description="The event's id.")]) -> str:
+    """The event id of the path, bound to every log line of the request."""
+    structlog.contextvars.bind_contextvars(event_id=event_id)
+    return event_id
+
+
+TemporalClient = Annotated[Client, Depends(get_client)]
+Principal = Annotated[PrincipalModel, Depends(get_principal)]
+Writer = Annotated[PrincipalModel, Depends(get_writer)]
+Registry = Annotated[DefinitionRegistry, Depends(get_registry)]
+Settings = Annotated[ApiSettings, Depends(get_settings)]
+EventId = Annotated[str, Depends(get_event_id)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200,
+           description="The same key twice applies the act once and answers the same."),
+]

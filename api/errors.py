@@ -1,0 +1,196 @@
+"""The one place where failures become HTTP answers: ``application/problem+json`` bodies.
+
+Every answer that is not a success has the same shape (RFC 9457)::
+
+    {"type": "/problems/forbidden", "title": "Forbidden", "status": 403, "detail": "..."}
+
+Domain errors (a refused act, an unknown kind, an authorisation failure) and
+Temporal's errors (an update the workflow refused, a missing workflow, an
+unreachable server) are mapped here and nowhere else; routes raise them, or
+:class:`Problem` for what only HTTP knows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import (
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.auth import NotPermitted, Unauthenticated
+from definitions import UnknownKind
+from workflows.lifecycle import ActRefused
+
+PROBLEM_JSON = "application/problem+json"
+
+log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    422: "invalid",
+    500: "internal",
+    503: "unavailable",
+}
+_REFUSALS = {"forbidden": 403, "conflict": 409, "invalid": 422}
+"""ActRefused.kind (and the workflow's ApplicationError.type, capitalised) -> HTTP status."""
+
+
+class Problem(Exception):
+    """An HTTP answer that is not a success; raised only at the edge (routes, deps)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        slug: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        self.status = status
+        self.detail = detail
+        self.title = title or _TITLES.get(status, "Error")
+        self.slug = slug or _SLUGS.get(status, "error")
+        self.headers = headers or {}
+        self.extra = extra
+        super().__init__(detail)
+
+    def body(self) -> dict[str, Any]:
+        return {"type": f"/problems/{self.slug}", "title": self.title, "status": self.status, "detail": self.detail,
+                **self.extra}
+
+
+class TemporalUnavailable(Exception):
+    """Temporal cannot be reached (not connected yet, connection refused, server unavailable)."""
+
+
+def not_found(detail: str) -> Problem:
+    return Problem(404, detail)
+
+
+def conflict(detail: str, **extra: Any) -> Problem:
+    return Problem(409, detail, **extra)
+
+
+def invalid(detail: str, **extra: Any) -> Problem:
+    return Problem(422, detail, **extra)
+
+
+def _unavailable(detail: str, retry_after: int) -> Problem:
+    return Problem(503, detail, headers={"Retry-After": str(retry_after)})
+
+
+def to_problem(exc: BaseException, retry_after: int = 5) -> Problem:
+    """The HTTP answer for any exception a route may let through."""
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, Unauthenticated):
+        challenge = 'Bearer realm="convene"' + (', error="invalid_token"' if exc.invalid_token else "")
+        return Problem(401, exc.detail, headers={"WWW-Authenticate": challenge})
+    if isinstance(exc, NotPermitted):
+        return Problem(403, exc.detail)
+    if isinstance(exc, ActRefused):
+        return Problem(_REFUSALS.get(exc.kind, 422), exc.message, slug=f"act-{exc.kind}")
+    if isinstance(exc, UnknownKind):
+        return Problem(422, str(exc), slug="unknown-kind", known_kinds=exc.known)
+    if isinstance(exc, WorkflowUpdateFailedError):
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and (cause.type or "").lower() in _REFUSALS:
+            kind = (cause.type or "").lower()
+            return Problem(_REFUSALS[kind], cause.message, slug=f"act-{kind}")
+        return Problem(500, "the event could not apply the act")
+    if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return _unavailable("the event did not answer in time; retry with the same Idempotency-Key", retry_after)
+    if isinstance(exc, WorkflowAlreadyStartedError):
+        return Problem(409, "an event with this id already exists")
+    if isinstance(exc, WorkflowQueryFailedError):
+        return Problem(500, "the event could not be read")
+    if isinstance(exc, RPCError):
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return Problem(404, "no such event")
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+                          RPCStatusCode.RESOURCE_EXHAUSTED):
+            return _unavailable("Temporal is unavailable; try again shortly", retry_after)
+        if exc.status == RPCStatusCode.ALREADY_EXISTS:
+            return Problem(409, "already exists")
+        if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+            return Problem(422, "the request was refused by Temporal as invalid")
+        if exc.status == RPCStatusCode.PERMISSION_DENIED:
+            return Problem(500, "the API is not allowed to use this Temporal namespace")
+        return Problem(500, "Temporal answered with an error")
+    if isinstance(exc, TemporalUnavailable | ConnectionError) or (
+        isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
+    ):
+        return _unavailable("Temporal is unavailable; try again shortly", retry_after)
+    if isinstance(exc, pydantic.ValidationError):  # an internal act built from a valid body but refused by its model
+        return Problem(422, "the request is not valid", errors=_errors(exc.errors(include_url=False)))
+    return Problem(500, "unexpected error")
+
+
+def _errors(errors: Any) -> list[dict[str, Any]]:
+    """Validation errors without the submitted values (they may hold personal data)."""
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    return JSONResponse(problem.body(), status_code=problem.status, headers=problem.headers, media_type=PROBLEM_JSON)
+
+
+def install(app: FastAPI, retry_after: int) -> None:
+    """Register the handlers: every error leaves the API as problem+json."""
+
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        problem = to_problem(exc, retry_after)
+        if problem.status >= 500 and problem.status != 503:
+            log.error("request failed", status=problem.status, error=type(exc).__name__, exc_info=exc)
+        else:
+            log.info("request refused", status=problem.status, problem=problem.slug, error=type(exc).__name__)
+        return problem_response(problem)
+
+    async def handle_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _errors(exc.errors())
+        log.info("request refused", status=422, problem="invalid", errors=len(errors))
+        first = errors[0] if errors else None
+        where = ".".join(str(p) for p in first["loc"] if p != "body") if first else ""
+        detail = f"{where}: {first['msg']}" if first and where else (first["msg"] if first else "invalid request")
+        return problem_response(Problem(422, detail, errors=errors))
+
+    async def handle_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
+        return problem_response(Problem(exc.status_code, detail, headers=dict(exc.headers or {})))
+
+    app.add_exception_handler(RequestValidationError, handle_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, handle_http)  # type: ignore[arg-type]
+    for exc_type in (Problem, Unauthenticated, NotPermitted, ActRefused, UnknownKind, WorkflowUpdateFailedError,
+                     WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowAlreadyStartedError,
+                     WorkflowQueryFailedError, RPCError, TemporalUnavailable, ConnectionError, RuntimeError,
+                     pydantic.ValidationError, Exception):
+        app.add_exception_handler(exc_type, handle)

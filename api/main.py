@@ -1,0 +1,119 @@
+"""The HTTP API: ``create_app(settings)``; run with ``uvicorn --factory api.main:app``.
+
+The app connects to Temporal in its lifespan unless a client is given (tests
+pass the dev server's). If Temporal is down at start-up the app still starts:
+``/readyz`` and every call that needs Temporal answer 503 until it is back.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import Client
+
+from api import errors
+from api.auth import TokenBook
+from api.deps import AppState
+from api.errors import TemporalUnavailable
+from api.routes import definitions, events, health
+from api.settings import api_settings
+from convene.logs import configure
+from convene.settings import Settings, get_settings
+from definitions import Registry, shipped
+
+log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+class RequestContext:
+    """Binds a request id (``X-Request-ID`` or a new one) to every log line, echoes it, logs one access line.
+
+    Only the route's template is logged (``/events/{event_id}/attendees/{attendee_id}/rsvp``), never
+    headers, bodies or query strings: no token or personal data reaches the log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "(no route)"
+            log.info("request", method=scope["method"], route=route, status=status,
+                     ms=round((time.perf_counter() - started) * 1000, 1))
+            structlog.contextvars.clear_contextvars()
+
+
+def create_app(settings: Settings | None = None, client: Client | None = None,
+               registry: Registry | None = None) -> FastAPI:
+    """The API for `settings` (an :class:`api.settings.ApiSettings`, or plain settings plus the env).
+
+    Args:
+        settings: where Temporal is, the task queue, and who may call (tokens).
+        client: a connected Temporal client to use instead of connecting in the lifespan.
+        registry: the definitions to start events with (default: ``definitions_dir`` or the shipped ones).
+    """
+    cfg = api_settings(settings or get_settings())
+    if registry is None:
+        registry = Registry.from_dir(cfg.definitions_dir) if cfg.definitions_dir else shipped()
+    tokens = TokenBook.from_settings(cfg.tokens_file, cfg.tokens.get_secret_value() if cfg.tokens else None)
+    state = AppState(cfg, registry, tokens, client)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        configure(cfg.log_level, cfg.log_json)
+        if not len(tokens):
+            log.warning("no principals configured (CONVENE_TOKENS_FILE / CONVENE_TOKENS): every call answers 401")
+        if not state.connected:
+            try:
+                await state.client()
+            except TemporalUnavailable:
+                log.warning("starting without Temporal; /readyz answers 503 until it is reachable")
+        yield {}
+
+    app = FastAPI(
+        title="Convene",
+        summary="Event lifecycles (preparation to post-event) as durable Temporal workflows.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.convene = state
+    errors.install(app, cfg.retry_after_seconds)
+    app.add_middleware(RequestContext)
+    app.include_router(health.router)
+    app.include_router(events.router)
+    app.include_router(definitions.router)
+    return app
+
+
+def app() -> FastAPI:
+    """``uvicorn --factory api.main:app``: settings from the environment."""
+    return create_app()

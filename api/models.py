@@ -1,0 +1,211 @@
+"""What the HTTP API accepts and answers, kept apart from the workflow's messages.
+
+Request bodies never carry the actor: who acts is the authenticated principal,
+and the role they act as is chosen from what they hold (or ``as_role``). The
+idempotency key comes from the ``Idempotency-Key`` header (or ``key``), else
+one is generated. Shared value types (a person, a budget line, a survey
+response) are the workflow's own, so both sides validate them the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from workflows.messages import (
+    ActResult,
+    AgendaItem,
+    Attendee,
+    BudgetLine,
+    EventDetails,
+    Person,
+    SafeId,
+    StateView,
+    SurveyResponse,
+)
+
+Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+"""Ids of roles, gates, tasks and stages, as definitions spell them."""
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+class NewEvent(EventDetails):
+    """The event's details; ``id`` is optional (a fresh one is made). Posting the same id and
+    details again answers the existing event; the same id with other details is a conflict."""
+
+    id: SafeId | None = None  # type: ignore[assignment]
+
+
+class EventSummary(BaseModel):
+    """One line of a list, read from the search attributes (no call to the event itself)."""
+
+    id: str
+    kind: str | None = None
+    stage: str | None = None
+    start: datetime | None = None
+    owner: str | None = None
+    escalation: int = 0
+    at_risk: bool = False
+    status: str = Field(description="The workflow's status: running, completed, failed, terminated...")
+
+
+class EventPage(BaseModel):
+    items: list[EventSummary]
+    next_page_token: str | None = Field(default=None, description="Pass as page_token for the next page.")
+
+
+class Board(BaseModel):
+    """How many events are in each stage (and in total) for the same filters as the list."""
+
+    total: int
+    stages: dict[str, int]
+    other: int = Field(default=0, description="Events in a stage no loaded definition names.")
+
+
+# --- acts -------------------------------------------------------------------------------------
+
+
+class ActIn(_Body):
+    key: str | None = Field(default=None, min_length=1, max_length=200,
+                            description="Idempotency key; the Idempotency-Key header wins when both are given.")
+    reason: str | None = Field(default=None, max_length=2000)
+    as_role: Ident | None = Field(default=None, description="Act as this role (one the caller holds).")
+
+
+class DecisionIn(ActIn):
+    gate: Ident
+    decision: Literal["approve", "reject", "waive"]
+
+
+class TaskDoneIn(ActIn):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class BudgetIn(ActIn):
+    lines: list[BudgetLine] = Field(min_length=1, max_length=100)
+
+
+class SpeakerInviteIn(ActIn):
+    speaker: Person
+    slot: Literal["keynote", "session", "panel", "special_guest"] = "session"
+    topic: str | None = Field(default=None, max_length=300)
+
+
+class SpeakerReplyIn(ActIn):
+    response: Literal["accepted", "declined"]
+
+
+class ItineraryIn(ActIn):
+    """A confirmed speaker's travel: recording it confirms the speaker."""
+
+    arrival: AwareDatetime | None = None
+    lodging: str | None = Field(default=None, max_length=300)
+    pickup: str | None = Field(default=None, max_length=300)
+    meals: str | None = Field(default=None, max_length=300)
+
+
+class AgendaIn(ActIn):
+    """The whole agenda (it replaces the one before)."""
+
+    items: list[AgendaItem] = Field(min_length=1, max_length=500)
+
+
+class ItemIn(ActIn):
+    pass
+
+
+class AttendeesInviteIn(ActIn):
+    attendees: list[Attendee] = Field(min_length=1, max_length=1000)
+
+
+class RsvpIn(ActIn):
+    response: Literal["yes", "no", "maybe"]
+
+
+class CheckInIn(ActIn):
+    pass
+
+
+class IncidentIn(ActIn):
+    incident_id: SafeId | None = Field(default=None, description="Made up if absent.")
+    category: Literal["equipment", "safety", "injury", "weather", "traffic", "other"]
+    severity: Literal["low", "medium", "high"]
+    summary: str = Field(min_length=1, max_length=2000)
+    owner: Ident | None = Field(default=None, description="The role that handles it.")
+
+
+class AcknowledgeIn(ActIn):
+    action: str | None = Field(default=None, max_length=2000, description="What is being done.")
+
+
+class ResolveIn(ActIn):
+    pass
+
+
+class SurveyIn(ActIn):
+    responses: list[SurveyResponse] = Field(min_length=1, max_length=1000)
+
+
+class SendBackIn(ActIn):
+    to_stage: Ident
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PostponeIn(ActIn):
+    new_start: AwareDatetime
+    new_end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> PostponeIn:
+        if self.new_end <= self.new_start:
+            raise ValueError("new_end must be after new_start")
+        return self
+
+
+class CancelIn(ActIn):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ActOutcome(BaseModel):
+    """The answer to an accepted act: what it did, and the event afterwards."""
+
+    result: ActResult
+    state: StateView
+
+
+# --- definitions ------------------------------------------------------------------------------
+
+
+class StageSummary(BaseModel):
+    id: str
+    title: str
+
+
+class DefinitionSummary(BaseModel):
+    kind: str
+    title: str
+    description: str
+    version: int
+    hash: str
+    owner_role: str
+    confidential: bool
+    public_promotion: bool
+    stages: list[StageSummary]
+
+
+class DefinitionDetail(BaseModel):
+    kind: str
+    hash: str
+    definition: dict[str, Any]
+    mermaid: str | None = Field(description="The lifecycle as a mermaid state diagram (null if it cannot be drawn).")
+    timeline: list[dict[str, Any]] | None = Field(
+        default=None, description="Every deadline step for an event starting at `start` (when available)."
+    )

@@ -1,0 +1,443 @@
+"""Events: start one, list and count them, read one, and every act on one.
+
+Each act route turns its body into the workflow's act, done by the caller as the
+role :func:`api.auth.choose_role` picks, and answers the act's result with the
+event's state afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Body, Path, Query, Response
+from pydantic import AwareDatetime
+from temporalio.client import Client, WorkflowExecution
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.auth import choose_role, may_start
+from api.auth import Principal as PrincipalModel
+from api.deps import SAFE_ID, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
+from api.errors import conflict, invalid
+from api.models import (
+    AcknowledgeIn,
+    ActIn,
+    AgendaIn,
+    ActOutcome,
+    AttendeesInviteIn,
+    Board,
+    BudgetIn,
+    CancelIn,
+    CheckInIn,
+    DecisionIn,
+    EventPage,
+    EventSummary,
+    IncidentIn,
+    ItemIn,
+    ItineraryIn,
+    NewEvent,
+    PostponeIn,
+    ResolveIn,
+    RsvpIn,
+    SendBackIn,
+    SpeakerInviteIn,
+    SpeakerReplyIn,
+    SurveyIn,
+    TaskDoneIn,
+)
+from convene.client import act, list_query, start_event, state, workflow_id
+from definitions import CANCELLED, CLOSED, UnknownKind
+from definitions import Registry as DefinitionRegistry
+from workflows import search
+from workflows.messages import (
+    AcknowledgeIncident,
+    Act,
+    Actor,
+    Cancel,
+    CheckIn,
+    CompleteTask,
+    Decide,
+    EndItem,
+    EventDetails,
+    InviteAttendees,
+    InviteSpeaker,
+    Itinerary,
+    Postpone,
+    RecordBudget,
+    RecordSurvey,
+    ReportIncident,
+    ResolveIncident,
+    Rsvp,
+    SendBack,
+    SetAgenda,
+    SpeakerItinerary,
+    SpeakerReply,
+    StartItem,
+    StateView,
+)
+
+router = APIRouter(prefix="/events", tags=["events"])
+log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
+
+IDENT = r"^[a-z][a-z0-9_]{0,63}$"
+RESERVED_IDS = {"board"}
+"""Ids that would collide with a route under /events."""
+
+_PROBLEMS = {
+    401: {"description": "No valid bearer token"},
+    403: {"description": "The caller holds no role allowed for this"},
+    404: {"description": "No such event"},
+    409: {"description": "Not possible now (stage, state, or a reused idempotency key)"},
+    422: {"description": "The body or the act is invalid"},
+    503: {"description": "Temporal is unavailable"},
+}
+
+
+# --- start, read, list ------------------------------------------------------------------------
+
+
+@router.post(
+    "", status_code=201, response_model=StateView,
+    responses={200: {"description": "The same event was already started with these details"}, **_PROBLEMS},
+)
+async def create_event(body: NewEvent, response: Response, client: TemporalClient, registry: Registry,
+                       principal: Writer, app: State) -> StateView:
+    """Start an event (idempotent by id: the same details again answer 200, other details 409)."""
+    definition = registry.get(body.kind)
+    may_start(principal, definition, app.settings.creator_roles)
+    event_id = body.id or uuid.uuid4().hex
+    if event_id in RESERVED_IDS:
+        raise invalid(f"{event_id!r} is reserved; choose another id")
+    structlog.contextvars.bind_contextvars(event_id=event_id)
+    details = EventDetails.model_validate({**body.model_dump(), "id": event_id})
+    try:
+        await start_event(client, details, definition, app.settings.task_queue)
+    except WorkflowAlreadyStartedError:
+        existing = await state(client, event_id)
+        if existing.event.model_dump() != details.model_dump():
+            raise conflict(f"event {event_id} already exists with other details") from None
+        response.status_code = 200
+        return existing
+    log.info("event started", kind=details.kind, by=principal.id)
+    response.headers["Location"] = f"/events/{event_id}"
+    return await state(client, event_id)
+
+
+def _at(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _visibility_query(stage: str | None, kind: str | None, at_risk: bool | None, owner: str | None,
+                      start_from: datetime | None, start_to: datetime | None) -> str:
+    query = list_query(stage=stage, kind=kind, at_risk=at_risk, owner=owner)
+    if start_from is not None:
+        query += f" AND {search.START.name} >= '{_at(start_from)}'"
+    if start_to is not None:
+        query += f" AND {search.START.name} <= '{_at(start_to)}'"
+    return query
+
+
+def _encode_page_token(raw: bytes, query: str) -> str:
+    tag = hashlib.sha256(query.encode()).hexdigest()[:16].encode()
+    return base64.urlsafe_b64encode(tag + b"." + raw).decode().rstrip("=")
+
+
+def _decode_page_token(token: str, query: str) -> bytes:
+    try:
+        tag, _, raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).partition(b".")
+    except (binascii.Error, ValueError):
+        raise invalid("page_token is not a token this API gave") from None
+    if not raw or tag != hashlib.sha256(query.encode()).hexdigest()[:16].encode():
+        raise invalid("page_token belongs to another query; start again without it")
+    return raw
+
+
+def _summary(ex: WorkflowExecution) -> EventSummary:
+    sa = ex.typed_search_attributes
+    return EventSummary(
+        id=ex.id.removeprefix(workflow_id("")),
+        kind=sa.get(search.KIND),
+        stage=sa.get(search.STAGE),
+        start=sa.get(search.START),
+        owner=sa.get(search.OWNER),
+        escalation=sa.get(search.ESCALATION) or 0,
+        at_risk=bool(sa.get(search.AT_RISK)),
+        status=ex.status.name.lower() if ex.status is not None else "unknown",
+    )
+
+
+StageQ = Annotated[str | None, Query(pattern=IDENT, description="Only events in this stage.")]
+KindQ = Annotated[str | None, Query(pattern=IDENT, description="Only events of this kind.")]
+AtRiskQ = Annotated[bool | None, Query(description="Only events (not) at risk.")]
+OwnerQ = Annotated[str | None, Query(pattern=SAFE_ID, description="Only events of this owner.")]
+FromQ = Annotated[AwareDatetime | None, Query(description="Only events starting at or after this time.")]
+ToQ = Annotated[AwareDatetime | None, Query(description="Only events starting at or before this time.")]
+
+
+@router.get("", response_model=EventPage, responses=_PROBLEMS)
+async def list_events(
+    client: TemporalClient, principal: Principal, app: State,
+    stage: StageQ = None, kind: KindQ = None, at_risk: AtRiskQ = None, owner: OwnerQ = None,
+    start_from: FromQ = None, start_to: ToQ = None,
+    page_size: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    page_token: Annotated[str | None, Query(max_length=4096, description="next_page_token of the page before.")] = None,
+) -> EventPage:
+    """List events from the search attributes (one visibility query per page, none per event)."""
+    query = _visibility_query(stage, kind, at_risk, owner, start_from, start_to)
+    size = min(page_size or app.settings.default_page_size, app.settings.max_page_size)
+    raw = _decode_page_token(page_token, query) if page_token else None
+    pages = client.list_workflows(query, page_size=size, next_page_token=raw)
+    try:
+        await pages.fetch_next_page()
+    except RPCError as err:
+        if raw is not None and err.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise invalid("page_token is no longer valid; start again without it") from None
+        raise
+    items = [_summary(ex) for ex in pages.current_page or []]
+    token = _encode_page_token(pages.next_page_token, query) if pages.next_page_token else None
+    return EventPage(items=items, next_page_token=token)
+
+
+@router.get("/board", response_model=Board, responses=_PROBLEMS)
+async def board(
+    client: TemporalClient, principal: Principal, app: State, registry: Registry,
+    kind: KindQ = None, at_risk: AtRiskQ = None, owner: OwnerQ = None, start_from: FromQ = None, start_to: ToQ = None,
+) -> Board:
+    """How many events are in each stage: one grouped count where the server can, else one count per stage."""
+    query = _visibility_query(None, kind, at_risk, owner, start_from, start_to)
+    total = (await client.count_workflows(query)).count
+    stages: dict[str, int] | None = None
+    if app.group_by_stage is not False:
+        try:
+            grouped = await client.count_workflows(f"{query} GROUP BY {search.STAGE.name}")
+            stages = {str(g.group_values[0]) if g.group_values else "": g.count for g in grouped.groups}
+            app.group_by_stage = True
+        except RPCError as err:
+            if err.status != RPCStatusCode.INVALID_ARGUMENT:
+                raise
+            app.group_by_stage = False  # the dev server (SQL visibility) groups only by ExecutionStatus
+    if stages is None:
+        definitions = [registry.get(kind)] if kind and kind in registry.kinds() else list(registry)
+        names = list(dict.fromkeys([s for d in definitions for s in d.path()] + [CLOSED, CANCELLED]))
+        counts = await asyncio.gather(
+            *(client.count_workflows(_visibility_query(name, kind, at_risk, owner, start_from, start_to))
+              for name in names)
+        )
+        stages = {name: c.count for name, c in zip(names, counts, strict=True) if c.count}
+    return Board(total=total, stages=stages, other=max(total - sum(stages.values()), 0))
+
+
+@router.get("/{event_id}", response_model=StateView, responses=_PROBLEMS)
+async def get_event(event_id: EventId, client: TemporalClient, principal: Principal) -> StateView:
+    """Everything about one event: stage, tasks, gates with reasons, deadlines, audit."""
+    return await state(client, event_id)
+
+
+# --- acts -------------------------------------------------------------------------------------
+
+
+async def _perform(client: Client, registry: DefinitionRegistry, principal: PrincipalModel, event_id: str,
+                   body: ActIn | None, header_key: str | None, build: Callable[[str, Actor], Act]) -> ActOutcome:
+    """Check who may, send the act as its update, answer its result and the state after."""
+    current = await state(client, event_id)
+    key = header_key or (body.key if body else None) or uuid.uuid4().hex
+    as_role = body.as_role if body else None
+    act_ = build(key, Actor(id=principal.id, role=as_role or principal.roles[0]))
+    try:
+        definition = registry.get(current.kind)
+    except UnknownKind:  # a kind no longer loaded here: the workflow's own check is the only one
+        role = act_.actor.role
+    else:
+        role = choose_role(principal, definition, current.event, act_, as_role)
+    if current.status != "active":
+        raise conflict(f"the event is {current.status}; it takes no more acts")
+    act_ = act_.model_copy(update={"actor": Actor(id=principal.id, role=role)})
+    result = await act(client, event_id, act_)
+    log.info("act applied", act=result.act, seq=result.seq, role=role, stage=result.stage)
+    return ActOutcome(result=result, state=await state(client, event_id))
+
+
+TaskId = Annotated[str, Path(pattern=IDENT)]
+PersonId = Annotated[str, Path(pattern=SAFE_ID)]
+"""Ids of speakers, attendees, incidents and agenda items."""
+
+
+@router.post("/{event_id}/decisions", response_model=ActOutcome, responses=_PROBLEMS)
+async def decide(event_id: EventId, body: DecisionIn, client: TemporalClient, registry: Registry,
+                 principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Approve, reject or waive a gate, as the caller's role among the gate's approvers."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: Decide(
+        key=key, actor=actor, reason=body.reason, gate=body.gate, decision=body.decision))
+
+
+@router.post("/{event_id}/tasks/{task_id}/complete", response_model=ActOutcome, responses=_PROBLEMS)
+async def complete_task(event_id: EventId, task_id: TaskId, client: TemporalClient, registry: Registry,
+                        principal: Writer, body: Annotated[TaskDoneIn | None, Body()] = None,
+                        idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Mark a task of the current stage done."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: CompleteTask(
+        key=key, actor=actor, reason=body.reason if body else None, task=task_id, note=body.note if body else None))
+
+
+@router.post("/{event_id}/budget", response_model=ActOutcome, responses=_PROBLEMS)
+async def record_budget(event_id: EventId, body: BudgetIn, client: TemporalClient, registry: Registry,
+                        principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Record budget lines (each category replaces its earlier line)."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: RecordBudget(
+        key=key, actor=actor, reason=body.reason, lines=body.lines))
+
+
+@router.post("/{event_id}/speakers", response_model=ActOutcome, responses=_PROBLEMS)
+async def invite_speaker(event_id: EventId, body: SpeakerInviteIn, client: TemporalClient, registry: Registry,
+                         principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Invite a speaker to a slot."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+                          lambda key, actor: InviteSpeaker(key=key, actor=actor, reason=body.reason,
+                                                           speaker=body.speaker, slot=body.slot, topic=body.topic))
+
+
+@router.post("/{event_id}/speakers/{speaker_id}/reply", response_model=ActOutcome, responses=_PROBLEMS)
+async def speaker_reply(event_id: EventId, speaker_id: PersonId, body: SpeakerReplyIn, client: TemporalClient,
+                        registry: Registry, principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Record a speaker's answer."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: SpeakerReply(
+        key=key, actor=actor, reason=body.reason, speaker_id=speaker_id, response=body.response))
+
+
+@router.post("/{event_id}/speakers/{speaker_id}/itinerary", response_model=ActOutcome, responses=_PROBLEMS)
+async def speaker_itinerary(event_id: EventId, speaker_id: PersonId, body: ItineraryIn, client: TemporalClient,
+                            registry: Registry, principal: Writer,
+                            idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Record an accepted speaker's itinerary (arrival, lodging, pick-up, meals): the speaker is confirmed."""
+    itinerary = Itinerary(arrival=body.arrival, lodging=body.lodging, pickup=body.pickup, meals=body.meals)
+    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+                          lambda key, actor: SpeakerItinerary(key=key, actor=actor, reason=body.reason,
+                                                              speaker_id=speaker_id, itinerary=itinerary))
+
+
+@router.put("/{event_id}/agenda", response_model=ActOutcome, responses=_PROBLEMS)
+async def set_agenda(event_id: EventId, body: AgendaIn, client: TemporalClient, registry: Registry,
+                     principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Replace the agenda (checked for overlaps and buffer by the agenda gate)."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: SetAgenda(
+        key=key, actor=actor, reason=body.reason, items=body.items))
+
+
+@router.post("/{event_id}/agenda/{item_id}/start", response_model=ActOutcome, responses=_PROBLEMS)
+async def start_item(event_id: EventId, item_id: PersonId, client: TemporalClient, registry: Registry,
+                     principal: Writer, body: Annotated[ItemIn | None, Body()] = None,
+                     idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """On the day: an agenda item starts now (an overrun is warned of)."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: StartItem(
+        key=key, actor=actor, reason=body.reason if body else None, item_id=item_id))
+
+
+@router.post("/{event_id}/agenda/{item_id}/end", response_model=ActOutcome, responses=_PROBLEMS)
+async def end_item(event_id: EventId, item_id: PersonId, client: TemporalClient, registry: Registry,
+                   principal: Writer, body: Annotated[ItemIn | None, Body()] = None,
+                   idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """On the day: an agenda item ends now."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: EndItem(
+        key=key, actor=actor, reason=body.reason if body else None, item_id=item_id))
+
+
+@router.post("/{event_id}/attendees", response_model=ActOutcome, responses=_PROBLEMS)
+async def invite_attendees(event_id: EventId, body: AttendeesInviteIn, client: TemporalClient, registry: Registry,
+                           principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Invite attendees (each gets an invitation with a calendar file)."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+                          lambda key, actor: InviteAttendees(key=key, actor=actor, reason=body.reason,
+                                                             attendees=body.attendees))
+
+
+@router.post("/{event_id}/attendees/{attendee_id}/rsvp", response_model=ActOutcome, responses=_PROBLEMS)
+async def rsvp(event_id: EventId, attendee_id: PersonId, body: RsvpIn, client: TemporalClient, registry: Registry,
+               principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Record an attendee's answer."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: Rsvp(
+        key=key, actor=actor, reason=body.reason, attendee_id=attendee_id, response=body.response))
+
+
+@router.post("/{event_id}/attendees/{attendee_id}/check-in", response_model=ActOutcome, responses=_PROBLEMS)
+async def check_in(event_id: EventId, attendee_id: PersonId, client: TemporalClient, registry: Registry,
+                   principal: Writer, body: Annotated[CheckInIn | None, Body()] = None,
+                   idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Check an attendee in on site."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: CheckIn(
+        key=key, actor=actor, reason=body.reason if body else None, attendee_id=attendee_id))
+
+
+@router.post("/{event_id}/incidents", response_model=ActOutcome, responses=_PROBLEMS)
+async def report_incident(event_id: EventId, body: IncidentIn, client: TemporalClient, registry: Registry,
+                          principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Record an incident (a high one is escalated at once)."""
+    incident_id = body.incident_id or f"inc-{uuid.uuid4().hex[:10]}"
+    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+                          lambda key, actor: ReportIncident(
+                              key=key, actor=actor, reason=body.reason, incident_id=incident_id,
+                              category=body.category, severity=body.severity, summary=body.summary,
+                              owner=body.owner))
+
+
+@router.post("/{event_id}/incidents/{incident_id}/acknowledge", response_model=ActOutcome, responses=_PROBLEMS)
+async def acknowledge_incident(event_id: EventId, incident_id: PersonId, client: TemporalClient, registry: Registry,
+                               principal: Writer, body: Annotated[AcknowledgeIn | None, Body()] = None,
+                               idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Acknowledge an incident (stops its escalation), optionally saying what is being done."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+                          lambda key, actor: AcknowledgeIncident(key=key, actor=actor,
+                                                                 reason=body.reason if body else None,
+                                                                 incident_id=incident_id,
+                                                                 action=body.action if body else None))
+
+
+@router.post("/{event_id}/incidents/{incident_id}/resolve", response_model=ActOutcome, responses=_PROBLEMS)
+async def resolve_incident(event_id: EventId, incident_id: PersonId, client: TemporalClient, registry: Registry,
+                           principal: Writer, body: Annotated[ResolveIn | None, Body()] = None,
+                           idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Mark an incident resolved."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+                          lambda key, actor: ResolveIncident(key=key, actor=actor,
+                                                             reason=body.reason if body else None,
+                                                             incident_id=incident_id))
+
+
+@router.post("/{event_id}/survey", response_model=ActOutcome, responses=_PROBLEMS)
+async def record_survey(event_id: EventId, body: SurveyIn, client: TemporalClient, registry: Registry,
+                        principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Record survey responses (after the event)."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: RecordSurvey(
+        key=key, actor=actor, reason=body.reason, responses=body.responses))
+
+
+@router.post("/{event_id}/send-back", response_model=ActOutcome, responses=_PROBLEMS)
+async def send_back(event_id: EventId, body: SendBackIn, client: TemporalClient, registry: Registry,
+                    principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Send the event back to an earlier stage (its decisions are reopened)."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: SendBack(
+        key=key, actor=actor, reason=body.reason, to_stage=body.to_stage))
+
+
+@router.post("/{event_id}/postpone", response_model=ActOutcome, responses=_PROBLEMS)
+async def postpone(event_id: EventId, body: PostponeIn, client: TemporalClient, registry: Registry,
+                   principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Move the event later; every deadline moves with it."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: Postpone(
+        key=key, actor=actor, reason=body.reason, new_start=body.new_start, new_end=body.new_end))
+
+
+@router.post("/{event_id}/cancel", response_model=ActOutcome, responses=_PROBLEMS)
+async def cancel(event_id: EventId, body: CancelIn, client: TemporalClient, registry: Registry,
+                 principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+    """Cancel the event: everyone confirmed is told and bookings are released."""
+    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: Cancel(
+        key=key, actor=actor, reason=body.reason))
+

@@ -1,0 +1,203 @@
+"""The authorisation matrix: every mutating route x every role, each cell asserted.
+
+A cell is *allowed* (the answer is anything but 401/403, and no server error) or
+*denied* (403 problem+json from the API's own check, before Temporal is asked, and
+the event's state is unchanged; the workflow's check behind it is the second line). The expected
+roles come from the conference definition as a person reads it, not from the
+API's code, so a wrong check in either shows up as a failing cell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from fastapi import FastAPI
+
+from api import create_app
+from tests.api.conftest import ROLES, Api, api_settings, auth, event_body
+from workflows.messages import ACT_NAMES
+
+PM, FIN, APPROVER, SPONSOR = "project_manager", "finance", "finance_approver", "sponsor"
+PLANNER, PR, VENUE, TECH, COMMAND = ("activity_planner", "pr_communications", "venue_coordinator",
+                                     "technical_support", "on_site_command")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One mutating route with one body, and the roles a conference allows for it."""
+
+    name: str
+    route: str
+    allowed: frozenset[str]
+    body: dict[str, Any] | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    setup: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+    method: str = "POST"
+
+
+def _later(days: int) -> str:
+    return (datetime.now(timezone.utc) + timedelta(days=days)).isoformat()
+
+
+E = "/events/{event_id}"
+MATRIX: list[Row] = [
+    Row("start", "/events", frozenset({PM})),
+    Row("approve budget", f"{E}/decisions", frozenset({APPROVER}), {"gate": "budget_approved", "decision": "approve"}),
+    Row("approve go/no-go", f"{E}/decisions", frozenset({PM, SPONSOR}), {"gate": "go_decision", "decision": "approve"}),
+    Row("waive a gate", f"{E}/decisions", frozenset({SPONSOR, PM}),
+        {"gate": "theme_recorded", "decision": "waive", "reason": "agreed at kick-off"}),
+    Row("task owned by the pm", f"{E}/tasks/{{task_id}}/complete", frozenset({PM}), {}, {"task_id": "theme_purpose"}),
+    Row("task owned by finance", f"{E}/tasks/{{task_id}}/complete", frozenset({FIN, PM}), {"note": "v1"},
+        {"task_id": "budget_draft"}),
+    Row("task owned by the venue", f"{E}/tasks/{{task_id}}/complete", frozenset({VENUE, PM}), None,
+        {"task_id": "site_inspection"}),
+    Row("budget", f"{E}/budget", frozenset({PM, FIN}), {"lines": [{"category": "venue", "planned": "100"}]}),
+    Row("invite speaker", f"{E}/speakers", frozenset({PLANNER, PM}),
+        {"speaker": {"id": "kim", "name": "Kim"}, "slot": "keynote"}),
+    Row("speaker reply", f"{E}/speakers/{{speaker_id}}/reply", frozenset({PLANNER, PM}), {"response": "accepted"},
+        {"speaker_id": "kim"}, setup=((PLANNER, "/speakers", {"speaker": {"id": "kim", "name": "Kim"}}),)),
+    Row("speaker itinerary", f"{E}/speakers/{{speaker_id}}/itinerary", frozenset({PLANNER, PM}),
+        {"lodging": "Hotel Lumen", "pickup": "Gare de Lyon"}, {"speaker_id": "kim"},
+        setup=((PLANNER, "/speakers", {"speaker": {"id": "kim", "name": "Kim"}}),
+               (PLANNER, "/speakers/kim/reply", {"response": "accepted"}))),
+    Row("set agenda", f"{E}/agenda", frozenset({PLANNER, PM}), {"items": [
+        {"id": "opening", "kind": "opening", "title": "Welcome", "start": _later(120), "minutes": 20}]}, method="PUT"),
+    Row("start agenda item", f"{E}/agenda/{{item_id}}/start", frozenset({COMMAND, PLANNER, PM}), None,
+        {"item_id": "opening"}, setup=(
+            (PLANNER, "/agenda", {"items": [{"id": "opening", "kind": "opening", "title": "Welcome",
+                                             "start": _later(120), "minutes": 20}]}),)),
+    Row("end agenda item", f"{E}/agenda/{{item_id}}/end", frozenset({COMMAND, PLANNER, PM}), {},
+        {"item_id": "opening"}, setup=(
+            (PLANNER, "/agenda", {"items": [{"id": "opening", "kind": "opening", "title": "Welcome",
+                                             "start": _later(120), "minutes": 20}]}),)),
+    Row("invite attendees", f"{E}/attendees", frozenset({PR, PM}), {"attendees": [{"id": "ann", "name": "Ann"}]}),
+    Row("rsvp", f"{E}/attendees/{{attendee_id}}/rsvp", frozenset({PR, PM}), {"response": "yes"},
+        {"attendee_id": "ann"}, setup=((PR, "/attendees", {"attendees": [{"id": "ann", "name": "Ann"}]}),)),
+    Row("check-in", f"{E}/attendees/{{attendee_id}}/check-in", frozenset({PR, PM}), None,
+        {"attendee_id": "ann"}, setup=((PR, "/attendees", {"attendees": [{"id": "ann", "name": "Ann"}]}),)),
+    Row("report incident", f"{E}/incidents", frozenset({COMMAND, PM, TECH}),
+        {"category": "equipment", "severity": "low", "summary": "a microphone whistles"}),
+    Row("resolve incident", f"{E}/incidents/{{incident_id}}/resolve", frozenset({COMMAND, PM, TECH}), {},
+        {"incident_id": "inc-1"}, setup=((COMMAND, "/incidents", {"incident_id": "inc-1", "category": "other",
+                                                                  "severity": "low", "summary": "spill"}),)),
+    Row("acknowledge incident", f"{E}/incidents/{{incident_id}}/acknowledge", frozenset({COMMAND, PM, TECH}),
+        {"action": "spare microphone brought"}, {"incident_id": "inc-1"},
+        setup=((COMMAND, "/incidents", {"incident_id": "inc-1", "category": "equipment", "severity": "high",
+                                        "summary": "sound out"}),)),
+    Row("survey", f"{E}/survey", frozenset({PR, PM}),
+        {"responses": [{"respondent": "r1", "content": 5, "organisation": 4, "service": 4}]}),
+    Row("send back", f"{E}/send-back", frozenset({PM, APPROVER}), {"to_stage": "preparation", "reason": "redo"}),
+    Row("postpone", f"{E}/postpone", frozenset({PM, SPONSOR}),
+        {"new_start": _later(200), "new_end": _later(201), "reason": "venue works"}),
+    Row("cancel", f"{E}/cancel", frozenset({PM, SPONSOR}), {"reason": "sponsor withdrew"}),
+]
+
+
+def mutating_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path template) of every route that can change something."""
+    try:
+        from fastapi.routing import iter_route_contexts  # FastAPI with included-router contexts
+    except ImportError:  # pragma: no cover - older FastAPI lists routes flat
+        pairs = [(r, getattr(r, "path", "")) for r in app.routes]
+    else:
+        pairs = [(rc.original_route, rc.path or "") for rc in iter_route_contexts(app.routes)]
+    return {(m, path) for route, path in pairs for m in (getattr(route, "methods", None) or set())
+            if m in {"POST", "PUT", "PATCH", "DELETE"}}
+
+
+def test_every_mutating_route_has_a_row_in_the_matrix():
+    """A new mutating route fails this test until the matrix says who may use it."""
+    app = create_app(api_settings("unused"))
+    routes = mutating_routes(app)
+    rows = {(r.method, r.route) for r in MATRIX}
+    assert routes - rows == set(), "mutating routes missing from the authorisation matrix"
+    assert rows - routes == set(), "matrix rows for routes that do not exist"
+    assert len(routes) == 1 + len(ACT_NAMES)
+
+
+def test_every_act_has_a_route():
+    """Each of the workflow's acts (its updates) can be done over HTTP: a route is named after it."""
+    app = create_app(api_settings("unused"))
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover
+        names = {getattr(r, "name", "") for r in app.routes}
+    else:
+        names = {getattr(rc.original_route, "name", "") for rc in iter_route_contexts(app.routes)}
+    assert set(ACT_NAMES.values()) - names == set()
+
+
+def _stable(view: dict[str, Any]) -> dict[str, Any]:
+    """What only an act changes (not the clock, not notification results landing later)."""
+    return {k: v for k, v in view.items() if k not in ("now", "deadlines", "deliveries", "effects")}
+
+
+async def _send(api: Api, row: Row, url: str, role: str) -> Any:
+    headers = auth(role) | {"Idempotency-Key": f"m-{uuid.uuid4().hex}"}
+    if row.body is None:  # routes whose body is optional are also tried without one
+        return await api.http.request(row.method, url, headers=headers)
+    return await api.http.request(row.method, url, json=row.body, headers=headers)
+
+
+async def _run_row(api: Api, row: Row) -> dict[str, tuple[int, str]]:
+    """Every role's cell of one row: role -> (status, what went wrong or '')."""
+    cells: dict[str, tuple[int, str]] = {}
+    if row.route == "/events":
+        for role in ROLES:
+            body = event_body()
+            r = await api.http.post("/events", json=body, headers=auth(role))
+            exists = (await api.http.get(f"/events/{body['id']}", headers=auth("viewer"))).status_code == 200
+            if role in row.allowed:
+                cells[role] = (r.status_code, "" if r.status_code == 201 and exists else "not started")
+            else:
+                ok = r.status_code == 403 and r.headers["content-type"] == "application/problem+json" and not exists
+                cells[role] = (r.status_code, "" if ok else "not refused, or the event exists")
+        return cells
+
+    event_id = await api.start()
+    for who, rel, body in row.setup:
+        method = "PUT" if rel == "/agenda" else "POST"
+        r = await api.http.request(method, f"/events/{event_id}{rel}", json=body, headers=auth(who))
+        assert r.status_code == 200, f"{row.name} setup {rel}: {r.text}"
+    url = row.route.format(event_id=event_id, **row.params)
+    before = _stable(await api.state(event_id))
+    for role in [r for r in ROLES if r not in row.allowed]:
+        r = await _send(api, row, url, role)
+        # "/problems/forbidden" is the API's own refusal; the workflow's would be "/problems/act-forbidden".
+        problem = r.headers["content-type"] == "application/problem+json" and r.json() == {
+            "type": "/problems/forbidden", "title": "Forbidden", "status": 403, "detail": r.json().get("detail")}
+        unchanged = _stable(await api.state(event_id)) == before
+        cells[role] = (r.status_code, "" if r.status_code == 403 and problem and unchanged else
+                       ("state changed" if not unchanged else "not refused with a 403 problem"))
+    for role in [r for r in ROLES if r in row.allowed]:
+        r = await _send(api, row, url, role)
+        ok = r.status_code not in (401, 403) and r.status_code < 500
+        cells[role] = (r.status_code, "" if ok else f"refused: {r.text[:200]}")
+    return cells
+
+
+async def test_authorisation_matrix(api: Api):
+    """Every mutating route x every role: allowed cells are not refused, denied ones are 403 and change nothing."""
+    results = await asyncio.gather(*(_run_row(api, row) for row in MATRIX))
+    failures = []
+    for row, cells in zip(MATRIX, results, strict=True):
+        assert set(cells) == set(ROLES), f"{row.name}: a role was not tried"
+        for role, (status, problem) in sorted(cells.items()):
+            if problem:
+                expected = "allowed" if role in row.allowed else "denied"
+                failures.append(f"{row.name} as {role} ({expected}): {status} {problem}")
+    assert not failures, "\n".join(failures)
+    first_allowed = {row.name: results[i][sorted(row.allowed, key=ROLES.index)[0]][0] for i, row in enumerate(MATRIX)}
+    # The first allowed try of each row does what it says (or is refused by the event's stage, not by a role).
+    assert first_allowed == {
+        "start": 201, "approve budget": 409, "approve go/no-go": 409, "waive a gate": 200,
+        "task owned by the pm": 200, "task owned by finance": 200, "task owned by the venue": 200, "budget": 200,
+        "invite speaker": 200, "speaker reply": 200, "speaker itinerary": 200, "set agenda": 200,
+        "start agenda item": 409, "end agenda item": 409, "invite attendees": 200, "rsvp": 200, "check-in": 409,
+        "report incident": 200, "acknowledge incident": 200, "resolve incident": 200, "survey": 409,
+        "send back": 409, "postpone": 200, "cancel": 200,
+    }

@@ -1,0 +1,54 @@
+"""Definitions over HTTP: the kinds, one kind with its diagram and timeline, the JSON Schema."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api, auth
+from definitions import definition_hash, shipped
+
+
+def _diagram_or_none(kind: str) -> str | None:
+    from workflows.lifecycle import mermaid_diagram
+
+    try:
+        return mermaid_diagram(shipped().get(kind))
+    except Exception:  # noqa: BLE001 - the API answers null when the diagram cannot be drawn
+        return None
+
+
+async def test_lists_the_shipped_kinds(api: Api):
+    """Every shipped kind is listed with its hash and stages; reading needs a token."""
+    assert (await api.http.get("/definitions")).status_code == 401
+    r = await api.http.get("/definitions", headers=auth("viewer"))
+    assert r.status_code == 200
+    by_kind = {d["kind"]: d for d in r.json()}
+    assert set(by_kind) == set(shipped().kinds())
+    conf = by_kind["conference"]
+    assert conf["hash"] == definition_hash(shipped().get("conference")) and conf["owner_role"] == "project_manager"
+    assert [s["id"] for s in conf["stages"]] == ["preparation", "planning", "promotion", "on_site", "post_event"]
+
+
+async def test_one_kind_with_diagram_and_timeline(api: Api):
+    """A kind answers its definition, the diagram drawn from the same machine, and (if available) a timeline."""
+    r = await api.http.get("/definitions/conference", params={"start": "2030-06-01T09:00:00+00:00"},
+                           headers=auth("viewer"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["definition"]["kind"] == "conference" and body["hash"] == definition_hash(shipped().get("conference"))
+    assert body["mermaid"] == _diagram_or_none("conference")
+    try:
+        import workflows.timeline  # noqa: F401
+    except ImportError:
+        assert body["timeline"] is None
+    else:
+        first = body["timeline"][0]
+        # The earliest step: the budget approval (start - 60 days) is reminded of 3 days before.
+        assert first["deadline"] == "budget_approval" and first["at"].startswith("2030-03-30T09:00")
+
+
+async def test_unknown_kind_is_404_and_schema_is_served(api: Api):
+    """An unknown kind is 404 naming the known ones; the JSON Schema of the format is served."""
+    r = await api.http.get("/definitions/picnic", headers=auth("viewer"))
+    assert r.status_code == 404 and "conference" in r.json()["detail"]
+    r = await api.http.get("/definitions/schema", headers=auth("viewer"))
+    assert r.status_code == 200
+    assert r.json()["title"] == "Convene lifecycle definition" and "$schema" in r.json()
