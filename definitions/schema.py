@@ -206,7 +206,7 @@ class LadderStep(_Frozen):
     kind: Literal["reminder", "escalation"] = "escalation"
     level: int = Field(default=0, ge=0, le=9, description="Escalation level once fired; 0 = on track.")
     at_risk: bool = False
-    action: Literal["send_attendee_reminder", "auto_reject", "postpone", "cancel"] | None = None
+    action: Literal["send_attendee_reminder", "send_survey_reminder", "auto_reject", "postpone", "cancel"] | None = None
     postpone_days: int | None = Field(default=None, ge=1)
 
     @property

@@ -653,6 +653,12 @@ class Lifecycle:
             if d.met_when.task and d.met_when.task not in self.record.tasks:
                 self.record.tasks[d.met_when.task] = TaskRecord(done_at=self.now, by=SYSTEM, note="sent automatically")
             self._audit("auto_reminder", SYSTEM, "system", None, None, f"reminders sent to {len(people)} attendee(s)")
+        elif action == "send_survey_reminder":
+            people = [a.person for a in self.record.attendees.values()
+                      if (a.checked_in_at or a.rsvp == "yes") and a.person.id not in self.record.survey]
+            self._notify_people("reminder", people, cause=f"{d.id}.survey-reminder", extra={"survey": True})
+            self._audit("survey_reminder", SYSTEM, "system", None, None,
+                        f"survey reminder sent to {len(people)} attendee(s) who have not answered")
         elif action == "auto_reject" and d.met_when.gate:
             stage, gate = self.definition.gate(d.met_when.gate)
             if stage.id == self.record.stage and gate.approval:

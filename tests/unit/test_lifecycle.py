@@ -968,3 +968,22 @@ def test_the_last_activity_and_lessons_close_the_event() -> None:
     assert lc.record.audit[-1].summary == "all stages done; event closed"
     assert lc.next_wakeup() is None
     assert all(d.status == "met" for d in lc.view().deadlines)
+
+
+def test_survey_reminder_goes_to_attendees_who_came_and_have_not_answered() -> None:
+    """Four days before the survey closes, checked-in attendees without a response are reminded, once."""
+    lc = on_site()
+    lc.apply(CheckIn(key=key(), actor=PR, attendee_id="ann"))
+    lc.apply(CheckIn(key=key(), actor=PR, attendee_id="bob"))
+    tasks(lc, VENUE, "set_up")
+    tasks(lc, COMMAND, "staff_on_duty")
+    lc.at(END).tick()
+    lc.apply(RecordSurvey(key=key(), actor=PR, responses=[
+        SurveyResponse(respondent="ann", content=5, organisation=4, service=4)]))
+    lc.take_effects()
+    fired = lc.at(END + 10 * DAY).tick()
+    assert "survey_close[0]" in fired
+    reminded = [e.recipient.person_id for e in lc.take_effects()
+                if isinstance(e, NotificationRequest) and "survey-reminder" in e.key]
+    assert reminded == ["bob"]
+    assert lc.at(END + 10 * DAY + timedelta(hours=1)).tick() == []
