@@ -18,7 +18,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -28,24 +28,13 @@ from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from activities.errors import UNKNOWN_NOTIFICATION_KIND, permanent
+from definitions.schema import NotificationKind
 from workflows.messages import NotificationRequest
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 DEFAULT_LOCALE = "en"
-KINDS = frozenset(
-    {
-        "invitation",
-        "confirmation",
-        "reminder",
-        "escalation",
-        "thanks",
-        "cancellation",
-        "stage_entered",
-        "stage_left",
-        "decision",
-    }
-)
-"""Every notification kind a definition may name (``definitions.schema.NotificationKind``)."""
+KINDS = frozenset(get_args(NotificationKind))
+"""Every notification kind a definition may name."""
 
 _WHITESPACE = re.compile(r"\s+")
 
