@@ -91,6 +91,10 @@ from workflows.messages import (
     TaskView,
 )
 
+IDEMPOTENCY_WINDOW = 5000
+"""How many recent idempotency keys an event remembers (all of them for any ordinary event; the
+bound keeps the state carried through continue-as-new well under Temporal's payload limits)."""
+
 SYSTEM = "convene"
 """The actor id of acts the engine does by itself (ladder actions, activity tasks)."""
 
@@ -708,6 +712,8 @@ class Lifecycle:
             act=name, key=act.key, seq=entry.seq, stage=self.record.stage, status=self.record.status, message=summary
         )
         self.record.applied[act.key] = (act_digest(act), result)
+        if len(self.record.applied) > IDEMPOTENCY_WINDOW:  # dicts keep insertion order: drop the oldest
+            del self.record.applied[next(iter(self.record.applied))]
         return result
 
     def _authorize(self, act: AnyAct) -> None:
