@@ -6,6 +6,8 @@
 
 Creates .venv (once), installs the pinned versions from constraints.txt (again
 only when pyproject.toml or constraints.txt change), then runs the command.
+`test` also installs Debian's chromium for the browser tests when it is missing
+and it can (as root with apt-get).
 Extra arguments go to the command (e.g. `python3 run.py test -k walk`).
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -40,6 +43,19 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_browser() -> None:
+    """The dashboard's end-to-end tests drive Debian's Chromium (Playwright never downloads one)."""
+    if shutil.which("chromium"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        print("installing Debian's chromium for the browser tests ...", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, stdout=subprocess.DEVNULL)
+        return
+    print("warning: no `chromium` on PATH; tests/e2e will fail. Install it (e.g. apt-get install chromium).",
+          file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     commands = {
         "stack": [str(BIN / "convene"), "dev"],
@@ -49,6 +65,8 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     ensure_environment()
+    if argv[0] == "test":
+        ensure_browser()
     cmd = [*commands[argv[0]], *argv[1:]]
     code = subprocess.call(cmd, cwd=ROOT)
     if argv[0] == "test" and code == 5:

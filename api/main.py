@@ -24,7 +24,7 @@ from api import errors
 from api.auth import TokenBook
 from api.deps import AppState
 from api.errors import TemporalUnavailable
-from api.routes import definitions, events, health
+from api.routes import definitions, events, health, pages
 from api.settings import api_settings
 from convene.logs import configure
 from convene.settings import Settings, get_settings
@@ -111,6 +111,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(definitions.router)
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
     return app
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import secrets
 import shutil
 import signal
 import sys
@@ -27,6 +30,10 @@ from workflows import search
 from workflows.messages import Actor, BudgetLine, CompleteTask, EventDetails, Person, RecordBudget
 
 DEMO_ID = "demo-conference"
+VIEWER = ("vic", "Vic Viewer")
+"""A read-only person for the dashboard, besides the demo event's team."""
+BANNER_PEOPLE = ("finn", "pia", "fay", "sam", "vic")
+"""Whose token the banner prints (the rest are in the tokens file)."""
 
 
 def temporal_binary() -> str:
@@ -102,17 +109,63 @@ async def start_demo(client: Client, settings: Settings) -> str:
     return f"demo event started (stage {s.stage}, {s.progress.done}/{s.progress.total} done)"
 
 
-def _api_server(settings: Settings, client: Client, port: int) -> object | None:
-    """A uvicorn server for the HTTP API, or None when the API package is not installed."""
+def dev_people() -> list[tuple[str, str, list[str]]]:
+    """(id, name, roles) of everyone who can sign in to the dev stack: the demo team and a viewer."""
+    people: dict[str, tuple[str, list[str]]] = {}
+    for role, members in demo_event(datetime.now(timezone.utc)).team.items():
+        for person in members:
+            name, roles = people.get(person.id, (person.name, []))
+            people[person.id] = (name, [*roles, role])
+    people[VIEWER[0]] = (VIEWER[1], ["viewer"])
+    return [(pid, name, roles) for pid, (name, roles) in people.items()]
+
+
+def dev_tokens(folder: Path) -> tuple[Path, dict[str, str]]:
+    """Sign-in tokens for the dev stack's people, made once and kept beside the dev server's database.
+
+    ``dev-tokens.json`` holds the plaintext tokens for the person at the keyboard (readable by the
+    owner only); ``dev-principals.json`` is the API's tokens file, with only their SHA-256 hashes.
+    """
+    from api.auth import hash_token
+
+    folder.mkdir(parents=True, exist_ok=True)
+    plain = folder / "dev-tokens.json"
+    tokens: dict[str, str] = json.loads(plain.read_text(encoding="utf-8")) if plain.exists() else {}
+    people = dev_people()
+    if any(pid not in tokens for pid, _, _ in people):
+        tokens |= {pid: f"dev-{pid}-{secrets.token_urlsafe(16)}" for pid, _, _ in people if pid not in tokens}
+        fd = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(tokens, indent=2) + "\n")
+    principals = folder / "dev-principals.json"
+    principals.write_text(json.dumps({"principals": [
+        {"id": pid, "name": name, "roles": roles, "tokens": [hash_token(tokens[pid])]} for pid, name, roles in people
+    ]}, indent=2) + "\n", encoding="utf-8")
+    return principals, tokens
+
+
+def _api_server(settings: Settings, client: Client, port: int, var: Path) -> tuple[object | None, list[str]]:
+    """A uvicorn server for the HTTP API (None when the API package is not installed), and banner lines
+    saying how to sign in: the configured tokens if there are any, else demo tokens made for the dev stack."""
     try:
         import uvicorn
 
         from api.main import create_app
+        from api.settings import api_settings
     except ImportError:
-        return None
-    config = uvicorn.Config(create_app(settings, client=client), host="127.0.0.1", port=port, log_config=None,
+        return None, []
+    cfg = api_settings(settings)
+    if cfg.tokens_file or cfg.tokens:
+        lines = ["  Sign in with a token from CONVENE_TOKENS_FILE / CONVENE_TOKENS."]
+    else:
+        principals, tokens = dev_tokens(var)
+        cfg = cfg.model_copy(update={"tokens_file": principals})
+        roles = {pid: roles for pid, _, roles in dev_people()}
+        lines = [f"  Sign in by pasting a token (all of them: {var / 'dev-tokens.json'}):"]
+        lines += [f"    {pid:<5} {', '.join(roles[pid]):<20} {tokens[pid]}" for pid in BANNER_PEOPLE if pid in tokens]
+    config = uvicorn.Config(create_app(cfg, client=client), host="127.0.0.1", port=port, log_config=None,
                             access_log=False)
-    return uvicorn.Server(config)
+    return uvicorn.Server(config), lines
 
 
 async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool) -> None:
@@ -126,7 +179,7 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
         client = await wait_for_server(settings, proc)
         worker = worker_module.build_worker(client, settings)
         tasks = [asyncio.create_task(worker.run(), name="worker")]
-        api = _api_server(settings, client, api_port) if api_port else None
+        api, sign_in = _api_server(settings, client, api_port, db.parent) if api_port else (None, [])
         if api is not None:
             tasks.append(asyncio.create_task(api.serve(), name="api"))  # type: ignore[attr-defined]
         demo_note = await start_demo(client, settings) if demo else "no demo event"
@@ -134,15 +187,19 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
             "",
             "Convene is running.",
             f"  Temporal web UI   http://127.0.0.1:{ui_port}/namespaces/{settings.temporal_namespace}/workflows",
+            f"  Dashboard         http://127.0.0.1:{api_port}/ui/" if api else "  Dashboard         (off)",
             f"  HTTP API + docs   http://127.0.0.1:{api_port}/docs" if api else "  HTTP API          (off)",
             f"  Temporal address  127.0.0.1:{port} (state in {db})",
             f"  {demo_note}: event id {DEMO_ID}",
+            *sign_in,
             "",
             "Try:",
             f"  temporal workflow query --workflow-id event-{DEMO_ID} --name state",
             f"  temporal workflow list --query \"EventStage='preparation'\"",
             f"  convene events act {DEMO_ID} complete_task '{{\"task\": \"budget_draft\"}}' --actor fay --role finance",
             f"  convene events decide {DEMO_ID} budget_approved approve --actor finn --role finance_approver",
+            *([f"  (or, after the budget_draft act, approve it as finn in http://127.0.0.1:{api_port}/ui/inbox)"]
+              if api else []),
             "",
             "Ctrl-C stops everything.",
         ]

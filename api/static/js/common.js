@@ -1,0 +1,354 @@
+// Shared by every page: labels, a safe DOM builder, the signed-in token, calls to the JSON API,
+// polling, formatting, and the decision buttons used by the inbox and the event page.
+//
+// Nothing here builds HTML from strings: every text goes through textContent, so a title or a
+// reason typed by someone can never become markup.
+
+const MESSAGES = JSON.parse(document.getElementById("i18n").textContent);
+export const BOOT = JSON.parse(document.getElementById("boot").textContent);
+export const LANG = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
+const LOCALE = LANG === "zh" ? "zh-Hant" : "en-GB";
+const TOKEN_KEY = "convene.token";
+
+// --- labels ----------------------------------------------------------------------------------
+
+/** The label for `key` in the page's language, with {placeholders} filled from `vars`. */
+export function t(key, vars) {
+  let text = MESSAGES[key] ?? key;
+  if (vars) text = text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+  return text;
+}
+
+/** A translated name for an id (a stage, kind, role, budget category), else `fallback`, else the id itself. */
+export function named(prefix, id, fallback) {
+  if (id == null) return "";
+  return MESSAGES[`${prefix}.${id}`] ?? fallback ?? String(id).replaceAll("_", " ");
+}
+
+// --- DOM -------------------------------------------------------------------------------------
+
+function put(el, attrs) {
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value == null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+}
+
+function add(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child == null || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+/** An HTML element: h("p", {class: "x"}, "text", h("b", {}, "bold")). */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  put(el, attrs);
+  add(el, children);
+  return el;
+}
+
+/** An SVG element, the same way. */
+export function s(tag, attrs, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  put(el, attrs);
+  add(el, children);
+  return el;
+}
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+
+/** Replace the children of `el` (a selector or an element). */
+export function fill(el, ...children) {
+  const target = typeof el === "string" ? $(el) : el;
+  target.replaceChildren();
+  add(target, children);
+  return target;
+}
+
+// --- the signed-in person --------------------------------------------------------------------
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY) || localStorage.getItem(TOKEN_KEY);
+}
+
+export function remember(value, keep) {
+  sessionStorage.setItem(TOKEN_KEY, value);
+  if (keep) localStorage.setItem(TOKEN_KEY, value);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+export function forget() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  localStorage.removeItem(TOKEN_KEY);
+}
+
+export function toSignIn() {
+  const next = location.pathname + location.search;
+  location.replace(`/ui/signin?next=${encodeURIComponent(next)}`);
+}
+
+export class ApiError extends Error {
+  constructor(status, detail, body) {
+    super(detail);
+    this.status = status;
+    this.detail = detail;
+    this.body = body;
+  }
+}
+
+/** Call the JSON API with the signed-in token; a 401 sends the person to the sign-in page. */
+export async function api(path, { method = "GET", body, key, bearer } = {}) {
+  const headers = { Accept: "application/json, image/svg+xml", Authorization: `Bearer ${bearer ?? token() ?? ""}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (key) headers["Idempotency-Key"] = key;
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+                                   cache: "no-store", credentials: "omit" });
+  } catch (err) {
+    throw new ApiError(0, t("live.stale"));
+  }
+  const type = response.headers.get("content-type") || "";
+  const data = type.includes("json") ? await response.json().catch(() => null) : await response.text();
+  if (!response.ok) {
+    if (response.status === 401 && !bearer) {
+      forget();
+      toSignIn();
+    }
+    const detail = (data && (data.detail || data.title)) || response.statusText;
+    throw new ApiError(response.status, detail, data);
+  }
+  return data;
+}
+
+/** Make sure someone is signed in (else go to the sign-in page), set up the header, answer who it is. */
+export async function start() {
+  setUpLanguage();
+  if (!token()) {
+    toSignIn();
+    return new Promise(() => {});
+  }
+  const me = await api("/ui/api/me");
+  fill("#who-name", me.name);
+  fill("#who-roles", me.roles.map((r) => named("role", r)).join(", "));
+  $("#who").hidden = false;
+  $("#signout").addEventListener("click", () => {
+    forget();
+    location.assign("/ui/signin");
+  });
+  return me;
+}
+
+export function setUpLanguage() {
+  for (const button of document.querySelectorAll("[data-lang]")) {
+    button.addEventListener("click", () => {
+      document.cookie = `convene_lang=${button.dataset.lang}; path=/; max-age=31536000; samesite=lax`;
+      location.reload();
+    });
+  }
+}
+
+// --- live updates ----------------------------------------------------------------------------
+
+/** Run `task` now and every `ms` (slower after failures, paused while the tab is hidden). */
+export function poll(task, ms) {
+  let timer = null;
+  let running = false;
+  let failures = 0;
+  const live = $("#live");
+
+  async function tick() {
+    clearTimeout(timer);
+    if (running) return;
+    running = true;
+    try {
+      if (!document.hidden) {
+        await task();
+        failures = 0;
+        if (live) {
+          live.classList.remove("is-stale");
+          fill(live, t("live.updated", { time: new Date().toLocaleTimeString(LOCALE) }));
+        }
+      }
+    } catch (err) {
+      failures += 1;
+      if (live) {
+        live.classList.add("is-stale");
+        fill(live, err.status === 0 ? t("live.stale") : t("error.generic", { detail: err.message }));
+      }
+    } finally {
+      running = false;
+      timer = setTimeout(tick, failures ? Math.min(ms * 2 ** failures, 20000) : ms);
+    }
+  }
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) tick(); });
+  tick();
+  return { now: tick };
+}
+
+/** Say something to screen readers (and show it in the page's message area). */
+export function announce(text) {
+  const area = $("#announcer");
+  if (area) fill(area, text);
+}
+
+// --- formatting ------------------------------------------------------------------------------
+
+function zone(tz) {
+  try {
+    new Intl.DateTimeFormat(LOCALE, { timeZone: tz });
+    return tz;
+  } catch {
+    return undefined;
+  }
+}
+
+export function date(iso, tz) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeZone: zone(tz) }).format(new Date(iso));
+}
+
+export function dateTime(iso, tz) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeStyle: "short", timeZone: zone(tz) })
+    .format(new Date(iso));
+}
+
+export function time(iso, tz) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(LOCALE, { timeStyle: "short", timeZone: zone(tz) }).format(new Date(iso));
+}
+
+export function money(value, currency) {
+  const n = Number(value || 0);
+  try {
+    return new Intl.NumberFormat(LOCALE, { style: "currency", currency, maximumFractionDigits: 0 }).format(n);
+  } catch {
+    return `${n.toLocaleString(LOCALE)} ${currency || ""}`.trim();
+  }
+}
+
+export function number(value) {
+  return Number(value || 0).toLocaleString(LOCALE);
+}
+
+/** "in 3 days" / "2 hours ago" for a number of seconds from now (negative: past). */
+export function relative(seconds) {
+  const rtf = new Intl.RelativeTimeFormat(LOCALE, { numeric: "auto" });
+  const abs = Math.abs(seconds);
+  if (abs >= 86400 * 2) return rtf.format(Math.round(seconds / 86400), "day");
+  if (abs >= 3600 * 2) return rtf.format(Math.round(seconds / 3600), "hour");
+  if (abs >= 90) return rtf.format(Math.round(seconds / 60), "minute");
+  return rtf.format(Math.round(seconds), "second");
+}
+
+export function newKey() {
+  return crypto.randomUUID ? crypto.randomUUID() : `k-${Date.now()}-${Math.random().toString(16).slice(2)}`;
+}
+
+let uid = 0;
+export const unique = (prefix) => `${prefix}-${++uid}`;
+
+export function chip(text, kind, attrs = {}) {
+  return h("span", { class: `chip ${kind ? `chip-${kind}` : ""}`.trim(), ...attrs }, text);
+}
+
+export function riskBadges(atRisk, level) {
+  return [
+    atRisk ? chip(t("badge.at_risk"), "risk") : null,
+    level > 0 ? chip(t("badge.level", { n: level }), level >= 2 ? "risk" : "warn") : null,
+  ];
+}
+
+// --- deciding a gate -------------------------------------------------------------------------
+
+/**
+ * Approve / reject / waive buttons for one gate, with a reason field for reject and waive, and the
+ * answer (accepted, or the refusal's message) shown at once under them.
+ *
+ * `may` holds the role for each decision the person may take ({approve, reject, waive}, null when not).
+ */
+export function decisionControls({ eventId, gate, gateTitle, may, onDone }) {
+  const result = h("p", { class: "result", role: "status", "aria-live": "polite" });
+  const reasonId = unique("reason");
+  const errorId = unique("reason-error");
+  const reason = h("textarea", { id: reasonId, name: "reason", rows: 2, maxlength: 2000, required: true,
+                                 "aria-describedby": errorId });
+  const reasonError = h("p", { class: "field-error", id: errorId });
+  const confirm = h("button", { type: "submit", class: "btn btn-danger" }, t("decide.confirm_reject"));
+  const form = h("form", { class: "reason-form", hidden: true, novalidate: true },
+    h("label", { for: reasonId }, t("decide.reason")), reason, reasonError,
+    h("div", { class: "row" }, confirm,
+      h("button", { type: "button", class: "btn btn-quiet", onclick: () => close() }, t("decide.cancel"))));
+  let pending = null;
+
+  const buttons = [];
+  const button = (decision, label, cls) => {
+    const b = h("button", { type: "button", class: `btn ${cls}`, dataset: { decision } }, label);
+    b.addEventListener("click", () => (decision === "approve" ? send("approve", null) : open(decision)));
+    buttons.push(b);
+    return b;
+  };
+  const group = h("div", { class: "decide", role: "group", "aria-label": t("decide.group", { gate: gateTitle }) },
+    h("div", { class: "row" },
+      may.approve ? button("approve", t("decide.approve"), "btn-primary") : null,
+      may.reject ? button("reject", t("decide.reject"), "btn-secondary") : null,
+      may.waive ? button("waive", t("decide.waive"), "btn-quiet") : null),
+    form, result);
+
+  function open(decision) {
+    pending = decision;
+    fill(confirm, t(decision === "reject" ? "decide.confirm_reject" : "decide.confirm_waive"));
+    form.hidden = false;
+    fill(reasonError, "");
+    reason.focus();
+  }
+  function close() {
+    pending = null;
+    form.hidden = true;
+    reason.value = "";
+    fill(reasonError, "");
+  }
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = reason.value.trim();
+    if (!text) {
+      fill(reasonError, t("decide.reason_needed"));
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+      return;
+    }
+    reason.removeAttribute("aria-invalid");
+    send(pending, text);
+  });
+
+  async function send(decision, why) {
+    for (const b of buttons) b.disabled = true;
+    result.className = "result";
+    fill(result, t("decide.sending"));
+    const body = { gate, decision, as_role: may[decision] || undefined };
+    if (why) body.reason = why;
+    try {
+      const out = await api(`/events/${encodeURIComponent(eventId)}/decisions`, { method: "POST", body, key: newKey() });
+      const stage = named("stage", out.state.stage, out.state.stage_title);
+      const text = t("decide.accepted", { message: out.result.message, stage });
+      result.className = "result is-ok";
+      fill(result, text);
+      announce(text);
+      close();
+      for (const b of buttons) b.hidden = true;
+      if (onDone) onDone(out, text);
+    } catch (err) {
+      const text = t("decide.refused", { status: err.status, detail: err.message });
+      result.className = "result is-refused";
+      fill(result, text);
+      announce(text);
+      for (const b of buttons) b.disabled = false;
+    }
+  }
+  return group;
+}

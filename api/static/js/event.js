@@ -1,0 +1,427 @@
+// One event: where it is in its lifecycle, what still blocks it, what is due and what escalates,
+// the money, the people, the agenda and the audit log. Polled every 2.5 s, so a decision taken
+// elsewhere shows within a few seconds; each section is redrawn only when its data changed.
+import {
+  $, ApiError, BOOT, api, chip, date, dateTime, decisionControls, fill, h, money, named, number, poll, relative,
+  riskBadges, s, start, t, time,
+} from "./common.js";
+
+const EVENT_ID = BOOT.event_id;
+const REFRESH_MS = 2500;
+const DAY = 86400000;
+
+let me = null;
+let definition = null;      // GET /definitions/{kind}: role titles, ladder details
+let may = {};               // gate -> {approve, reject, waive} roles, from /ui/api/events/{id}/may
+let maySig = null;
+let diagramSig = null;
+const drawn = {};           // section -> signature of what it shows
+let lastResult = null;      // the answer to this person's last decision, kept above the gates
+let auditAll = false;       // the whole audit log, or its newest entries
+const AUDIT_FIRST = 12;
+
+const role = (id) => (id === "system" ? t("role.system") : named("role", id, definition?.definition?.roles
+  ?.find((r) => r.id === id)?.title));
+const stageName = (id, fallback) => named("stage", id, fallback
+  ?? definition?.definition?.stages?.find((st) => st.id === id)?.title);
+
+/** Redraw `name` with `draw()` only when `data` differs from what is shown. */
+function section(name, data, draw) {
+  const sig = JSON.stringify(data);
+  if (drawn[name] === sig) return;
+  draw();
+  drawn[name] = sig;
+}
+
+// --- header ----------------------------------------------------------------------------------
+
+function renderHead(st) {
+  const e = st.event;
+  document.title = `${e.title} · Convene`;
+  fill("#event-head",
+    h("div", { class: "event-title-row" },
+      h("h1", {}, e.title),
+      h("div", { class: "event-chips" },
+        chip(named("kind", st.kind), `kind kind-${st.kind}`),
+        chip(stageName(st.stage, st.stage_title), "stage"),
+        st.status !== "active" ? chip(named("status", st.status), st.status === "cancelled" ? "risk" : "ok") : null,
+        riskBadges(st.at_risk, st.escalation_level))),
+    h("dl", { class: "event-facts" },
+      h("div", {}, h("dt", {}, t("event.when")), h("dd", {},
+        h("time", { datetime: e.start }, dateTime(e.start, e.timezone)), " ",
+        t("event.ends", { date: dateTime(e.end, e.timezone) }), ` (${e.timezone})`)),
+      e.venue ? h("div", {}, h("dt", {}, t("event.venue")), h("dd", {}, e.venue)) : null,
+      h("div", {}, h("dt", {}, t("event.owner")), h("dd", {}, e.owner)),
+      h("div", {}, h("dt", {}, t("event.id")), h("dd", {}, h("code", {}, e.id))),
+      h("div", {}, h("dt", {}, t("event.expected")), h("dd", {}, number(e.expected_attendees))),
+      h("div", {}, h("dt", {}, t("card.progress")), h("dd", {},
+        t("card.progress_of", { done: st.progress.done, total: st.progress.total })))),
+    st.open_incidents.length ? h("div", { class: "notice notice-risk", role: "note" },
+      h("strong", {}, `${t("event.incidents")}: `),
+      st.open_incidents.map((i) => `${i.severity} · ${i.category} · ${i.summary}`).join("; ")) : null);
+}
+
+// --- lifecycle strip (drawn by the server from the state machine's own diagram) ----------------
+
+async function renderDiagram(st) {
+  const sig = `${st.kind}:${st.stage}`;
+  if (diagramSig === sig) return;
+  const svg = await api(`/ui/api/diagram/${encodeURIComponent(st.kind)}?current=${encodeURIComponent(st.stage)}`
+    + `&lang=${document.documentElement.lang.startsWith("zh") ? "zh" : "en"}`);
+  const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+  const el = doc.documentElement;
+  if (el.nodeName.toLowerCase() === "svg") $("#diagram").replaceChildren(document.importNode(el, true));
+  diagramSig = sig;
+}
+
+// --- gates -----------------------------------------------------------------------------------
+
+function gateItem(g, withControls) {
+  const rec = g.decision;
+  const m = may[g.id] || {};
+  const controls = withControls ? {
+    approve: ["awaiting_decision", "rejected"].includes(g.status) ? m.approve : null,
+    reject: g.status === "awaiting_decision" ? m.reject : null,
+    waive: !["passed", "waived"].includes(g.status) ? m.waive : null,
+  } : {};
+  const any = controls.approve || controls.reject || controls.waive;
+  return h("li", { class: `gate gate-${g.status}` },
+    h("div", { class: "gate-head" },
+      h("span", { class: "dot", "aria-hidden": "true" }),
+      h("h3", {}, g.title),
+      chip(named("status", g.status), { passed: "ok", waived: "ok", rejected: "risk", awaiting_decision: "wait" }[g.status]
+        || "muted")),
+    g.reasons.length ? h("ul", { class: "reasons" }, g.reasons.map((r) => h("li", {}, r))) : null,
+    rec ? h("p", { class: "gate-decision" },
+      t("event.decided_by", { decision: named("status", rec.decision), who: rec.by, role: role(rec.role) }),
+      " · ", h("time", { datetime: rec.at }, dateTime(rec.at)),
+      rec.reason ? h("q", {}, rec.reason) : null) : null,
+    h("p", { class: "muted small" },
+      g.approvers.length ? t("event.approvers", { roles: g.approvers.map(role).join(", ") }) : t("event.computed")),
+    any ? decisionControls({
+      eventId: EVENT_ID, gate: g.id, gateTitle: g.title, may: controls,
+      onDone: (out, text) => {
+        lastResult = text;
+        drawn.gates = null;
+        live.now();
+      },
+    }) : null);
+}
+
+function renderGates(st) {
+  const mine = st.gates.filter((g) => g.stage === st.stage);
+  const active = st.status === "active";
+  section("gates", [mine, may, active, lastResult], () => {
+    if ($("#gates").contains(document.activeElement) && document.activeElement.tagName === "TEXTAREA") {
+      throw new Deferred();  // someone is typing a reason: do not redraw under them
+    }
+    fill("#gates-lead", t("event.gates_lead", { stage: stageName(st.stage, st.stage_title) }));
+    const items = mine.map((g) => gateItem(g, active && !me.read_only));
+    fill("#gates",
+      lastResult ? h("li", { class: "notice notice-ok", role: "status" }, lastResult) : null,
+      items.length ? items : h("li", { class: "muted" }, t("event.all_clear")));
+  });
+  section("all-gates", st.gates, () => {
+    const byStage = new Map();
+    for (const g of st.gates) (byStage.get(g.stage) || byStage.set(g.stage, []).get(g.stage)).push(g);
+    fill("#all-gates", [...byStage].map(([stage, gates]) => h("div", { class: "stage-gates" },
+      h("h3", {}, stageName(stage)),
+      h("ul", { class: "gates compact" }, gates.map((g) => gateItem(g, false))))));
+  });
+}
+
+class Deferred extends Error {}
+
+// --- tasks -----------------------------------------------------------------------------------
+
+function renderTasks(st) {
+  const mine = st.tasks.filter((x) => x.stage === st.stage);
+  section("tasks", mine, () => {
+    fill("#tasks", mine.length ? mine.map((x) => h("li", { class: `task${x.done ? " is-done" : ""}${x.overdue ? " is-overdue" : ""}` },
+      h("span", { class: "check", "aria-hidden": "true" }, x.done ? "✓" : ""),
+      h("div", {},
+        h("p", { class: "task-title" }, h("span", { class: "sr-only" }, x.done ? `${named("status", "done")}: ` : ""),
+          x.title),
+        h("p", { class: "muted small" },
+          role(x.owner),
+          x.due ? [" · ", h("time", { datetime: x.due }, t("event.task_due", { date: date(x.due) }))] : null,
+          x.done_by ? [" · ", t("event.task_done_by", { who: x.done_by })] : null,
+          !x.required ? [" · ", t("event.optional")] : null,
+          x.automatic ? [" · ", t("event.automatic")] : null,
+          x.overdue ? [" ", chip(t("event.overdue"), "risk")] : null))))
+      : h("li", { class: "muted" }, t("event.no_tasks")));
+  });
+}
+
+// --- deadlines -------------------------------------------------------------------------------
+
+function stepWhen(step, deadline) {
+  const days = Math.round((new Date(step.at) - new Date(deadline.at)) / DAY * 10) / 10;
+  if (days === 0) return t("event.step_at");
+  return days < 0 ? t("event.step_before", { n: -days }) : t("event.step_after", { n: days });
+}
+
+function track(st) {
+  const points = st.deadlines.filter((d) => d.status !== "void").map((d) => ({ at: new Date(d.at), d }));
+  if (!points.length) return null;
+  const now = new Date(st.now);
+  const startAt = new Date(st.event.start);
+  const all = [...points.map((p) => p.at), now, startAt];
+  const lo = Math.min(...all) - 3 * DAY;
+  const hi = Math.max(...all) + 3 * DAY;
+  const W = 640;
+  const x = (d) => 16 + ((d - lo) / (hi - lo)) * (W - 32);
+  const colour = { met: "ok", missed: "risk", pending: "pending", void: "muted" };
+  return s("svg", { class: "track", viewBox: `0 0 ${W} 64`, "aria-hidden": "true", focusable: "false" },
+    s("line", { x1: 16, x2: W - 16, y1: 34, y2: 34, class: "track-axis" }),
+    s("line", { x1: x(startAt), x2: x(startAt), y1: 12, y2: 52, class: "track-start" }),
+    s("text", { x: x(startAt), y: 62, "text-anchor": "middle", class: "track-label" }, t("event.start")),
+    points.map((p) => s("circle", { cx: x(p.at), cy: 34, r: 6, class: `track-dot is-${colour[p.d.status]}` },
+      s("title", {}, `${p.d.title} · ${date(p.at.toISOString())}`))),
+    s("line", { x1: x(now), x2: x(now), y1: 8, y2: 56, class: "track-now" }),
+    s("text", { x: x(now), y: 8, "text-anchor": "middle", class: "track-label track-now-label" }, t("event.now")));
+}
+
+const unfolded = new Set();  // deadlines whose folded ladder the person opened (kept across redraws)
+
+/** A deadline's ladder; for one already met (or void), folded away behind its summary. */
+function ladder(d, folded, items) {
+  const list = h("ol", { class: "ladder" }, items);
+  if (!folded) return list;
+  const fired = d.steps.filter((step) => step.fired).length;
+  const fold = h("details", { class: "ladder-fold", open: unfolded.has(d.id) },
+    h("summary", {}, t("event.ladder_summary", { n: d.steps.length, fired })), list);
+  fold.addEventListener("toggle", () => (fold.open ? unfolded.add(d.id) : unfolded.delete(d.id)));
+  return fold;
+}
+
+function renderDeadlines(st) {
+  const ladders = new Map((definition?.definition?.deadlines || []).map((d) => [d.id, d.ladder]));
+  // redrawn when a deadline or step changes, not as its countdown ticks
+  const shape = st.deadlines.map(({ seconds_left: _, ...rest }) => rest);
+  section("deadlines", [shape, !!definition], () => {
+    if (!st.deadlines.length) {
+      fill("#deadlines", h("p", { class: "muted" }, t("event.no_deadlines")));
+      return;
+    }
+    const list = [...st.deadlines].sort((a, b) => a.at.localeCompare(b.at));
+    fill("#deadlines", track(st), h("ol", { class: "timeline" }, list.map((d) => h("li", { class: `tl tl-${d.status}` },
+      h("div", { class: "tl-when" },
+        h("time", { datetime: d.at }, date(d.at, st.event.timezone)),
+        h("span", { class: "muted small" }, relative(d.seconds_left))),
+      h("div", { class: "tl-body" },
+        h("h3", {}, d.title, " ", chip(named("status", d.status),
+          { met: "ok", missed: "risk", pending: "muted", void: "muted" }[d.status])),
+        d.steps.length ? ladder(d, d.status === "met" || d.status === "void", d.steps.map((step) => {
+          const extra = ladders.get(d.id)?.[step.index] || {};
+          return h("li", { class: `${step.fired ? "is-fired" : ""} ${step.level >= 2 ? "is-high" : ""}`.trim() },
+            h("span", { class: "ladder-when" }, stepWhen(step, d)),
+            h("span", { class: "ladder-what" },
+              h("span", { class: "ladder-kind" }, step.kind === "reminder" ? t("event.step_reminder")
+                : t("event.step_escalation", { n: step.level })),
+              step.notify.length ? h("span", {}, t("event.step_notifies", { who: step.notify.map(role).join(", ") })) : null,
+              extra.at_risk ? h("span", { class: "risk-text" }, t("event.step_at_risk")) : null,
+              extra.action ? h("span", {}, t("event.step_action", { action: named("action", extra.action) })) : null),
+            h("span", { class: "ladder-state" }, step.fired ? chip(`✓ ${t("event.step_fired")}`, "ok")
+              : h("time", { class: "muted small", datetime: step.at }, date(step.at, st.event.timezone))));
+        })) : null)))));
+  });
+}
+
+// --- budget ----------------------------------------------------------------------------------
+
+function renderBudget(st) {
+  const b = st.budget;
+  section("budget", b, () => {
+    const lines = b.lines.map((l) => ({ ...l, planned: Number(l.planned), actual: l.actual == null ? null : Number(l.actual) }));
+    const summary = t("event.budget_summary", {
+      planned: money(b.planned, b.currency), limit: money(b.limit, b.currency), actual: money(b.actual, b.currency) });
+    if (!lines.length) {
+      fill("#budget", h("p", { class: "muted" }, t("event.no_budget")), h("p", {}, summary));
+      return;
+    }
+    const max = Math.max(1, ...lines.map((l) => Math.max(l.planned, l.actual || 0)));
+    const W = 600, LABEL = 128, VALUE = 150, BAR = W - LABEL - VALUE, ROW = 36;
+    const height = lines.length * ROW + 8;
+    const x = (v) => (v / max) * BAR;
+    const chart = s("svg", { class: "budget-chart", viewBox: `0 0 ${W} ${height}`, role: "img", "aria-label": summary },
+      lines.map((l, i) => {
+        const y = 4 + i * ROW;
+        const over = l.actual != null && l.actual > l.planned;
+        return s("g", {},
+          s("text", { x: LABEL - 10, y: y + 17, "text-anchor": "end", class: "bc-label" }, named("budget", l.category)),
+          s("rect", { x: LABEL, y: y + 4, width: Math.max(2, x(l.planned)), height: 14, rx: 3, class: "bc-planned" }),
+          l.actual != null ? s("rect", { x: LABEL, y: y + 20, width: Math.max(2, x(l.actual)), height: 8, rx: 2,
+                                         class: `bc-actual${over ? " is-over" : ""}` }) : null,
+          s("text", { x: W - VALUE + 8, y: y + 15, class: "bc-value" }, money(l.planned, b.currency)),
+          l.actual != null ? s("text", { x: W - VALUE + 8, y: y + 29, class: `bc-value bc-actual-value${over ? " is-over" : ""}` },
+            money(l.actual, b.currency)) : null);
+      }));
+    const share = Number(b.limit) ? Math.min(1, Number(b.planned) / Number(b.limit)) : 0;
+    const meterFill = h("span", { class: `meter-fill${Number(b.planned) > Number(b.limit) ? " is-over" : ""}` });
+    meterFill.style.width = `${Math.round(share * 100)}%`;
+    fill("#budget",
+      h("p", { class: "budget-summary" }, summary),
+      h("div", { class: "meter meter-large", role: "img", "aria-label": summary }, meterFill),
+      h("ul", { class: "legend", "aria-label": t("event.legend") },
+        h("li", {}, h("span", { class: "swatch swatch-planned", "aria-hidden": "true" }), t("event.planned")),
+        h("li", {}, h("span", { class: "swatch swatch-actual", "aria-hidden": "true" }), t("event.actual"))),
+      chart,
+      h("table", { class: "sr-only" },
+        h("caption", {}, t("event.budget_table")),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("event.category")),
+          h("th", { scope: "col" }, t("event.planned")), h("th", { scope: "col" }, t("event.actual")))),
+        h("tbody", {}, lines.map((l) => h("tr", {}, h("th", { scope: "row" }, named("budget", l.category)),
+          h("td", {}, money(l.planned, b.currency)), h("td", {}, l.actual == null ? "—" : money(l.actual, b.currency)))))));
+  });
+}
+
+// --- people ----------------------------------------------------------------------------------
+
+function stat(label, value, kind) {
+  return h("div", { class: `stat${kind ? ` stat-${kind}` : ""}` }, h("dt", {}, label), h("dd", {}, value));
+}
+
+function renderPeople(st) {
+  section("people", [st.speakers, st.attendees, st.special_needs.length], () => {
+    const sp = st.speakers, at = st.attendees;
+    const answered = at.rsvp_yes + at.rsvp_maybe + at.rsvp_no;
+    const bar = h("div", { class: "stack", role: "img", "aria-label":
+      `${t("event.rsvp_yes")} ${at.rsvp_yes}, ${t("event.rsvp_maybe")} ${at.rsvp_maybe}, ${t("event.rsvp_no")} ${at.rsvp_no}` });
+    for (const [n, cls] of [[at.rsvp_yes, "yes"], [at.rsvp_maybe, "maybe"], [at.rsvp_no, "no"],
+                            [Math.max(0, at.invited - answered), "none"]]) {
+      const part = h("span", { class: `stack-${cls}` });
+      part.style.flexGrow = String(n);
+      bar.append(part);
+    }
+    fill("#people",
+      h("h3", {}, t("event.speakers")),
+      h("dl", { class: "stats" },
+        stat(t("event.invited"), number(sp.invited)),
+        stat(t("event.accepted"), number(sp.accepted), "ok"),
+        stat(t("event.declined"), number(sp.declined)),
+        stat(t("event.keynotes"), t("event.keynote_slots", { confirmed: sp.confirmed_keynotes, slots: sp.keynote_slots }),
+          sp.confirmed_keynotes >= sp.keynote_slots ? "ok" : "wait")),
+      h("h3", {}, t("event.attendees")),
+      h("dl", { class: "stats" },
+        stat(t("event.expected"), number(at.expected)),
+        stat(t("event.invited"), number(at.invited)),
+        stat(t("event.rsvp_yes"), number(at.rsvp_yes), "ok"),
+        stat(t("event.rsvp_maybe"), number(at.rsvp_maybe)),
+        stat(t("event.rsvp_no"), number(at.rsvp_no)),
+        stat(t("event.checked_in"), number(at.checked_in))),
+      at.invited ? bar : null,
+      st.special_needs.length ? h("p", { class: "muted small" }, `${t("event.special_needs")}: ${st.special_needs.length}`) : null);
+  });
+}
+
+// --- agenda ----------------------------------------------------------------------------------
+
+function renderAgenda(st) {
+  section("agenda", st.agenda, () => {
+    if (!st.agenda.length) {
+      fill("#agenda", h("p", { class: "muted" }, t("event.no_agenda")));
+      return;
+    }
+    const tz = st.event.timezone;
+    const speakers = new Map(st.speaker_list.map((sp) => [sp.person.id, sp.person.name]));
+    let day = null;
+    const rows = [];
+    for (const a of st.agenda) {
+      const d = date(a.projected_start, tz);
+      if (d !== day) {
+        day = d;
+        rows.push(h("tr", { class: "agenda-day" }, h("th", { colspan: 5, scope: "colgroup" }, d)));
+      }
+      const end = new Date(new Date(a.projected_start).getTime() + a.item.minutes * 60000).toISOString();
+      rows.push(h("tr", { class: `agenda-${a.item.kind}` },
+        h("td", { class: "nowrap" }, `${time(a.projected_start, tz)}–${time(end, tz)}`,
+          a.shift_minutes > 0 ? h("span", { class: "risk-text small" }, ` ${t("event.shifted", { n: Math.round(a.shift_minutes) })}`) : null),
+        h("th", { scope: "row" }, h("span", { class: `agenda-kind kind-${a.item.kind}` }, a.item.kind), " ", a.item.title),
+        h("td", {}, a.item.room),
+        h("td", {}, a.item.speaker_id ? [speakers.get(a.item.speaker_id) || a.item.speaker_id,
+          a.speaker_status ? [" ", chip(a.speaker_status, ["accepted", "confirmed"].includes(a.speaker_status) ? "ok" : "muted")] : null] : "—"),
+        h("td", {}, chip(named("status", a.status), { running: "wait", overrun: "risk", done: "ok" }[a.status] || "muted"))));
+    }
+    fill("#agenda", h("div", { class: "table-wrap" }, h("table", { class: "agenda" },
+      h("caption", { class: "sr-only" }, t("event.agenda")),
+      h("thead", {}, h("tr", {}, [t("event.time"), t("event.item"), t("event.room"), t("event.speaker"), t("event.status")]
+        .map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows))));
+  });
+}
+
+// --- audit -----------------------------------------------------------------------------------
+
+function renderAudit(st) {
+  section("audit", [st.audit, auditAll], () => {
+    if (!st.audit.length) {
+      fill("#audit", h("li", { class: "muted" }, t("event.no_audit")));
+      return;
+    }
+    const now = new Date(st.now);
+    const newest = [...st.audit].reverse();
+    const shown = auditAll ? newest : newest.slice(0, AUDIT_FIRST);
+    const more = $("#audit-more");
+    more.hidden = newest.length <= AUDIT_FIRST;
+    more.setAttribute("aria-expanded", String(auditAll));
+    fill(more, auditAll ? t("event.audit_fewer") : t("event.audit_all", { n: newest.length }));
+    fill("#audit", shown.map((a) => h("li", { class: `audit-item act-${a.act}${a.actor === "system" ? " is-system" : ""}` },
+      h("span", { class: "audit-dot", "aria-hidden": "true" }),
+      h("div", { class: "audit-when" },
+        h("time", { datetime: a.at }, dateTime(a.at)),
+        h("span", { class: "muted small" }, relative((new Date(a.at) - now) / 1000))),
+      h("div", { class: "audit-body" },
+        h("p", { class: "audit-what" }, chip(named("act", a.act), "act"), " ", a.summary),
+        h("p", { class: "audit-who muted small" }, t("event.by", { actor: a.actor, role: role(a.role) }), ` · #${a.seq}`),
+        a.reason ? h("blockquote", { class: "audit-why" }, h("span", { class: "sr-only" }, `${t("event.why")}: `), a.reason) : null))));
+  });
+}
+
+// --- refresh ---------------------------------------------------------------------------------
+
+async function refresh() {
+  let st;
+  try {
+    st = await api(`/events/${encodeURIComponent(EVENT_ID)}`);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      fill("#event-error", t("error.not_found"));
+      fill("#event-head", h("h1", {}, EVENT_ID));
+      return;
+    }
+    throw err;
+  }
+  fill("#event-error", "");
+  if (!definition || definition.kind !== st.kind) {
+    definition = await api(`/definitions/${encodeURIComponent(st.kind)}`).catch(() => null);
+  }
+  const gateSig = JSON.stringify([st.stage, st.status, st.gates.filter((g) => g.stage === st.stage).map((g) => g.status)]);
+  if (!me.read_only && gateSig !== maySig) {
+    may = await api(`/ui/api/events/${encodeURIComponent(EVENT_ID)}/may`).catch(() => ({}));
+    maySig = gateSig;
+  }
+  section("head", [st.event, st.kind, st.stage, st.status, st.at_risk, st.escalation_level, st.progress,
+                   st.open_incidents], () => renderHead(st));
+  await renderDiagram(st).catch(() => {});
+  try {
+    renderGates(st);
+  } catch (err) {
+    if (!(err instanceof Deferred)) throw err;
+  }
+  renderTasks(st);
+  renderDeadlines(st);
+  renderBudget(st);
+  renderPeople(st);
+  renderAgenda(st);
+  renderAudit(st);
+}
+
+$("#audit-more").addEventListener("click", () => {
+  auditAll = !auditAll;
+  drawn.audit = null;
+  live.now();
+});
+
+me = await start();
+const live = poll(refresh, REFRESH_MS);
