@@ -55,6 +55,10 @@ class EventSummary(BaseModel):
     escalation: int = 0
     at_risk: bool = False
     status: str = Field(description="The workflow's status: running, completed, failed, terminated...")
+    title: str | None = None
+    progress_done: int | None = Field(default=None, description="Tasks and gates done (absent on older events).")
+    progress_total: int | None = None
+    awaiting: list[str] = Field(default_factory=list, description="Roles whose decision a gate awaits.")
 
 
 class EventPage(BaseModel):

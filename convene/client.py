@@ -68,7 +68,8 @@ async def start_event(
         task_queue=task_queue,
         result_type=StateView,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=TypedSearchAttributes(search.attributes(details, definition.kind, definition.path()[0], 0, False)),
+        search_attributes=TypedSearchAttributes(search.attributes(details, definition.kind, definition.path()[0], 0, False)
+                                                + [search.SearchAttributePair(search.TITLE, details.title)]),
     )
 
 

@@ -217,6 +217,9 @@ class EventLifecycle:
         view = self._lc.at(workflow.now())
         level, at_risk = view.escalation()
         wanted = search.attributes(self._lc.event, self._lc.definition.kind, self._lc.record.stage, level, at_risk)
+        if workflow.patched("board-attributes"):  # events started before this change keep their history
+            done, total, awaiting = view.board_summary()
+            wanted += search.board_attributes(self._lc.event.title, done, total, awaiting)
         changed = [pair for pair in wanted if self._attributes.get(pair.key.name) != pair.value]
         if changed:
             workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in changed])

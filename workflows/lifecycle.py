@@ -1187,6 +1187,24 @@ class Lifecycle:
 
     # ------------------------------------------------------------------ the view
 
+    def board_summary(
+        self, tasks: list[TaskView] | None = None, gates: list[GateView] | None = None
+    ) -> tuple[int, int, list[str]]:
+        """(items done, items in all, roles awaited): tasks and gates of every stage, and the approver
+        roles of the current stage's gates that await a decision."""
+        d, r = self.definition, self.record
+        if tasks is None:
+            done = sum(t.id in r.tasks for s in d.stages for t in s.tasks)
+            total = sum(len(s.tasks) for s in d.stages)
+        else:
+            done, total = sum(t.done for t in tasks), len(tasks)
+        views = gates if gates is not None else [self.gate_view(s, g) for s in d.stages for g in s.gates]
+        done += sum(g.status in ("passed", "waived") for g in views)
+        total += len(views)
+        awaiting = sorted({role for g in views if g.stage == r.stage and g.status == "awaiting_decision"
+                           for role in g.approvers}) if self.active else []
+        return done, total, awaiting
+
     def _agenda_view(self) -> list[AgendaItemView]:
         """Each item with its projected start: overruns and late starts push later items in the same room."""
         views: list[AgendaItemView] = []
@@ -1233,7 +1251,7 @@ class Lifecycle:
         actual = sum((line.actual or Decimal(0) for line in lines), Decimal(0))
         speakers = list(r.speakers.values())
         attendees = list(r.attendees.values())
-        done_items = sum(t.done for t in tasks) + sum(g.status in ("passed", "waived") for g in gates)
+        done_items, total_items, _ = self.board_summary(tasks, gates)
         title = d.stage(r.stage).title if r.stage in d.stage_ids() else r.stage.title()
         return StateView(
             event=e, kind=d.kind, definition_hash=self.definition_hash, status=r.status, stage=r.stage,
@@ -1261,6 +1279,6 @@ class Lifecycle:
             ],
             incidents=list(r.incidents.values()),
             open_incidents=[i for i in r.incidents.values() if i.resolved_at is None],
-            progress=Progress(done=done_items, total=len(tasks) + len(gates)),
+            progress=Progress(done=done_items, total=total_items),
             audit=r.audit, deliveries=r.deliveries, effects=r.effects,
         )

@@ -17,8 +17,16 @@ START = SearchAttributeKey.for_datetime("EventStart")
 ESCALATION = SearchAttributeKey.for_int("EventEscalation")
 OWNER = SearchAttributeKey.for_keyword("EventOwner")
 AT_RISK = SearchAttributeKey.for_bool("EventAtRisk")
+TITLE = SearchAttributeKey.for_text("EventTitle")
+PROGRESS_DONE = SearchAttributeKey.for_int("EventProgressDone")
+PROGRESS_TOTAL = SearchAttributeKey.for_int("EventProgressTotal")
+AWAITING = SearchAttributeKey.for_keyword_list("EventAwaiting")
+"""Roles whose decision a gate of the current stage awaits: the approvals inbox is one query."""
 
-ALL = (KIND, STAGE, START, ESCALATION, OWNER, AT_RISK)
+BOARD = (TITLE, PROGRESS_DONE, PROGRESS_TOTAL, AWAITING)
+"""What a board card shows besides the basics, so the board needs no per-event reads."""
+
+ALL = (KIND, STAGE, START, ESCALATION, OWNER, AT_RISK, *BOARD)
 """Registered on the dev server by ``convene dev`` and on a cluster by ``convene setup``."""
 
 
@@ -34,9 +42,20 @@ def attributes(event: EventDetails, kind: str, stage: str, level: int, at_risk: 
     ]
 
 
+def board_attributes(title: str, done: int, total: int, awaiting: list[str]) -> list[SearchAttributePair[Any]]:
+    """The card's title, progress and the roles awaited."""
+    return [
+        SearchAttributePair(TITLE, title),
+        SearchAttributePair(PROGRESS_DONE, done),
+        SearchAttributePair(PROGRESS_TOTAL, total),
+        SearchAttributePair(AWAITING, awaiting),
+    ]
+
+
 def cli_flags() -> list[str]:
     """``--search-attribute Name=Type`` flags for ``temporal server start-dev``."""
-    names = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "INT": "Int", "BOOL": "Bool"}
+    names = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "INT": "Int", "BOOL": "Bool", "TEXT": "Text",
+             "KEYWORD_LIST": "KeywordList"}
     return [f"--search-attribute={k.name}={names[k.indexed_value_type.name]}" for k in ALL]
 
 

@@ -171,6 +171,10 @@ def _summary(ex: WorkflowExecution) -> EventSummary:
         escalation=sa.get(search.ESCALATION) or 0,
         at_risk=bool(sa.get(search.AT_RISK)),
         status=ex.status.name.lower() if ex.status is not None else "unknown",
+        title=sa.get(search.TITLE),
+        progress_done=sa.get(search.PROGRESS_DONE),
+        progress_total=sa.get(search.PROGRESS_TOTAL),
+        awaiting=list(sa.get(search.AWAITING) or []),
     )
 
 

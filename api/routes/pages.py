@@ -275,8 +275,12 @@ def _candidate_query(principal: PrincipalModel, registry: DefinitionRegistry, ta
                            f"{search.STAGE.name} IN ({', '.join(map(_quote, stages))}))")
     if not clauses:
         return None
+    # Events publish the roles their gates await (EventAwaiting): those are exact candidates. Events
+    # started before that attribute existed are found by stage, as before, and checked by their state.
+    awaited = f"{search.AWAITING.name} IN ({', '.join(map(_quote, sorted(principal.roles)))})"
+    older = f"({search.PROGRESS_TOTAL.name} IS NULL AND ({' OR '.join(clauses)}))"
     return (f"{list_query()} AND ExecutionStatus = 'Running' AND TaskQueue = {_quote(task_queue)} "
-            f"AND ({' OR '.join(clauses)})")
+            f"AND ({awaited} OR {older})")
 
 
 @router.get("/ui/api/inbox", response_model=Inbox)
@@ -285,7 +289,8 @@ async def inbox(principal: Principal, client: TemporalClient, registry: Registry
 
     Candidates come from one visibility query (events in a stage with such a gate, newest first, at
     most ``INBOX_CANDIDATES``); each candidate's state says whether its gate really awaits a decision.
-    (A search attribute naming the roles awaited would make this one query and no reads.)
+    Events name the roles they await in ``EventAwaiting``, so candidates are exact; the state read
+    gives each gate's title and reasons and re-checks it (the attribute may lag a decision by a moment).
     """
     query = None if principal.read_only else _candidate_query(principal, registry, app.settings.task_queue)
     if query is None:

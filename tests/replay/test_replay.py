@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -55,3 +56,25 @@ async def test_an_incompatible_change_fails_the_replay():
     """Adding a timer at the start (without workflow.patched) is caught as nondeterminism."""
     result = await replayer(ReorderedLifecycle).replay_workflow(load(HISTORIES[0]), raise_on_replay_failure=False)
     assert isinstance(result.replay_failure, NondeterminismError)
+
+
+def _patches(path: Path) -> set[str]:
+    from temporalio.api.enums.v1 import EventType
+
+    found = set()
+    for e in load(path).events:
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            details = e.marker_recorded_event_attributes.details
+            if "patch-data" in details:
+                found.add(json.loads(details["patch-data"].payloads[0].data)["id"])
+    return found
+
+
+def test_histories_from_before_a_patch_are_kept_and_still_replay():
+    """Histories recorded before `board-attributes` lack its marker (they replay above on the old path);
+    histories recorded since carry it."""
+    before = [p for p in HISTORIES if ".before-board-attributes" in p.name]
+    after = [p for p in HISTORIES if ".before-" not in p.name]
+    assert before and after
+    assert all("board-attributes" not in _patches(p) for p in before)
+    assert all("board-attributes" in _patches(p) for p in after)

@@ -109,7 +109,12 @@ function cardFor(item) {
     cards.set(item.id, li);
     observer.observe(li);
   }
-  const p = progress.get(item.id)?.data;
+  // Events publish their title, progress and awaited roles as search attributes: the list
+  // itself carries them. Only events started before that (no progress_total) are read lazily.
+  const fromList = item.progress_total != null;
+  const p = fromList
+    ? { title: item.title, done: item.progress_done, total: item.progress_total, awaiting: item.awaiting.length }
+    : progress.get(item.id)?.data;
   const sig = JSON.stringify([item, p]);
   if (li.dataset.sig === sig) return li;
   if (li.dataset.stage && li.dataset.stage !== item.stage) {
@@ -143,9 +148,10 @@ function cardFor(item) {
         "aria-valuemax": total || 1, "aria-valuenow": done,
         "aria-valuetext": p ? t("card.progress_of", { done, total }) : t("live.loading"),
       }, fillBar),
-      h("p", { class: "card-counts" },
-        h("span", {}, p ? t("card.tasks", { done: p.tasks_done, total: p.tasks_total }) : "…"),
-        h("span", {}, p ? t("card.gates", { done: p.gates_done, total: p.gates_total }) : ""))),
+      h("p", { class: "card-counts" }, fromList
+        ? h("span", {}, t("card.progress_of", { done, total }))
+        : [h("span", {}, p ? t("card.tasks", { done: p.tasks_done, total: p.tasks_total }) : "…"),
+          h("span", {}, p ? t("card.gates", { done: p.gates_done, total: p.gates_total }) : "")])),
     p && (p.awaiting || p.open_incidents) ? h("p", { class: "card-flags" },
       p.awaiting ? chip(t("card.awaiting", { n: p.awaiting }), "wait") : null,
       p.open_incidents ? chip(t("card.incidents", { n: p.open_incidents }), "risk") : null) : null));
@@ -247,6 +253,7 @@ const observer = new IntersectionObserver((entries) => {
 }, { rootMargin: "200px" });
 
 function want(id) {
+  if (items.find((i) => i.id === id)?.progress_total != null) return;  // the list already says
   const seen = progress.get(id);
   if (seen && Date.now() - seen.at < PROGRESS_TTL_MS) return;
   wanted.add(id);
