@@ -8,6 +8,8 @@ Chromium the tests fail, saying how to install it: a dashboard nobody has seen w
 
 from __future__ import annotations
 
+import os
+
 import asyncio
 import json
 import shutil
@@ -162,11 +164,13 @@ async def open_as(browser: Any, site: Site) -> AsyncIterator[OpenAs]:
 
 
 def save_screenshot(name: str, data: bytes) -> Path:
-    """Keep a screenshot in test-artifacts/ (ignored by git) and a copy under docs/screenshots/."""
+    """Keep a screenshot in test-artifacts/ (ignored by git); with CONVENE_UPDATE_SCREENSHOTS=1 also
+    refresh the copy under docs/screenshots/ that the README shows (so a test run changes no tracked file)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / name).write_bytes(data)
-    (SCREENSHOTS / name).write_bytes(data)
+    if os.environ.get("CONVENE_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / name).write_bytes(data)
     return ARTIFACTS / name
 
 
