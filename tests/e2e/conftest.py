@@ -8,10 +8,9 @@ Chromium the tests fail, saying how to install it: a dashboard nobody has seen w
 
 from __future__ import annotations
 
-import os
-
 import asyncio
 import json
+import os
 import shutil
 import socket
 import uuid
