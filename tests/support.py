@@ -86,10 +86,13 @@ class RecordingActivities:
     releases: list[str] = field(default_factory=list)
     fail_releases: dict[str, int] = field(default_factory=dict)
     fail_dossier: set[str] = field(default_factory=set)
+    unreachable: set[str] = field(default_factory=set)  # person ids whose sends always fail (and are retried)
 
     def all(self) -> list[Any]:
         @activity.defn(name="send_notification")
         async def send_notification(req: NotificationRequest) -> DeliveryRecord:
+            if req.recipient.person_id in self.unreachable:
+                raise RuntimeError(f"mail relay unreachable for {req.recipient.person_id}")
             self.notifications.append(req)
             return DeliveryRecord(key=req.key, kind=req.kind, channel=req.channel,
                                   to=req.recipient.email or req.recipient.role, status="sent", at=datetime.now(timezone.utc))

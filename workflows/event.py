@@ -20,7 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
-    from workflows.lifecycle import ActRefused, Compensate, Lifecycle, RunActivity
+    from workflows.lifecycle import ActRefused, Compensate, Lifecycle, RunActivity, shared_definition
     from workflows.messages import (
         ACT_NAMES,
         AcknowledgeIncident,
@@ -109,12 +109,15 @@ class EventLifecycle:
     @workflow.init
     def __init__(self, inp: WorkflowInput) -> None:
         now = workflow.now()
+        # One decoded definition shared by this worker's events of that kind (the SDK keeps `inp`).
+        inp.definition = shared_definition(inp.definition, inp.definition_hash)
         if inp.record is None:
             self._lc = Lifecycle.start(inp.definition, inp.event, now, inp.definition_hash)
         else:
             self._lc = Lifecycle(inp.definition, inp.event, inp.record, inp.definition_hash).at(now)
         self._acted = False
         self._timer: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Future[None]] = set()
         self._timer_at: datetime | None = None
         # What the starter already set need not be upserted again (one history event saved per event).
         self._attributes: dict[str, Any] = {p.key.name: p.value for p in workflow.info().typed_search_attributes}
@@ -123,17 +126,25 @@ class EventLifecycle:
     @workflow.run
     async def run(self, inp: WorkflowInput) -> StateView:
         lc = self._lc
+        # Effects (notifications, archive, compensations) run beside the loop, so a notification
+        # retrying for half an hour no longer holds back deadlines or the stage in visibility.
+        # Events started before this ran them in line; patched() keeps their histories valid.
+        beside = workflow.patched("effects-beside-the-loop")
         while True:
-            await self._run_effects()
+            if beside:
+                self._start_effects()
+            else:
+                await self._run_effects()
             self._publish()
             if not lc.active:
+                await self._drain_effects()  # compensations and last notices finish before the end
                 break
             info = workflow.info()
             if info.is_continue_as_new_suggested() or (
                 inp.history_limit is not None and info.get_current_history_length() >= inp.history_limit
             ):
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._run_effects()
+                await self._drain_effects()
                 workflow.continue_as_new(
                     WorkflowInput(event=lc.event, definition=lc.definition, definition_hash=lc.definition_hash,
                                   record=lc.record, history_limit=inp.history_limit)
@@ -170,9 +181,27 @@ class EventLifecycle:
     # -------------------------------------------------------------- effects
 
     async def _run_effects(self) -> None:
-        """Run what the lifecycle asked for, until it asks for nothing more."""
+        """Run what the lifecycle asked for, until it asks for nothing more (in line: the old path)."""
         while effects := self._lc.take_effects():
             await asyncio.gather(*(self._run_effect(e) for e in effects))
+
+    def _start_effects(self) -> None:
+        """Start each effect the lifecycle asked for as a task of its own; the loop goes on."""
+        for effect in self._lc.take_effects():
+            task = asyncio.ensure_future(self._run_effect(effect))
+            self._running.add(task)
+            task.add_done_callback(self._effect_done)
+
+    def _effect_done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._acted = True  # its outcome may complete a task or queue more effects: look again
+
+    async def _drain_effects(self) -> None:
+        """Wait until every effect, and every effect those queue, has finished."""
+        while self._lc.effects or self._running:
+            self._start_effects()
+            if self._running:
+                await asyncio.gather(*list(self._running))
 
     async def _run_effect(self, effect: Any) -> None:
         lc = self._lc

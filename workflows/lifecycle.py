@@ -199,6 +199,24 @@ def mermaid_diagram(definition: Definition, current: str | None = None) -> str:
     return text
 
 
+_SHARED_DEFINITIONS: dict[str, Definition] = {}
+
+
+def shared_definition(definition: Definition, definition_hash: str) -> Definition:
+    """The one Definition object of this content in this worker process.
+
+    Every event's input carries its definition (about 120 KiB once decoded) and the SDK keeps the
+    input for the run's life; definitions are frozen, so events of one kind can share one copy.
+    A copy is reused only when equal to the one given, so a wrong hash cannot alias two contents.
+    """
+    known = _SHARED_DEFINITIONS.get(definition_hash)
+    if known is None:
+        if definition_hash and len(_SHARED_DEFINITIONS) < 256:
+            _SHARED_DEFINITIONS[definition_hash] = definition
+        return definition
+    return known if known == definition else definition
+
+
 def allowed_roles(definition: Definition, act: AnyAct) -> list[str]:
     """The roles that may do `act` on an event of `definition`: a gate's approvers, a task's owner,
     the permissions table (the definition's owner role where the table is empty).
@@ -260,6 +278,8 @@ class Lifecycle:
     def __post_init__(self) -> None:
         config = machine_config(self.definition) | {"initial": self.record.stage}
         self._machine = Machine(model=self, **config)
+        # The path never changes for a definition: index it once instead of re-walking it per lookup.
+        self._path_at = {stage_id: i for i, stage_id in enumerate(self.definition.path())}
 
     # `transitions` reads and writes the model's `state`; ours lives in the record.
     @property
@@ -305,7 +325,7 @@ class Lifecycle:
         return self.definition.stage(self.record.stage)
 
     def _path_index(self, stage_id: str) -> int:
-        return self.definition.path().index(stage_id)
+        return self._path_at[stage_id]
 
     def _is_past(self, stage_id: str) -> bool:
         """True when the event has left that stage (or ended)."""
@@ -411,30 +431,35 @@ class Lifecycle:
                 )
         return reasons
 
-    def gate_view(self, stage: Stage, gate: Gate) -> GateView:
+    def gate_status(self, stage: Stage, gate: Gate) -> tuple[str, list[str]]:
+        """(status, reasons it is still open): the work of `gate_view` without building the view,
+        which matters on the hot path (every act asks every gate of the stage)."""
         rec = self.record.gates.get(gate.id)
-        approvers = list(gate.approval.roles) if gate.approval else []
-        base = {"id": gate.id, "stage": stage.id, "title": gate.title, "approvers": approvers, "decision": rec}
         if rec is not None and rec.decision == "waived":
-            return GateView(status="waived", **base)
-        if self._is_past(stage.id) and rec is not None and rec.decision == "approved":
-            return GateView(status="passed", **base)
+            return "waived", []
+        if rec is not None and rec.decision == "approved" and self._is_past(stage.id):
+            return "passed", []
         reasons = [reason for check in gate.checks for reason in self._check_reasons(check, stage)]
         if rec is not None and rec.decision == "rejected":
             why = f": {rec.reason}" if rec.reason else ""
-            return GateView(status="rejected", reasons=[f"rejected by {rec.by} ({rec.role}){why}", *reasons], **base)
+            return "rejected", [f"rejected by {rec.by} ({rec.role}){why}", *reasons]
         if reasons:
-            return GateView(status="open", reasons=reasons, **base)
+            return "open", reasons
         if gate.approval and (rec is None or rec.decision != "approved"):
-            return GateView(
-                status="awaiting_decision", reasons=[f"awaiting a decision by {' or '.join(approvers)}"], **base
-            )
-        return GateView(status="passed", **base)
+            return "awaiting_decision", [f"awaiting a decision by {' or '.join(gate.approval.roles)}"]
+        return "passed", []
+
+    def gate_view(self, stage: Stage, gate: Gate) -> GateView:
+        status, reasons = self.gate_status(stage, gate)
+        return GateView(
+            id=gate.id, stage=stage.id, title=gate.title, status=status, reasons=reasons,  # type: ignore[arg-type]
+            approvers=list(gate.approval.roles) if gate.approval else [], decision=self.record.gates.get(gate.id),
+        )
 
     def gates_pass(self) -> bool:
         """The condition of `advance`: every gate of the current stage passed or waived."""
         stage = self.current_stage()
-        return all(self.gate_view(stage, g).status in ("passed", "waived") for g in stage.gates)
+        return all(self.gate_status(stage, g)[0] in ("passed", "waived") for g in stage.gates)
 
     # ------------------------------------------------------------------ deadlines
 
@@ -451,7 +476,7 @@ class Lifecycle:
             stage, gate = self.definition.gate(d.met_when.gate)
             if self._is_past(stage.id):
                 return True
-            return self.gate_view(stage, gate).status in ("passed", "waived")
+            return self.gate_status(stage, gate)[0] in ("passed", "waived")
         return d.met_when.task in self.record.tasks
 
     def _fired(self, d: Deadline, step: int, at: datetime) -> bool:

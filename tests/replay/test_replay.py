@@ -71,10 +71,11 @@ def _patches(path: Path) -> set[str]:
 
 
 def test_histories_from_before_a_patch_are_kept_and_still_replay():
-    """Histories recorded before `board-attributes` lack its marker (they replay above on the old path);
+    """Histories recorded before a patch lack its marker (they replay above, on the old path);
     histories recorded since carry it."""
-    before = [p for p in HISTORIES if ".before-board-attributes" in p.name]
-    after = [p for p in HISTORIES if ".before-" not in p.name]
-    assert before and after
-    assert all("board-attributes" not in _patches(p) for p in before)
-    assert all("board-attributes" in _patches(p) for p in after)
+    for patch in ("board-attributes", "effects-beside-the-loop"):
+        before = [p for p in HISTORIES if f".before-{patch}" in p.name]
+        after = [p for p in HISTORIES if ".before-" not in p.name]
+        assert before and after
+        assert all(patch not in _patches(p) for p in before), patch
+        assert all(patch in _patches(p) for p in after), patch

@@ -161,3 +161,24 @@ async def test_an_activity_that_always_fails_escalates_and_the_event_goes_on(
         assert owner_told and owner_told[0].recipient.role == "project_manager"
         await drive.do(CompleteTask(key=key(), actor=PM, task="lessons_recorded"))
         assert (await drive.state()).status == "active"  # still waiting on the archive
+
+
+async def test_a_notification_retrying_does_not_hold_back_the_event(
+    ts_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities
+):
+    """While the owner's email keeps failing and retrying, the new stage reaches visibility at once
+    and a later deadline step still fires on time."""
+    from workflows import search
+
+    client = ts_env.client
+    details = conference(await ts_env.get_current_time(), event_id="retrying-1", days_ahead=70)
+    stand_ins.unreachable.add("pia")  # the owner is told when preparation ends: that send keeps failing
+    async with build_worker(client, settings(task_queue), activities=stand_ins.all()):
+        handle = await start_conference(client, task_queue, details)
+        drive = Driver(client, details.id)
+        await drive.prepare()
+        assert (await handle.describe()).typed_search_attributes.get(search.STAGE) == "planning"
+        await ts_env.sleep(timedelta(days=23))  # the speakers reminder (start-48d = day 22) is due
+        s = await drive.state()
+        speakers = next(d for d in s.deadlines if d.id == "speakers_confirmation")
+        assert speakers.steps[0].fired
