@@ -90,6 +90,8 @@ def _parse(text: str | bytes, source: str | Path, size: int) -> Definition:
         raise DefinitionError(source, [("", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")])
     try:
         data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except (ValueError, OverflowError) as exc:  # a scalar Python cannot build (a 5000-digit int, month 13)
+        raise DefinitionError(source, [("", f"not valid YAML: {exc}")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

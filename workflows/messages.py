@@ -13,11 +13,22 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from definitions.schema import Definition
 
 SafeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+
+
+def _plausible_year(value: datetime) -> datetime:
+    if not 1970 <= value.year <= 2200:
+        raise ValueError("the date must fall between the years 1970 and 2200")
+    return value
+
+
+EventTime = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
+"""An aware date-time in a plausible year: deadlines are computed from it, months either side,
+so a date near the ends of the calendar would overflow inside the workflow."""
 """Ids of events and people: no slashes, no leading dot, so they can never escape a folder."""
 
 Locale = Literal["en", "zh"]
@@ -46,8 +57,8 @@ class EventDetails(_In):
     id: SafeId
     title: str = Field(min_length=1, max_length=300)
     kind: str = Field(min_length=1, max_length=64)
-    start: AwareDatetime
-    end: AwareDatetime
+    start: EventTime
+    end: EventTime
     timezone: str = "UTC"
     venue: str | None = Field(default=None, max_length=300)
     expected_attendees: int = Field(default=0, ge=0, le=1_000_000)
@@ -153,7 +164,7 @@ class AgendaItem(_In):
     id: SafeId
     kind: ItemKind
     title: str = Field(min_length=1, max_length=300)
-    start: AwareDatetime
+    start: EventTime
     minutes: int = Field(ge=1, le=24 * 60)
     room: str = Field(default="main", min_length=1, max_length=100)
     speaker_id: SafeId | None = None
@@ -239,8 +250,8 @@ class SendBack(Act):
 
 
 class Postpone(Act):
-    new_start: AwareDatetime
-    new_end: AwareDatetime
+    new_start: EventTime
+    new_end: EventTime
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Postpone:
