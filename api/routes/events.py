@@ -53,6 +53,7 @@ from api.models import (
     SurveyIn,
     TaskDoneIn,
 )
+from activities.rendering import redact_url
 from convene.client import act, list_query, start_event, state, workflow_id
 from definitions import CANCELLED, CLOSED, UnknownKind
 from definitions import Registry as DefinitionRegistry
@@ -241,8 +242,20 @@ async def board(
 
 @router.get("/{event_id}", response_model=StateView, responses=_PROBLEMS)
 async def get_event(event_id: EventId, client: TemporalClient, principal: Principal) -> StateView:
-    """Everything about one event: stage, tasks, gates with reasons, deadlines, audit."""
-    return await state(client, event_id)
+    """Everything about one event: stage, tasks, gates with reasons, deadlines, audit.
+
+    Viewers see webhook URLs without credentials, query or fragment (any may carry a token).
+    """
+    view = await state(client, event_id)
+    return _for_viewer(view) if principal.read_only else view
+
+
+def _for_viewer(view: StateView) -> StateView:
+    event = view.event
+    team = {role: [p.model_copy(update={"webhook_url": redact_url(p.webhook_url)}) for p in people]
+            for role, people in event.team.items()}
+    hooks = [redact_url(url) or "" for url in event.webhooks]
+    return view.model_copy(update={"event": event.model_copy(update={"webhooks": hooks, "team": team})})
 
 
 # --- acts -------------------------------------------------------------------------------------

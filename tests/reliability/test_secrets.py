@@ -166,11 +166,8 @@ async def test_every_read_route_outside_the_public_list_needs_a_token(dev_env: W
     assert len(reads) - len(PUBLIC_READS & set(reads)) >= 9, reads
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "GAP: webhook URLs may carry a token (activities.rendering.redact_url strips query and credentials from every "
-    "delivery record and log line for that reason), but GET /events/{id} returns StateView.event.webhooks (and "
-    "team members' webhook_url) verbatim to every principal, viewers included"))
 async def test_webhook_url_tokens_are_not_shown_to_viewers(dev_env: WorkflowEnvironment, task_queue: str):
+    """A viewer reading an event sees its webhook URLs without the token in their query."""
     app = create_app(api_settings(task_queue), client=dev_env.client)
     async with build_worker(dev_env.client, api_settings(task_queue), activities=RecordingActivities().all()):
         async with serve(app) as http:
