@@ -202,7 +202,7 @@ class TokenBook:
 def allowed_roles(definition: Definition, act: Act) -> list[str]:
     """The roles `definition` allows for `act`: a gate's approvers, a task's owner, the permissions table.
 
-    This is the workflow's own rule (``Lifecycle._allowed_roles``), called rather than copied, so
+    This is the workflow's own rule (``workflows.lifecycle.allowed_roles``), called rather than copied, so
     the API's check and the workflow's can never drift apart.
 
     Raises:

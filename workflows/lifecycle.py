@@ -748,14 +748,11 @@ class Lifecycle:
         people = self._people(actor.role)
         if people and actor.id not in {p.id for p in people}:
             raise _forbidden(f"{actor.id} does not hold the role {actor.role} for this event")
-        allowed = self._allowed_roles(act)
-        if allowed is not None and actor.role not in allowed:
+        allowed = allowed_roles(self.definition, act)
+        if actor.role not in allowed:
             raise _forbidden(
                 f"a {actor.role} may not {ACT_NAMES[type(act)].replace('_', ' ')} here; allowed: {', '.join(allowed) or 'nobody'}"
             )
-
-    def _allowed_roles(self, act: AnyAct) -> list[str]:
-        return allowed_roles(self.definition, act)
 
     def _in_current_stage(self, stage: Stage, what: str) -> None:
         if stage.id != self.record.stage:
