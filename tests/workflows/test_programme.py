@@ -158,9 +158,9 @@ async def test_a_severe_incident_not_acknowledged_escalates(
         drive, _ = await on_site_event(ts_env, task_queue, stand_ins, "incident-1")
         await drive.do(ReportIncident(key=key(), actor=COMMAND, incident_id="fire-1", category="safety",
                                       severity="high", summary="smoke in hall B"))
-        at_once = await eventually(
-            lambda: {n.recipient.person_id for n in stand_ins.notifications if "incident.fire-1" in n.key}
-        )
+        told = lambda: {n.recipient.person_id for n in stand_ins.notifications if "incident.fire-1" in n.key}  # noqa: E731
+        await eventually(lambda: {"cole", "pia"} <= told())  # each send is its own activity: wait for both
+        at_once = told()
         assert {"cole", "pia"} <= at_once
         await drive.do(ReportIncident(key=key(), actor=COMMAND, incident_id="mic-1", category="equipment",
                                       severity="high", summary="main mic dead"))
