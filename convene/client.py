@@ -17,7 +17,16 @@ from convene.settings import Settings
 from definitions import Definition, definition_hash
 from workflows import search
 from workflows.event import WORKFLOW_NAME
-from workflows.messages import ACT_NAMES, ActResult, AnyAct, EventDetails, StateView, WorkflowInput
+from workflows.messages import (
+    ACT_NAMES,
+    ActResult,
+    AnyAct,
+    AttendeePage,
+    AttendeeQuery,
+    EventDetails,
+    StateView,
+    WorkflowInput,
+)
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:
@@ -89,6 +98,13 @@ async def act(client: Client, event_id: str, act: AnyAct, rpc_timeout: timedelta
 
 async def state(client: Client, event_id: str, rpc_timeout: timedelta | None = None) -> StateView:
     return await handle(client, event_id).query("state", result_type=StateView, rpc_timeout=rpc_timeout)
+
+
+async def attendees(client: Client, event_id: str, query: AttendeeQuery | None = None,
+                    rpc_timeout: timedelta | None = None) -> AttendeePage:
+    """A page of the event's attendees (query ``attendees``)."""
+    return await handle(client, event_id).query("attendees", query or AttendeeQuery(), result_type=AttendeePage,
+                                                rpc_timeout=rpc_timeout)
 
 
 def list_query(stage: str | None = None, kind: str | None = None, at_risk: bool | None = None,

@@ -25,6 +25,8 @@ with workflow.unsafe.imports_passed_through():
         ACT_NAMES,
         AcknowledgeIncident,
         Act,
+        AttendeePage,
+        AttendeeQuery,
         ActResult,
         EndItem,
         SetAgenda,
@@ -299,3 +301,8 @@ class EventLifecycle:
     def state(self) -> StateView:
         """Everything a dashboard shows: stage, tasks, gates with reasons, deadlines, audit."""
         return self._lc.at(workflow.now()).view()
+
+    @workflow.query
+    def attendees(self, q: AttendeeQuery) -> AttendeePage:
+        """A page of the attendee list (the state view has only counts: a list can run to thousands)."""
+        return self._lc.attendee_page(q)

@@ -54,6 +54,8 @@ from workflows.messages import (
     Act,
     ActResult,
     AnyAct,
+    AttendeePage,
+    AttendeeQuery,
     AttendeeRecord,
     AuditEntry,
     BudgetView,
@@ -215,6 +217,18 @@ def shared_definition(definition: Definition, definition_hash: str) -> Definitio
             _SHARED_DEFINITIONS[definition_hash] = definition
         return definition
     return known if known == definition else definition
+
+
+def _span(days: float) -> str:
+    """``30 days``; under a day (a time-lapse definition) in hours, minutes or seconds."""
+    if days >= 1:
+        return f"{days:g} day{'s' if days != 1 else ''}"
+    seconds = days * 86400
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = round(seconds / size, 1)
+            return f"{n:g} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds:.3g} seconds"
 
 
 def allowed_roles(definition: Definition, act: AnyAct) -> list[str]:
@@ -391,7 +405,7 @@ class Lifecycle:
             if late:
                 shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
                 return [
-                    f"{len(late)} invitation(s) sent less than {check.days_before_start} days before the start "
+                    f"{len(late)} invitation(s) sent less than {_span(check.days_before_start)} before the start "
                     f"({shown})"
                 ]
             return []
@@ -673,7 +687,7 @@ class Lifecycle:
         self._settle()
         return fired
 
-    def _ladder_action(self, d: Deadline, action: str | None, postpone_days: int | None) -> None:
+    def _ladder_action(self, d: Deadline, action: str | None, postpone_days: float | None) -> None:
         if action is None:
             return
         if action == "send_attendee_reminder":
@@ -698,7 +712,7 @@ class Lifecycle:
         elif action == "postpone" and postpone_days:
             shift = timedelta(days=postpone_days)
             self._move_dates(self.event.start + shift, self.event.end + shift)
-            self._audit("auto_postpone", SYSTEM, "system", None, None, f"postponed by {postpone_days} day(s)")
+            self._audit("auto_postpone", SYSTEM, "system", None, None, f"postponed by {_span(postpone_days)}")
         elif action == "cancel" and self.may_cancel():  # type: ignore[attr-defined]
             self._cancel(f"{d.title} missed")
             self._audit("auto_cancel", SYSTEM, "system", None, None, f"cancelled: {d.title} missed")
@@ -1252,6 +1266,18 @@ class Lifecycle:
                 speaker_status=sp.status if sp else None,
             ))
         return views
+
+    def attendee_page(self, q: AttendeeQuery) -> AttendeePage:
+        """A page of attendees in invitation order, filtered by `q` (a name, RSVP, checked in or not)."""
+        needle = q.search.strip().casefold()
+        found = [
+            a for a in self.record.attendees.values()
+            if (not needle or any(needle in (v or "").casefold() for v in (a.person.id, a.person.name, a.person.email)))
+            and (q.rsvp == "any" or (a.rsvp or "none") == q.rsvp)
+            and (q.checked_in is None or (a.checked_in_at is not None) == q.checked_in)
+        ]
+        return AttendeePage(total=len(self.record.attendees), matched=len(found),
+                            items=found[q.offset:q.offset + q.limit])
 
     def view(self) -> StateView:
         d, e, r = self.definition, self.event, self.record

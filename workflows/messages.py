@@ -555,6 +555,22 @@ class Progress(BaseModel):
     total: int
 
 
+class AttendeeQuery(BaseModel):
+    """A page of an event's attendees (query ``attendees``): the check-in desk and RSVP list read this."""
+
+    search: str = Field(default="", max_length=200, description="Matches id, name or email, ignoring case.")
+    rsvp: Literal["yes", "no", "maybe", "none", "any"] = "any"
+    checked_in: bool | None = None
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class AttendeePage(BaseModel):
+    total: int = Field(description="Attendees invited to the event.")
+    matched: int = Field(description="Attendees matching the query, over all pages.")
+    items: list[AttendeeRecord]
+
+
 class StateView(BaseModel):
     """Everything a dashboard shows for one event (query ``state``)."""
 

@@ -14,7 +14,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Annotated
+from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -54,7 +54,7 @@ from api.models import (
     TaskDoneIn,
 )
 from activities.rendering import redact_url
-from convene.client import act, list_query, start_event, state, workflow_id
+from convene.client import act, attendees, list_query, start_event, state, workflow_id
 from definitions import CANCELLED, CLOSED, UnknownKind
 from definitions import Registry as DefinitionRegistry
 from workflows import search
@@ -62,6 +62,8 @@ from workflows.messages import (
     AcknowledgeIncident,
     Act,
     Actor,
+    AttendeePage,
+    AttendeeQuery,
     Cancel,
     CheckIn,
     CompleteTask,
@@ -248,6 +250,28 @@ async def get_event(event_id: EventId, client: TemporalClient, principal: Princi
     """
     view = await state(client, event_id)
     return _for_viewer(view) if principal.read_only else view
+
+
+@router.get("/{event_id}/attendees", response_model=AttendeePage, responses=_PROBLEMS)
+async def list_attendees(
+    event_id: EventId, client: TemporalClient, principal: Principal,
+    search: Annotated[str, Query(max_length=200, description="Part of an id, name or email.")] = "",
+    rsvp: Annotated[Literal["yes", "no", "maybe", "none", "any"], Query(description="none: not answered yet.")] = "any",
+    checked_in: Annotated[bool | None, Query(description="Only those (not) checked in.")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> AttendeePage:
+    """A page of the event's attendees, in invitation order: the RSVP list and the check-in desk.
+
+    The event view has only counts (an event can invite thousands); this pages through the list.
+    Viewers see webhook URLs without credentials, as in the event view.
+    """
+    page = await attendees(client, event_id, AttendeeQuery(search=search, rsvp=rsvp, checked_in=checked_in,
+                                                            offset=offset, limit=limit))
+    if principal.read_only:
+        page.items = [a.model_copy(update={"person": a.person.model_copy(
+            update={"webhook_url": redact_url(a.person.webhook_url)})}) for a in page.items]
+    return page
 
 
 def _for_viewer(view: StateView) -> StateView:
