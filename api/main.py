@@ -92,6 +92,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
         configure(cfg.log_level, cfg.log_json)
         if not len(tokens):
             log.warning("no principals configured (CONVENE_TOKENS_FILE / CONVENE_TOKENS): every call answers 401")
+        if cfg.dev_sign_in:
+            log.warning("one-click dev sign-in is on: whoever reaches this API can sign in as the dev team",
+                        file=str(cfg.dev_sign_in))
         if not state.connected:
             try:
                 await state.client()

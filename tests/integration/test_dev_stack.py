@@ -7,12 +7,15 @@ import os
 import signal
 import socket
 import sys
+from datetime import timedelta
 from pathlib import Path
+
+import httpx
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from convene.dev import DEMO_ID
+from convene.dev import DEMO_ID, DEMO_LENGTH
 from workflows.messages import StateView
 
 CONVENE = str(Path(sys.executable).parent / "convene")
@@ -56,6 +59,18 @@ async def test_dev_stack_runs_a_demo_and_keeps_it_across_a_restart(tmp_path: Pat
         first = await client.get_workflow_handle(f"event-{DEMO_ID}").query("state", result_type=StateView)
         assert first.stage == "preparation" and first.kind == "conference"
         assert [a.act for a in first.audit].count("complete_task") == 3
+        # the demo runs in time-lapse (one day = 10 s): it starts within the half hour and every
+        # deadline of its calendar falls between now and a few minutes after its end
+        assert first.event.end - first.event.start == DEMO_LENGTH
+        assert first.event.start - first.now < timedelta(minutes=20)
+        assert all(first.now < d.at < first.event.end + timedelta(minutes=5) for d in first.deadlines)
+        # one-click sign-in: the dev people's tokens are offered, and each one signs in as that person
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
+            people = (await http.get("/ui/api/dev-people")).json()
+            assert {"pia", "finn", "vic"} <= {p["id"] for p in people}
+            for person in people:
+                me = await http.get("/ui/api/me", headers={"Authorization": f"Bearer {person['token']}"})
+                assert me.status_code == 200 and me.json()["id"] == person["id"]
     finally:
         assert await stop(proc) == 0
     proc = await run_until_banner(db, port, ui_port, api_port)

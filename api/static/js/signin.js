@@ -1,6 +1,6 @@
 // The sign-in page: a pasted token is checked against /ui/api/me, then kept for this tab
 // (or this device, when asked) and sent as the bearer token with every call to the API.
-import { $, api, fill, forget, named, remember, setUpLanguage, t, token } from "./common.js";
+import { $, api, fill, forget, h, named, remember, setUpLanguage, t, token } from "./common.js";
 
 setUpLanguage();
 
@@ -53,5 +53,27 @@ form.addEventListener("submit", async (ev) => {
   }
 });
 
+// On a local dev stack (and only there: the API answers 404 elsewhere) everyone of the demo team
+// can be signed in as with one click, so a demo can be followed with nothing but this page.
+async function offerDevPeople() {
+  let people;
+  try {
+    people = await api("/ui/api/dev-people", { bearer: "" });
+  } catch {
+    return;
+  }
+  if (!people.length) return;
+  fill("#dev-people-list", people.map((p) => h("li", {},
+    h("button", {
+      type: "button", class: "btn", "data-person": p.id,
+      onclick: () => {
+        remember(p.token, $("#remember").checked);
+        location.assign(next());
+      },
+    }, h("strong", {}, p.name), " ", h("span", { class: "muted small" }, p.roles.map((r) => named("role", r)).join(", "))))));
+  $("#dev-people").hidden = false;
+}
+
 showWhoIsSignedIn();
+offerDevPeople();
 input.focus();
