@@ -150,6 +150,9 @@ def definitions_simulate(
     start: Annotated[datetime, typer.Option(help="Event start, e.g. 2027-06-01T09:00:00+00:00.")],
     days: Annotated[float, typer.Option(help="Event length in days.")] = 1.0,
     gantt: Annotated[bool, typer.Option(help="Also print a mermaid Gantt chart.")] = True,
+    pace: Annotated[float, typer.Option(
+        help="Time-lapse: seconds one day of the calendar lasts (the dev stack's demo uses 10); 0: real time.",
+        min=0, max=86400)] = 0,
 ) -> None:
     """Every deadline and escalation step for a start date, and who is told. No server needed."""
     from workflows.timeline import as_gantt, as_table, simulate
@@ -157,8 +160,12 @@ def definitions_simulate(
     if start.tzinfo is None:
         start = start.replace(tzinfo=timezone.utc)
     definition = _definition(kind)
+    if pace:
+        from definitions.timelapse import timelapse
+
+        definition = timelapse(definition, timedelta(seconds=pace))
     entries = simulate(definition, start, start + timedelta(days=days))
-    typer.echo(as_table(entries))
+    typer.echo(as_table(entries, seconds=bool(pace)))
     if gantt:
         typer.echo("\n" + as_gantt(definition, entries))
 

@@ -71,13 +71,26 @@ class Offset(_Frozen):
         return timedelta(days=self.days, hours=self.hours)
 
     def describe(self) -> str:
+        """``start-60d``, ``end+36h``; a time-lapse definition's fractions of a day in minutes or seconds."""
         total = self.days + self.hours / 24
         base = f"entering {self.stage}" if self.anchor == "stage_entered" else self.anchor
         if total == 0:
             return f"at {base}"
         sign = "+" if total > 0 else "-"
+        if abs(total) < 1:
+            return f"{base}{sign}{short_span(abs(total) * 86400)}"
         amount = f"{abs(self.days):g}d" if not self.hours else f"{abs(total * 24):g}h"
         return f"{base}{sign}{amount}"
+
+
+def short_span(seconds: float) -> str:
+    """``60d``, ``5h``, ``5m``, ``12.5s``: the largest unit that is at least one."""
+    if seconds >= 86400:
+        return f"{round(seconds / 86400, 4):g}d"
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{round(seconds / size, 2):g}{unit}"
+    return f"{round(seconds, 2):g}s"
 
 
 class Role(_Frozen):

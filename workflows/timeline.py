@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from definitions.schema import Definition, Offset
+from definitions.schema import Definition, Offset, short_span
 
 
 class TimelineEntry(BaseModel):
@@ -42,7 +42,7 @@ def simulate(definition: Definition, start: datetime, end: datetime | None = Non
         for i, step in enumerate(d.ladder):
             delta = step.delta
             sign = "+" if delta >= timedelta(0) else "-"
-            rel = f"{d.at.describe()} {sign} {abs(delta.total_seconds()) / 86400:g}d" if delta else d.at.describe()
+            rel = f"{d.at.describe()} {sign} {short_span(abs(delta.total_seconds()))}" if delta else d.at.describe()
             entries.append(TimelineEntry(
                 at=None if at is None else at + delta, relative=rel, deadline=d.id, title=d.title,
                 what=f"{step.kind} {i + 1}/{len(d.ladder)}", notify=list(step.notify), level=step.level,
@@ -55,12 +55,12 @@ def simulate(definition: Definition, start: datetime, end: datetime | None = Non
     return sorted(entries, key=lambda e: (e.at or far, e.deadline))
 
 
-def as_table(entries: list[TimelineEntry]) -> str:
-    """A plain-text table, one row per step."""
+def as_table(entries: list[TimelineEntry], seconds: bool = False) -> str:
+    """A plain-text table, one row per step (times to the second for a time-lapse definition)."""
     rows = [("when", "relative", "deadline", "step", "who is told", "level", "action")]
     for e in entries:
         rows.append((
-            e.at.strftime("%Y-%m-%d %H:%M") if e.at else "-", e.relative, e.title, e.what,
+            e.at.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") if e.at else "-", e.relative, e.title, e.what,
             ", ".join(e.notify) or "-", f"{e.level}{' at risk' if e.at_risk else ''}", e.action or "",
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

@@ -45,6 +45,15 @@ def test_simulate_prints_every_ladder_step_as_a_table_and_a_gantt():
     assert "gantt" in result.output and "section Budget approved" in result.output
 
 
+def test_simulate_at_a_time_lapse_pace_shows_the_demo_calendar_to_the_second():
+    """At 10 s a day the budget reminder (start - 60 days - 3 days) falls 10.5 minutes before the start."""
+    result = runner.invoke(app, ["definitions", "simulate", "conference", "--start", "2027-06-01T09:00:00+00:00",
+                                 "--pace", "10", "--no-gantt"])
+    assert result.exit_code == 0, result.output
+    first = result.output.strip().splitlines()[2]
+    assert first.startswith("2027-06-01 08:49:30  start-10m - 30s") and "finance_approver" in first
+
+
 def test_unknown_kind_is_a_clear_error():
     """An unknown kind names the known ones and exits 2."""
     result = runner.invoke(app, ["definitions", "diagram", "gala"])
