@@ -419,11 +419,15 @@ async def check_in(event_id: EventId, attendee_id: PersonId, client: TemporalCli
 @router.post("/{event_id}/incidents", response_model=ActOutcome, responses=_PROBLEMS)
 async def report_incident(event_id: EventId, body: IncidentIn, client: TemporalClient, registry: Registry,
                           principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
-    """Record an incident (a high one is escalated at once)."""
-    incident_id = body.incident_id or f"inc-{uuid.uuid4().hex[:10]}"
+    """Record an incident (a high one is escalated at once).
+
+    Without an ``incident_id`` one is made from the idempotency key, so a retried report (same key)
+    is the same act, answered as the first, rather than a second incident refused as a conflict.
+    """
     return await _perform(client, registry, principal, event_id, body, idempotency_key,
                           lambda key, actor: ReportIncident(
-                              key=key, actor=actor, reason=body.reason, incident_id=incident_id,
+                              key=key, actor=actor, reason=body.reason,
+                              incident_id=body.incident_id or f"inc-{hashlib.sha256(key.encode()).hexdigest()[:10]}",
                               category=body.category, severity=body.severity, summary=body.summary,
                               owner=body.owner))
 

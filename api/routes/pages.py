@@ -35,7 +35,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 from temporalio.client import Client
 
-from api.auth import NotPermitted, choose_role
+from api.auth import NotPermitted, Unauthenticated, choose_role
 from api.auth import Principal as PrincipalModel
 from api.deps import SAFE_ID, EventId, Principal, Registry, State, TemporalClient
 from api.errors import not_found
@@ -43,7 +43,8 @@ from convene.client import list_query, state, workflow_id
 from definitions import CANCELLED, CLOSED, Definition, UnknownKind, definition_hash
 from definitions import Registry as DefinitionRegistry
 from workflows import search
-from workflows.messages import Actor, Decide, StateView
+from workflows.lifecycle import ActRefused
+from workflows.messages import ACT_NAMES, Act, Actor, CompleteTask, Decide, StateView
 
 router = APIRouter(tags=["dashboard"])
 log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
@@ -202,6 +203,37 @@ class Me(BaseModel):
 async def me(principal: Principal) -> Me:
     """Who the token belongs to: the sign-in page checks a pasted token with this."""
     return Me(id=principal.id, name=principal.name, roles=list(principal.roles), read_only=principal.read_only)
+
+
+class DevPerson(BaseModel):
+    id: str
+    name: str
+    roles: list[str]
+    token: str
+
+
+@router.get("/ui/api/dev-people", response_model=list[DevPerson])
+async def dev_people(app: State) -> list[DevPerson]:
+    """The dev stack's people and their tokens, for one-click sign-in; nobody unless ``dev_sign_in`` is set.
+
+    Only tokens the API itself accepts are offered, with the name and roles it knows them by.
+    """
+    path = app.settings.dev_sign_in
+    if path is None:
+        return []  # not a dev stack (an empty answer, not a 404: the sign-in page always asks)
+    try:
+        tokens = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        log.warning("dev sign-in file unreadable", path=str(path))
+        return []
+    people: list[DevPerson] = []
+    for token in tokens.values() if isinstance(tokens, dict) else []:
+        try:
+            who = app.tokens.authenticate(str(token))
+        except Unauthenticated:
+            continue
+        people.append(DevPerson(id=who.id, name=who.name, roles=list(who.roles), token=str(token)))
+    return people
 
 
 def _quote(value: str) -> str:
@@ -385,27 +417,59 @@ class GateMay(BaseModel):
     waive: str | None = None
 
 
-@router.get("/ui/api/events/{event_id}/may", response_model=dict[str, GateMay])
-async def may_decide(event_id: EventId, principal: Principal, client: TemporalClient,
-                     registry: Registry) -> dict[str, GateMay]:
-    """For each gate of the current stage, the role the caller would approve, reject or waive it as (or null)."""
+class Allowed(BaseModel):
+    """What the caller may do on one event now, each as the role the API would choose (null: not allowed)."""
+
+    gates: dict[str, GateMay] = Field(default_factory=dict, description="Gates of the current stage.")
+    tasks: dict[str, str | None] = Field(default_factory=dict,
+                                         description="Open tasks of the current stage a person completes.")
+    acts: dict[str, str | None] = Field(default_factory=dict, description="Every other act, by its update name.")
+
+
+_OTHER_ACTS = [a for a in ACT_NAMES if a not in (Decide, CompleteTask)]
+
+
+def _may_act(principal: PrincipalModel, definition: Definition, view: StateView, act: Act) -> str | None:
+    """The role `principal` would do `act` as, or None: :func:`api.auth.choose_role` decides."""
+    try:
+        return choose_role(principal, definition, view.event, act)
+    except (NotPermitted, ActRefused):
+        return None
+
+
+@router.get("/ui/api/events/{event_id}/may", response_model=Allowed)
+async def may_act(event_id: EventId, principal: Principal, client: TemporalClient, registry: Registry) -> Allowed:
+    """What the page may offer the caller on this event: decisions on the current stage's gates, the
+    current stage's open tasks, and every other act. Empty for viewers and for events that are over.
+
+    The roles come from the API's own rule (:func:`api.auth.choose_role`), so a button shown is an act
+    the API accepts from this person (the lifecycle may still refuse it, saying why, e.g. out of stage).
+    """
     view = await state(client, event_id)
     if principal.read_only or view.status != "active":
-        return {}
+        return Allowed()
     try:
         definition = registry.get(view.kind)
     except UnknownKind:
-        return {}
-    out: dict[str, GateMay] = {}
+        return Allowed()
+    actor = Actor(id=principal.id, role=principal.roles[0])
+    out = Allowed()
     for g in view.gates:
         if g.stage != view.stage:
             continue
         approvable = bool(g.approvers)
-        out[g.id] = GateMay(
+        out.gates[g.id] = GateMay(
             approve=_may(principal, definition, view, g.id, "approve") if approvable else None,
             reject=_may(principal, definition, view, g.id, "reject") if approvable else None,
             waive=_may(principal, definition, view, g.id, "waive"),
         )
+    for t in view.tasks:
+        if t.stage == view.stage and not t.done and not t.automatic:
+            out.tasks[t.id] = _may_act(principal, definition, view, CompleteTask(key="probe", actor=actor, task=t.id))
+    for kind in _OTHER_ACTS:
+        # only the act's type matters to who may do it: a probe without its other fields is enough
+        probe = kind.model_construct(key="probe", actor=actor, reason=None)
+        out.acts[ACT_NAMES[kind]] = _may_act(principal, definition, view, probe)
     return out
 
 

@@ -179,7 +179,10 @@ async def test_logs_carry_request_and_event_ids_but_never_tokens(api: Api):
     """Each line of a request has its request id (echoed as X-Request-ID) and event id; no token is ever written."""
     eid = await api.start()
     seen = _Records()
-    logging.getLogger().addHandler(seen)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)  # logging is configured once per process, maybe by an app at WARNING
+    root.addHandler(seen)
     try:
         r = await api.http.post(f"/events/{eid}/tasks/theme_purpose/complete",
                                 headers=auth("project_manager") | {"X-Request-ID": "req-abc.1"})
@@ -187,7 +190,8 @@ async def test_logs_carry_request_and_event_ids_but_never_tokens(api: Api):
         bad = await api.http.get("/events/x", headers={"Authorization": "Bearer secret-wrong-token"})
         assert bad.status_code == 401 and len(bad.headers["x-request-id"]) == 32
     finally:
-        logging.getLogger().removeHandler(seen)
+        root.removeHandler(seen)
+        root.setLevel(level)
     lines = [r.msg for r in seen.records if isinstance(r.msg, dict)]
     applied = next(line for line in lines if line.get("event") == "act applied")
     assert applied["request_id"] == "req-abc.1" and applied["event_id"] == eid and applied["principal"] == "pia"

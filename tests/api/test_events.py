@@ -141,6 +141,18 @@ async def test_incident_report_and_resolve(api: Api):
     assert out["state"]["open_incidents"] == []
 
 
+async def test_a_retried_incident_report_is_the_same_incident(api: Api):
+    """Same Idempotency-Key, no incident id: the retry is answered as the first report, not a second incident."""
+    eid = await api.start()
+    body = {"category": "safety", "severity": "low", "summary": "cable across the aisle"}
+    first = await api.do("on_site_command", f"/events/{eid}/incidents", body, **{"Idempotency-Key": "inc-retry-1"})
+    again = await api.do("on_site_command", f"/events/{eid}/incidents", body, **{"Idempotency-Key": "inc-retry-1"})
+    assert again["result"] == first["result"]
+    assert len(again["state"]["open_incidents"]) == 1
+    other = await api.do("on_site_command", f"/events/{eid}/incidents", body, **{"Idempotency-Key": "inc-retry-2"})
+    assert len(other["state"]["open_incidents"]) == 2
+
+
 async def test_list_and_board_over_200_events(api: Api):
     """200 events in three stages: the board counts each stage and the list pages through one stage."""
     client = api.env.client

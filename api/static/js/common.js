@@ -1,5 +1,6 @@
 // Shared by every page: labels, a safe DOM builder, the signed-in token, calls to the JSON API,
-// polling, formatting, and the decision buttons used by the inbox and the event page.
+// polling, formatting, sending an act and showing its answer, and the decision buttons used by the
+// inbox and the event page.
 //
 // Nothing here builds HTML from strings: every text goes through textContent, so a title or a
 // reason typed by someone can never become markup.
@@ -158,13 +159,18 @@ export function setUpLanguage() {
 export function poll(task, ms) {
   let timer = null;
   let running = false;
+  let again = false;  // asked for while a run was under way: run once more straight after it
   let failures = 0;
   const live = $("#live");
 
   async function tick() {
     clearTimeout(timer);
-    if (running) return;
+    if (running) {
+      again = true;
+      return;
+    }
     running = true;
+    again = false;
     try {
       if (!document.hidden) {
         await task();
@@ -182,7 +188,7 @@ export function poll(task, ms) {
       }
     } finally {
       running = false;
-      timer = setTimeout(tick, failures ? Math.min(ms * 2 ** failures, 20000) : ms);
+      timer = setTimeout(tick, again ? 0 : failures ? Math.min(ms * 2 ** failures, 20000) : ms);
     }
   }
   document.addEventListener("visibilitychange", () => { if (!document.hidden) tick(); });
@@ -246,6 +252,15 @@ export function relative(seconds) {
   return rtf.format(Math.round(seconds), "second");
 }
 
+/** A length of time in words: "3 days", "5 minutes", "30 seconds" (the largest unit that is at least 1). */
+export function duration(ms) {
+  const seconds = Math.abs(ms) / 1000;
+  const [unit, size] = seconds >= 86400 ? ["day", 86400] : seconds >= 3600 ? ["hour", 3600]
+    : seconds >= 60 ? ["minute", 60] : ["second", 1];
+  return new Intl.NumberFormat(LOCALE, { style: "unit", unit, unitDisplay: "long", maximumFractionDigits: 1 })
+    .format(seconds / size);
+}
+
 export function newKey() {
   return crypto.randomUUID ? crypto.randomUUID() : `k-${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
@@ -264,6 +279,81 @@ export function riskBadges(atRisk, level) {
   ];
 }
 
+// --- sending an act --------------------------------------------------------------------------
+
+const answers = new Map();  // control key -> {ok, text, at}: the last answer, shown again when a section is redrawn
+const KEEP_ACCEPTED_MS = 20000;
+
+/**
+ * The place where the answer to an act appears, next to its control. With a `key`, the last answer
+ * given there is shown again after a redraw (the page redraws sections as the event changes): a
+ * refusal until the next try, an acceptance for a little while.
+ */
+export function resultFor(key) {
+  const el = h("p", { class: "result", role: "status", "aria-live": "polite" });
+  const last = key ? answers.get(key) : null;
+  if (last && (!last.ok || Date.now() - last.at < KEEP_ACCEPTED_MS)) show(el, last);
+  if (key) el.dataset.answerKey = key;
+  return el;
+}
+
+function show(el, answer) {
+  el.className = `result ${answer.ok ? "is-ok" : "is-refused"}`;
+  el.setAttribute("role", answer.ok ? "status" : "alert");
+  fill(el, answer.text);
+}
+
+/**
+ * Send one act to the API with a fresh idempotency key: `buttons` are disabled while it is in flight,
+ * the answer is shown at once in `result` (accepted: its message and the stage after; refused: the
+ * API's own `detail`) and announced. Answers the act's outcome, or null when it was refused.
+ */
+export async function perform({ path, method = "POST", body, buttons = [], result, accepted, onDone }) {
+  const key = result?.dataset.answerKey;
+  for (const b of buttons) b.disabled = true;
+  if (result) {
+    result.className = "result";
+    result.setAttribute("role", "status");
+    fill(result, t("decide.sending"));
+  }
+  let answer;
+  let out = null;
+  try {
+    out = await api(path, { method, body, key: newKey() });
+    const stage = named("stage", out.state.stage, out.state.stage_title);
+    answer = { ok: true, text: accepted ? accepted(out, stage) : t("decide.accepted", { message: out.result.message, stage }) };
+  } catch (err) {
+    answer = { ok: false, text: t("decide.refused", { status: err.status, detail: err.message }) };
+  } finally {
+    for (const b of buttons) b.disabled = false;
+  }
+  if (key) answers.set(key, { ...answer, at: Date.now() });
+  if (result) show(result, answer);
+  announce(answer.text);
+  if (out && onDone) onDone(out, answer.text);
+  return out;
+}
+
+/** True while someone works in `el`: a field inside it has the focus, or holds input not yet sent. */
+export function busy(el) {
+  if (!el) return false;
+  const active = document.activeElement;
+  if (active && el.contains(active) && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName)) return true;
+  return el.matches("[data-dirty]") || !!el.querySelector("[data-dirty]");
+}
+
+/** Mark `form` as holding unsent input once someone types in it (so it is not redrawn under them). */
+export function watchInput(form) {
+  const mark = () => form.setAttribute("data-dirty", "");
+  form.addEventListener("input", mark);
+  form.addEventListener("change", mark);
+  return form;
+}
+
+export function settled(form) {
+  form.removeAttribute("data-dirty");
+}
+
 // --- deciding a gate -------------------------------------------------------------------------
 
 /**
@@ -273,17 +363,17 @@ export function riskBadges(atRisk, level) {
  * `may` holds the role for each decision the person may take ({approve, reject, waive}, null when not).
  */
 export function decisionControls({ eventId, gate, gateTitle, may, onDone }) {
-  const result = h("p", { class: "result", role: "status", "aria-live": "polite" });
+  const result = resultFor(null);
   const reasonId = unique("reason");
   const errorId = unique("reason-error");
   const reason = h("textarea", { id: reasonId, name: "reason", rows: 2, maxlength: 2000, required: true,
                                  "aria-describedby": errorId });
   const reasonError = h("p", { class: "field-error", id: errorId });
   const confirm = h("button", { type: "submit", class: "btn btn-danger" }, t("decide.confirm_reject"));
-  const form = h("form", { class: "reason-form", hidden: true, novalidate: true },
+  const form = watchInput(h("form", { class: "reason-form", hidden: true, novalidate: true },
     h("label", { for: reasonId }, t("decide.reason")), reason, reasonError,
     h("div", { class: "row" }, confirm,
-      h("button", { type: "button", class: "btn btn-quiet", onclick: () => close() }, t("decide.cancel"))));
+      h("button", { type: "button", class: "btn btn-quiet", onclick: () => close() }, t("decide.cancel")))));
   let pending = null;
 
   const buttons = [];
@@ -312,6 +402,7 @@ export function decisionControls({ eventId, gate, gateTitle, may, onDone }) {
     form.hidden = true;
     reason.value = "";
     fill(reasonError, "");
+    settled(form);
   }
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -327,28 +418,16 @@ export function decisionControls({ eventId, gate, gateTitle, may, onDone }) {
   });
 
   async function send(decision, why) {
-    for (const b of buttons) b.disabled = true;
-    result.className = "result";
-    fill(result, t("decide.sending"));
     const body = { gate, decision, as_role: may[decision] || undefined };
     if (why) body.reason = why;
-    try {
-      const out = await api(`/events/${encodeURIComponent(eventId)}/decisions`, { method: "POST", body, key: newKey() });
-      const stage = named("stage", out.state.stage, out.state.stage_title);
-      const text = t("decide.accepted", { message: out.result.message, stage });
-      result.className = "result is-ok";
-      fill(result, text);
-      announce(text);
-      close();
-      for (const b of buttons) b.hidden = true;
-      if (onDone) onDone(out, text);
-    } catch (err) {
-      const text = t("decide.refused", { status: err.status, detail: err.message });
-      result.className = "result is-refused";
-      fill(result, text);
-      announce(text);
-      for (const b of buttons) b.disabled = false;
-    }
+    await perform({
+      path: `/events/${encodeURIComponent(eventId)}/decisions`, body, buttons: [...buttons, confirm], result,
+      onDone: (out, text) => {
+        close();
+        for (const b of buttons) b.hidden = true;
+        if (onDone) onDone(out, text);
+      },
+    });
   }
   return group;
 }

@@ -1,10 +1,17 @@
 // One event: where it is in its lifecycle, what still blocks it, what is due and what escalates,
-// the money, the people, the agenda and the audit log. Polled every 2.5 s, so a decision taken
-// elsewhere shows within a few seconds; each section is redrawn only when its data changed.
+// the money, the people, the agenda and the audit log, and (for those who may) every act the event
+// takes, as forms and buttons (actions.js, attendees.js). Polled every 2.5 s, so a decision taken
+// elsewhere shows within a few seconds; each section is redrawn only when its data changed, and never
+// while someone is typing in it.
 import {
-  $, ApiError, BOOT, api, chip, date, dateTime, decisionControls, fill, h, money, named, number, poll, relative,
-  riskBadges, s, start, t, time,
+  $, ApiError, BOOT, api, busy, chip, date, dateTime, decisionControls, duration, fill, h, money, named, number, poll,
+  relative, riskBadges, s, start, t, time,
 } from "./common.js";
+import {
+  agendaEditor, budgetEditor, eventActions, eventEnded, incidentList, incidentReportForm, isOnSite, runControls,
+  speakerInviteForm, speakerList, surveyForm, taskControl,
+} from "./actions.js";
+import { AttendeeDesk, attendeeInviteForm } from "./attendees.js";
 
 const EVENT_ID = BOOT.event_id;
 const REFRESH_MS = 2500;
@@ -12,8 +19,9 @@ const DAY = 86400000;
 
 let me = null;
 let definition = null;      // GET /definitions/{kind}: role titles, ladder details
-let may = {};               // gate -> {approve, reject, waive} roles, from /ui/api/events/{id}/may
-let maySig = null;
+const NOTHING = { gates: {}, tasks: {}, acts: {} };
+let may = NOTHING;          // {gates: {gate: {approve, reject, waive}}, tasks: {task: role}, acts: {act: role}}
+let maySig = null;          // from /ui/api/events/{id}/may; each value is the role the API would act as, or null
 let diagramSig = null;
 const drawn = {};           // section -> signature of what it shows
 let lastResult = null;      // the answer to this person's last decision, kept above the gates
@@ -25,12 +33,28 @@ const role = (id) => (id === "system" ? t("role.system") : named("role", id, def
 const stageName = (id, fallback) => named("stage", id, fallback
   ?? definition?.definition?.stages?.find((st) => st.id === id)?.title);
 
-/** Redraw `name` with `draw()` only when `data` differs from what is shown. */
-function section(name, data, draw) {
+/** What the act builders read: the event's state, what this person may do, the definition. */
+const ctx = {
+  eventId: EVENT_ID, st: null, may: NOTHING, def: null,
+  refresh: () => live.now(),
+};
+
+/**
+ * Redraw `name` with `draw()` only when `data` differs from what is shown, and not while someone is
+ * working in `guard` (a field of it has the focus or holds input not yet sent): it is redrawn once
+ * they are done. A button that had the focus gets it back in the redrawn section.
+ */
+function section(name, data, draw, guard) {
   const sig = JSON.stringify(data);
   if (drawn[name] === sig) return;
+  if (guard && busy(guard)) return;
+  const focused = document.activeElement;
+  const fk = focused?.dataset?.fk;
   draw();
   drawn[name] = sig;
+  if (fk && !document.contains(focused)) {
+    (guard || document).querySelector(`[data-fk="${CSS.escape(fk)}"]`)?.focus({ preventScroll: true });
+  }
 }
 
 // --- header ----------------------------------------------------------------------------------
@@ -78,7 +102,7 @@ async function renderDiagram(st) {
 
 function gateItem(g, withControls) {
   const rec = g.decision;
-  const m = may[g.id] || {};
+  const m = may.gates?.[g.id] || {};
   const controls = withControls ? {
     approve: ["awaiting_decision", "rejected"].includes(g.status) ? m.approve : null,
     reject: g.status === "awaiting_decision" ? m.reject : null,
@@ -111,16 +135,13 @@ function gateItem(g, withControls) {
 function renderGates(st) {
   const mine = st.gates.filter((g) => g.stage === st.stage);
   const active = st.status === "active";
-  section("gates", [mine, may, active, lastResult], () => {
-    if ($("#gates").contains(document.activeElement) && document.activeElement.tagName === "TEXTAREA") {
-      throw new Deferred();  // someone is typing a reason: do not redraw under them
-    }
+  section("gates", [mine, may.gates, active, lastResult], () => {
     fill("#gates-lead", t("event.gates_lead", { stage: stageName(st.stage, st.stage_title) }));
     const items = mine.map((g) => gateItem(g, active && !me.read_only));
     fill("#gates",
       lastResult ? h("li", { class: "notice notice-ok", role: "status" }, lastResult) : null,
       items.length ? items : h("li", { class: "muted" }, t("event.all_clear")));
-  });
+  }, $("#gates"));
   section("all-gates", st.gates, () => {
     const byStage = new Map();
     for (const g of st.gates) (byStage.get(g.stage) || byStage.set(g.stage, []).get(g.stage)).push(g);
@@ -130,16 +151,14 @@ function renderGates(st) {
   });
 }
 
-class Deferred extends Error {}
-
 // --- tasks -----------------------------------------------------------------------------------
 
 function renderTasks(st) {
   const mine = st.tasks.filter((x) => x.stage === st.stage);
-  section("tasks", mine, () => {
-    fill("#tasks", mine.length ? mine.map((x) => h("li", { class: `task${x.done ? " is-done" : ""}${x.overdue ? " is-overdue" : ""}` },
+  section("tasks", [mine, may.tasks, st.status], () => {
+    fill("#tasks", mine.length ? mine.map((x) => h("li", { class: `task${x.done ? " is-done" : ""}${x.overdue ? " is-overdue" : ""}`, dataset: { task: x.id } },
       h("span", { class: "check", "aria-hidden": "true" }, x.done ? "✓" : ""),
-      h("div", {},
+      h("div", { class: "task-body" },
         h("p", { class: "task-title" }, h("span", { class: "sr-only" }, x.done ? `${named("status", "done")}: ` : ""),
           x.title),
         h("p", { class: "muted small" },
@@ -148,18 +167,27 @@ function renderTasks(st) {
           x.done_by ? [" · ", t("event.task_done_by", { who: x.done_by })] : null,
           !x.required ? [" · ", t("event.optional")] : null,
           x.automatic ? [" · ", t("event.automatic")] : null,
-          x.overdue ? [" ", chip(t("event.overdue"), "risk")] : null))))
+          x.overdue ? [" ", chip(t("event.overdue"), "risk")] : null),
+        taskControl(ctx, x))))
       : h("li", { class: "muted" }, t("event.no_tasks")));
-  });
+  }, $("#tasks"));
 }
 
 // --- deadlines -------------------------------------------------------------------------------
 
 function stepWhen(step, deadline) {
-  const days = Math.round((new Date(step.at) - new Date(deadline.at)) / DAY * 10) / 10;
-  if (days === 0) return t("event.step_at");
-  return days < 0 ? t("event.step_before", { n: -days }) : t("event.step_after", { n: days });
+  const ms = new Date(step.at) - new Date(deadline.at);
+  if (Math.abs(ms) < 1000) return t("event.step_at");
+  return ms < 0 ? t("event.step_before", { n: duration(-ms) }) : t("event.step_after", { n: duration(ms) });
 }
+
+/** Deadlines all within two days (a time-lapse event): their times matter more than their dates. */
+function compactCalendar(st) {
+  const times = st.deadlines.map((d) => new Date(d.at).getTime());
+  return times.length > 0 && Math.max(...times) - Math.min(...times) < 2 * DAY;
+}
+
+const when = (st, iso) => (compactCalendar(st) ? dateTime(iso, st.event.timezone) : date(iso, st.event.timezone));
 
 function track(st) {
   const points = st.deadlines.filter((d) => d.status !== "void").map((d) => ({ at: new Date(d.at), d }));
@@ -167,8 +195,9 @@ function track(st) {
   const now = new Date(st.now);
   const startAt = new Date(st.event.start);
   const all = [...points.map((p) => p.at), now, startAt];
-  const lo = Math.min(...all) - 3 * DAY;
-  const hi = Math.max(...all) + 3 * DAY;
+  const margin = Math.max((Math.max(...all) - Math.min(...all)) * 0.04, 60000);
+  const lo = Math.min(...all) - margin;
+  const hi = Math.max(...all) + margin;
   const W = 640;
   const x = (d) => 16 + ((d - lo) / (hi - lo)) * (W - 32);
   const colour = { met: "ok", missed: "risk", pending: "pending", void: "muted" };
@@ -177,7 +206,7 @@ function track(st) {
     s("line", { x1: x(startAt), x2: x(startAt), y1: 12, y2: 52, class: "track-start" }),
     s("text", { x: x(startAt), y: 62, "text-anchor": "middle", class: "track-label" }, t("event.start")),
     points.map((p) => s("circle", { cx: x(p.at), cy: 34, r: 6, class: `track-dot is-${colour[p.d.status]}` },
-      s("title", {}, `${p.d.title} · ${date(p.at.toISOString())}`))),
+      s("title", {}, `${p.d.title} · ${when(st, p.at.toISOString())}`))),
     s("line", { x1: x(now), x2: x(now), y1: 8, y2: 56, class: "track-now" }),
     s("text", { x: x(now), y: 8, "text-anchor": "middle", class: "track-label track-now-label" }, t("event.now")));
 }
@@ -207,7 +236,7 @@ function renderDeadlines(st) {
     const list = [...st.deadlines].sort((a, b) => a.at.localeCompare(b.at));
     fill("#deadlines", track(st), h("ol", { class: "timeline" }, list.map((d) => h("li", { class: `tl tl-${d.status}` },
       h("div", { class: "tl-when" },
-        h("time", { datetime: d.at }, date(d.at, st.event.timezone)),
+        h("time", { datetime: d.at }, when(st, d.at)),
         h("span", { class: "muted small" }, relative(d.seconds_left))),
       h("div", { class: "tl-body" },
         h("h3", {}, d.title, " ", chip(named("status", d.status),
@@ -223,7 +252,7 @@ function renderDeadlines(st) {
               extra.at_risk ? h("span", { class: "risk-text" }, t("event.step_at_risk")) : null,
               extra.action ? h("span", {}, t("event.step_action", { action: named("action", extra.action) })) : null),
             h("span", { class: "ladder-state" }, step.fired ? chip(`✓ ${t("event.step_fired")}`, "ok")
-              : h("time", { class: "muted small", datetime: step.at }, date(step.at, st.event.timezone))));
+              : h("time", { class: "muted small", datetime: step.at }, when(st, step.at))));
         })) : null)))));
   });
 }
@@ -318,7 +347,8 @@ function renderPeople(st) {
 // --- agenda ----------------------------------------------------------------------------------
 
 function renderAgenda(st) {
-  section("agenda", st.agenda, () => {
+  const running = isOnSite(ctx) && (may.acts.start_item || may.acts.end_item);
+  section("agenda", [st.agenda, running && [may.acts.start_item, may.acts.end_item]], () => {
     if (!st.agenda.length) {
       fill("#agenda", h("p", { class: "muted" }, t("event.no_agenda")));
       return;
@@ -327,28 +357,78 @@ function renderAgenda(st) {
     const speakers = new Map(st.speaker_list.map((sp) => [sp.person.id, sp.person.name]));
     let day = null;
     const rows = [];
+    const columns = running ? 6 : 5;
     for (const a of st.agenda) {
       const d = date(a.projected_start, tz);
       if (d !== day) {
         day = d;
-        rows.push(h("tr", { class: "agenda-day" }, h("th", { colspan: 5, scope: "colgroup" }, d)));
+        rows.push(h("tr", { class: "agenda-day" }, h("th", { colspan: columns, scope: "colgroup" }, d)));
       }
       const end = new Date(new Date(a.projected_start).getTime() + a.item.minutes * 60000).toISOString();
-      rows.push(h("tr", { class: `agenda-${a.item.kind}` },
+      rows.push(h("tr", { class: `agenda-${a.item.kind}`, dataset: { item: a.item.id } },
         h("td", { class: "nowrap" }, `${time(a.projected_start, tz)}–${time(end, tz)}`,
           a.shift_minutes > 0 ? h("span", { class: "risk-text small" }, ` ${t("event.shifted", { n: Math.round(a.shift_minutes) })}`) : null),
-        h("th", { scope: "row" }, h("span", { class: `agenda-kind kind-${a.item.kind}` }, a.item.kind), " ", a.item.title),
+        h("th", { scope: "row" }, h("span", { class: `agenda-kind kind-${a.item.kind}` }, named("item_kind", a.item.kind)), " ", a.item.title),
         h("td", {}, a.item.room),
         h("td", {}, a.item.speaker_id ? [speakers.get(a.item.speaker_id) || a.item.speaker_id,
-          a.speaker_status ? [" ", chip(a.speaker_status, ["accepted", "confirmed"].includes(a.speaker_status) ? "ok" : "muted")] : null] : "—"),
-        h("td", {}, chip(named("status", a.status), { running: "wait", overrun: "risk", done: "ok" }[a.status] || "muted"))));
+          a.speaker_status ? [" ", chip(named("speaker_status", a.speaker_status), ["accepted", "confirmed"].includes(a.speaker_status) ? "ok" : "muted")] : null] : "—"),
+        h("td", {}, chip(named("status", a.status), { running: "wait", overrun: "risk", done: "ok" }[a.status] || "muted")),
+        running ? h("td", {}, runControls(ctx, a)) : null));
     }
     fill("#agenda", h("div", { class: "table-wrap" }, h("table", { class: "agenda" },
       h("caption", { class: "sr-only" }, t("event.agenda")),
-      h("thead", {}, h("tr", {}, [t("event.time"), t("event.item"), t("event.room"), t("event.speaker"), t("event.status")]
-        .map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, [t("event.time"), t("event.item"), t("event.room"), t("event.speaker"), t("event.status"),
+        running ? t("event.actions_col") : null].filter(Boolean).map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, rows))));
   });
+}
+
+// --- acts: forms and buttons for those who may ------------------------------------------------------
+
+const desk = new AttendeeDesk($("#attendee-desk"));
+const inviteSpeaker = speakerInviteForm(ctx);
+const inviteAttendees = attendeeInviteForm(() => ctx);
+const reportIncident = incidentReportForm(ctx);
+const survey = surveyForm(ctx);
+$("#speaker-invite").append(inviteSpeaker);
+$("#attendee-invite").append(inviteAttendees);
+$("#incident-report").append(reportIncident);
+$("#survey").append(survey);
+
+function renderActs(st) {
+  const acts = may.acts;
+  const active = st.status === "active";
+  const onSite = isOnSite(ctx);
+  const tz = st.event.timezone;
+
+  section("budget-edit", [st.budget, acts.record_budget], () => fill("#budget-edit", budgetEditor(ctx)),
+    $("#budget-edit"));
+
+  section("speakers", [st.speaker_list, acts.speaker_reply, acts.speaker_itinerary, tz],
+    () => fill("#speakers", speakerList(ctx)), $("#speakers"));
+  $("#speaker-invite").hidden = !acts.invite_speaker;
+
+  desk.update(ctx);
+  $("#attendee-invite").hidden = !acts.invite_attendees;
+
+  section("agenda-edit", [st.agenda.map((a) => [a.item, !!a.started_at]), st.speaker_list.map((sp) =>
+    [sp.person.id, sp.person.name, sp.slot, sp.status]), acts.set_agenda, st.event.start, tz],
+    () => fill("#agenda-edit", agendaEditor(ctx)), $("#agenda-edit"));
+
+  const reporting = onSite && acts.report_incident;
+  $("#incidents-panel").hidden = !(st.incidents.length || reporting);
+  section("incidents", [st.incidents, acts.acknowledge_incident, acts.resolve_incident, tz],
+    () => fill("#incidents", incidentList(ctx)), $("#incidents"));
+  $("#incident-report").hidden = !reporting;
+
+  $("#survey-panel").hidden = !(active && acts.record_survey && eventEnded(ctx));
+
+  section("event-actions", [st.stage, st.stages, acts.send_back, acts.postpone, acts.cancel, st.event.start,
+    st.event.end, !!ctx.def], () => {
+    const content = eventActions(ctx);
+    fill("#event-actions", content);
+    $("#actions-panel").hidden = !content;
+  }, $("#event-actions"));
 }
 
 // --- audit -----------------------------------------------------------------------------------
@@ -396,24 +476,29 @@ async function refresh() {
   if (!definition || definition.kind !== st.kind) {
     definition = await api(`/definitions/${encodeURIComponent(st.kind)}`).catch(() => null);
   }
-  const gateSig = JSON.stringify([st.stage, st.status, st.gates.filter((g) => g.stage === st.stage).map((g) => g.status)]);
-  if (!me.read_only && gateSig !== maySig) {
-    may = await api(`/ui/api/events/${encodeURIComponent(EVENT_ID)}/may`).catch(() => ({}));
-    maySig = gateSig;
+  // what this person may do changes with the stage, the status, the gates and the tasks done
+  const sig = JSON.stringify([st.stage, st.status, st.gates.filter((g) => g.stage === st.stage).map((g) => g.status),
+    st.tasks.filter((x) => x.stage === st.stage && x.done).map((x) => x.id)]);
+  if (!me.read_only && sig !== maySig) {
+    const answer = await api(`/ui/api/events/${encodeURIComponent(EVENT_ID)}/may`).catch(() => null);
+    if (answer) {  // a failed read keeps what was known and is tried again on the next refresh
+      may = { ...NOTHING, ...answer };
+      maySig = sig;
+    }
   }
+  ctx.st = st;
+  ctx.may = may;
+  ctx.def = definition?.definition || null;
   section("head", [st.event, st.kind, st.stage, st.status, st.at_risk, st.escalation_level, st.progress,
                    st.open_incidents], () => renderHead(st));
   await renderDiagram(st).catch(() => {});
-  try {
-    renderGates(st);
-  } catch (err) {
-    if (!(err instanceof Deferred)) throw err;
-  }
+  renderGates(st);
   renderTasks(st);
   renderDeadlines(st);
   renderBudget(st);
   renderPeople(st);
   renderAgenda(st);
+  renderActs(st);
   renderAudit(st);
 }
 

@@ -1,0 +1,646 @@
+// Every act of an event, as small forms and buttons on the event page: tasks, the budget, speakers,
+// the agenda and its time control, incidents, the survey and the moves of the whole event. The
+// attendee list and its check-in desk are in attendees.js.
+//
+// Each builder takes the page's context (`ctx`: the event's state, what the signed-in person may do,
+// the definition) and answers an element, or null when the person may not do that act. A control is
+// shown only when the API would accept the act from this person (GET /ui/api/events/{id}/may); the
+// lifecycle may still refuse it (out of stage, a rule not met) and the page then shows why, at once,
+// next to the control. Nothing is built from HTML text.
+import {
+  chip, dateTime, fill, h, money, named, newKey, perform, resultFor, settled, t, unique, watchInput,
+} from "./common.js";
+import {
+  dateAttrs, field, options, readDate, slug, uniqueId, zoned,
+} from "./forms.js";
+
+export const BUDGET_CATEGORIES = ["venue", "equipment", "catering", "lodging", "transport", "programme", "printing",
+  "contingency"];
+const SLOTS = ["keynote", "session", "panel", "special_guest"];
+const ITEM_KINDS = ["opening", "keynote", "session", "breakout", "panel", "qa", "break", "meal", "closing"];
+const INCIDENT_CATEGORIES = ["equipment", "safety", "injury", "weather", "traffic", "other"];
+const SEVERITIES = ["low", "medium", "high"];
+const FREE_KINDS = new Set(["break", "meal"]);  // count as buffer in the agenda check
+
+const enc = encodeURIComponent;
+export const eventPath = (ctx, suffix = "") => `/events/${enc(ctx.eventId)}${suffix}`;
+
+/** A refusal found before sending (a field left empty, a line that cannot be read). */
+class Invalid extends Error {
+  constructor(message, control) {
+    super(message);
+    this.control = control;
+  }
+}
+
+// --- the page's stage, read from the definition ------------------------------------------------------
+
+/** Index of the stage whose gates wait for the event itself (on site), as the lifecycle reckons it. */
+export function onSiteIndex(ctx) {
+  const stages = ctx.def?.stages || [];
+  const i = stages.findIndex((s) => s.gates.some((g) => g.checks.some((c) => c.check === "event_ended")));
+  const id = (i >= 0 ? stages[i] : stages[stages.length - 1])?.id;
+  return ctx.st.stages.indexOf(id);
+}
+
+export function isOnSite(ctx) {
+  return ctx.st.status === "active" && ctx.st.stages.indexOf(ctx.st.stage) === onSiteIndex(ctx);
+}
+
+export function eventEnded(ctx) {
+  return new Date(ctx.st.now) >= new Date(ctx.st.event.end);
+}
+
+// --- shared pieces ------------------------------------------------------------------------------------
+
+const opened = new Set();  // folds the person opened: kept open across redraws
+
+/** A <details> fold whose open state survives redraws. */
+export function fold(key, summary, ...content) {
+  const el = h("details", { class: "fold", open: opened.has(key), dataset: { fold: key } },
+    h("summary", {}, summary), h("div", { class: "fold-body" }, content));
+  el.addEventListener("toggle", () => (el.open ? opened.add(key) : opened.delete(key)));
+  return el;
+}
+
+/**
+ * A form for one act: its fields, a submit button, a place for a local error and the answer.
+ * `body(form)` answers the payload (or throws Invalid); the act goes to `path` with the role the
+ * API would pick anyway (`as_role`, so the two never differ). After an accepted act the form is
+ * marked as sent, `after` runs and the page refreshes.
+ */
+function actForm({ ctx, key, role, path, method = "POST", submit, body, after, danger = false, cls = "",
+                   children = [], accepted }) {
+  const button = h("button", { type: "submit", class: `btn ${danger ? "btn-danger" : "btn-primary"}` }, submit);
+  const error = h("p", { class: "field-error", role: "alert" });
+  const result = resultFor(key);
+  const form = watchInput(h("form", { class: `act-form ${cls}`.trim(), novalidate: true, dataset: { act: key } },
+    children, error, h("div", { class: "row" }, button), result));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    fill(error, "");
+    let payload;
+    try {
+      payload = await body(form);
+    } catch (err) {
+      if (!(err instanceof Invalid)) throw err;
+      fill(error, err.message);
+      err.control?.setAttribute("aria-invalid", "true");
+      err.control?.focus();
+      return;
+    }
+    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    await perform({
+      path: typeof path === "function" ? path() : path, method,
+      body: { ...payload, as_role: (typeof role === "function" ? role() : role) || undefined },
+      buttons: [button], result, accepted,
+      onDone: (out) => {
+        settled(form);
+        if (after) after(form, out);
+        ctx.refresh();
+      },
+    });
+  });
+  return form;
+}
+
+/** One button that does one act straight away (no fields): Start, Check in, Resolve... */
+function actButton({ ctx, label, path, role, result, cls = "btn-small", fk, body = {} }) {
+  const b = h("button", { type: "button", class: `btn ${cls}`, dataset: fk ? { fk } : undefined }, label);
+  b.addEventListener("click", () => perform({
+    path, body: { ...body, as_role: role || undefined }, buttons: [b], result, onDone: () => ctx.refresh(),
+  }));
+  return b;
+}
+
+const value = (form, name) => (form.elements.namedItem(name)?.value ?? "").trim();
+const optional = (text) => (text === "" ? undefined : text);
+
+// --- tasks ------------------------------------------------------------------------------------------
+
+/** "Mark done" (with an optional note) for an open task the person may complete; its answer either way. */
+export function taskControl(ctx, task) {
+  const key = `task:${task.id}`;
+  const role = ctx.may.tasks?.[task.id];
+  if (task.done || task.automatic || !role || ctx.st.status !== "active") {
+    return resultFor(key);
+  }
+  const note = field(t("tasks.note"), "input", { name: "note", maxlength: 2000, autocomplete: "off" });
+  return actForm({
+    ctx, key, role, cls: "task-form", submit: t("tasks.mark_done"),
+    path: eventPath(ctx, `/tasks/${enc(task.id)}/complete`),
+    body: (form) => ({ note: optional(value(form, "note")) }),
+    children: [h("details", { class: "task-note" }, h("summary", {}, t("tasks.add_note")), note)],
+  });
+}
+
+// --- budget -----------------------------------------------------------------------------------------
+
+/** The budget lines as an editable table (category, planned, actual), prefilled with what is recorded. */
+export function budgetEditor(ctx) {
+  const role = ctx.may.acts?.record_budget;
+  if (!role) return null;
+  const b = ctx.st.budget;
+  const recorded = b.lines.map((l) => l.category);
+  const listId = unique("categories");
+  const rows = h("tbody");
+  const total = h("p", { class: "editor-total", "aria-live": "polite" });
+
+  function row(line = {}) {
+    const n = rows.children.length + 1;
+    const cell = (label, tag, attrs) => h("td", {}, field(label, tag, attrs, { quiet: true }));
+    const tr = h("tr", { class: "editor-row" },
+      cell(t("form.row_field", { field: t("event.category"), n }), "input",
+        { name: "category", value: line.category || "", list: listId, maxlength: 64, autocomplete: "off",
+          autocapitalize: "none", spellcheck: "false" }),
+      cell(t("form.row_field", { field: t("event.planned"), n }), "input",
+        { name: "planned", type: "number", min: 0, step: "0.01", inputmode: "decimal", value: line.planned ?? "" }),
+      cell(t("form.row_field", { field: t("event.actual"), n }), "input",
+        { name: "actual", type: "number", min: 0, step: "0.01", inputmode: "decimal", value: line.actual ?? "" }),
+      h("td", {}, h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label":
+        t("form.remove_row", { n }), onclick: () => { tr.remove(); form.setAttribute("data-dirty", ""); sum(); } },
+        t("form.remove"))));
+    rows.append(tr);
+    return tr;
+  }
+  function lines() {
+    return [...rows.children].map((tr) => ({
+      category: tr.querySelector("[name=category]").value.trim(),
+      planned: tr.querySelector("[name=planned]").value.trim(),
+      actual: tr.querySelector("[name=actual]").value.trim(),
+    })).filter((l) => l.category || l.planned || l.actual);
+  }
+  function sum() {
+    const planned = lines().reduce((acc, l) => acc + (Number(l.planned) || 0), 0);
+    const over = planned - Number(b.limit);
+    total.classList.toggle("is-over", over > 0);
+    fill(total, t("budget_edit.total", { planned: money(planned, b.currency), limit: money(b.limit, b.currency) }),
+      over > 0 ? [" · ", h("strong", {}, t("budget_edit.over", { amount: money(over, b.currency) }))] : null);
+  }
+  for (const l of b.lines) row(l);
+  if (!b.lines.length) row();
+
+  const form = actForm({
+    ctx, key: "budget", role, cls: "editor", submit: t("budget_edit.save"), path: eventPath(ctx, "/budget"),
+    body: () => {
+      const sent = lines().map((l) => ({ category: l.category, planned: l.planned, actual: optional(l.actual) }));
+      const kept = new Set(sent.map((l) => l.category));
+      // a recorded line stays on the record: one removed here is kept at nothing planned
+      for (const c of recorded) if (!kept.has(c)) sent.push({ category: c, planned: "0" });
+      if (!sent.length) throw new Invalid(t("budget_edit.empty"), rows.querySelector("input"));
+      return { lines: sent };
+    },
+    children: [
+      h("datalist", { id: listId }, BUDGET_CATEGORIES.map((c) => h("option", { value: c }, named("budget", c)))),
+      h("div", { class: "table-wrap" }, h("table", { class: "editor-table" },
+        h("thead", {}, h("tr", {},
+          h("th", { scope: "col" }, t("event.category")),
+          h("th", { scope: "col" }, t("budget_edit.planned", { currency: b.currency })),
+          h("th", { scope: "col" }, t("budget_edit.actual", { currency: b.currency })),
+          h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("form.remove"))))),
+        rows)),
+      h("div", { class: "row" }, h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => {
+        form.setAttribute("data-dirty", "");
+        row().querySelector("input").focus();
+        sum();
+      } }, t("budget_edit.add"))),
+      total,
+    ],
+  });
+  form.addEventListener("input", sum);
+  sum();
+  return fold("budget-editor", t("budget_edit.heading"),
+    h("p", { class: "help" }, t("budget_edit.lead")), form);
+}
+
+// --- speakers ---------------------------------------------------------------------------------------
+
+const speakerChip = (status) => chip(named("speaker_status", status),
+  { confirmed: "ok", accepted: "ok", declined: "risk", invited: "wait" }[status]);
+
+function itineraryForm(ctx, sp, role) {
+  const tz = ctx.st.event.timezone;
+  const it = sp.itinerary || {};
+  return actForm({
+    ctx, key: `itinerary:${sp.person.id}`, role, cls: "compact-form", submit: t("speakers.record_itinerary"),
+    path: eventPath(ctx, `/speakers/${enc(sp.person.id)}/itinerary`),
+    body: (form) => ({
+      arrival: readDate(form.elements.namedItem("arrival"), tz) || undefined,
+      lodging: optional(value(form, "lodging")), pickup: optional(value(form, "pickup")),
+      meals: optional(value(form, "meals")),
+    }),
+    children: [h("div", { class: "form-grid" },
+      field(zoned(t("speakers.arrival"), tz), "input", dateAttrs("arrival", it.arrival, tz)),
+      field(t("speakers.lodging"), "input", { name: "lodging", maxlength: 300, value: it.lodging || "" }),
+      field(t("speakers.pickup"), "input", { name: "pickup", maxlength: 300, value: it.pickup || "" }),
+      field(t("speakers.meals"), "input", { name: "meals", maxlength: 300, value: it.meals || "" }))],
+  });
+}
+
+/** Each speaker with their slot, topic and status; replies and itineraries for those who may record them. */
+export function speakerList(ctx) {
+  const list = ctx.st.speaker_list;
+  if (!list.length) return h("p", { class: "muted" }, t("speakers.none"));
+  const tz = ctx.st.event.timezone;
+  const reply = ctx.may.acts?.speaker_reply;
+  const itinerary = ctx.may.acts?.speaker_itinerary;
+  return h("ul", { class: "people-list" }, list.map((sp) => {
+    const id = sp.person.id;
+    const it = sp.itinerary;
+    const result = resultFor(`speaker:${id}`);
+    return h("li", { class: `person person-${sp.status}`, dataset: { speaker: id } },
+      h("div", { class: "person-head" },
+        h("h3", {}, sp.person.name),
+        chip(named("slot", sp.slot), sp.slot === "keynote" ? "stage" : null),
+        speakerChip(sp.status)),
+      h("p", { class: "muted small" }, [sp.person.email, sp.topic].filter(Boolean).join(" · ") || id),
+      it ? h("p", { class: "small" }, [
+        it.arrival ? t("speakers.arrives", { when: dateTime(it.arrival, tz) }) : null,
+        it.lodging, it.pickup, it.meals].filter(Boolean).join(" · ")) : null,
+      reply && sp.status === "invited" ? h("div", { class: "row", role: "group",
+                                                    "aria-label": t("speakers.reply_group", { name: sp.person.name }) },
+        h("span", { class: "muted small" }, t("speakers.answer")),
+        actButton({ ctx, label: t("speakers.accepted"), role: reply, result, cls: "btn-primary btn-small",
+                    fk: `accept:${id}`, path: eventPath(ctx, `/speakers/${enc(id)}/reply`), body: { response: "accepted" } }),
+        actButton({ ctx, label: t("speakers.declined"), role: reply, result, cls: "btn-secondary btn-small",
+                    fk: `decline:${id}`, path: eventPath(ctx, `/speakers/${enc(id)}/reply`), body: { response: "declined" } }))
+        : null,
+      result,
+      itinerary && sp.status === "accepted" ? h("div", { class: "sub-form" },
+        h("h4", {}, t("speakers.itinerary")), h("p", { class: "help" }, t("speakers.itinerary_lead")),
+        itineraryForm(ctx, sp, itinerary)) : null,
+      itinerary && sp.status === "confirmed"
+        ? fold(`itinerary:${id}`, t("speakers.change_itinerary"), itineraryForm(ctx, sp, itinerary)) : null);
+  }));
+}
+
+/** Invite a speaker: a name, an email, the slot and a topic; the id is made from the name. */
+export function speakerInviteForm(ctx) {
+  const name = field(t("speakers.name"), "input", { name: "name", maxlength: 200, autocomplete: "off", required: true });
+  return actForm({
+    ctx, key: "speaker-invite", role: () => ctx.may.acts?.invite_speaker, submit: t("speakers.send"),
+    path: () => eventPath(ctx, "/speakers"),
+    body: (form) => {
+      const who = value(form, "name");
+      if (!who) throw new Invalid(t("speakers.name_needed"), name.control);
+      const email = value(form, "email");
+      const taken = new Set(ctx.st.speaker_list.map((sp) => sp.person.id));
+      const id = uniqueId(slug(who, slug(email.split("@")[0], "speaker")), taken);
+      return { speaker: { id, name: who, email: optional(email) }, slot: value(form, "slot"),
+               topic: optional(value(form, "topic")) };
+    },
+    after: (form) => form.reset(),
+    children: [h("div", { class: "form-grid" },
+      name,
+      field(t("speakers.email"), "input", { name: "email", type: "email", maxlength: 254, autocomplete: "off" }),
+      field(t("speakers.slot"), "select", { name: "slot" }, { options: options(SLOTS.map((s) => [s, named("slot", s)]), "keynote") }),
+      field(t("speakers.topic"), "input", { name: "topic", maxlength: 300 }))],
+  });
+}
+
+// --- agenda -----------------------------------------------------------------------------------------
+
+/** Per room: the share of its span not taken by sessions (breaks and meals count as free), and overlaps. */
+export function agendaCheck(items) {
+  const rooms = new Map();
+  for (const i of items) {
+    if (!(i.startMs >= 0) || !(i.minutes > 0)) continue;
+    (rooms.get(i.room) || rooms.set(i.room, []).get(i.room)).push(i);
+  }
+  const shares = [];
+  const overlaps = [];
+  for (const [room, list] of rooms) {
+    list.sort((a, b) => a.startMs - b.startMs);
+    const first = list[0].startMs;
+    const last = Math.max(...list.map((i) => i.startMs + i.minutes * 60000));
+    const span = (last - first) / 60000;
+    const busyMinutes = list.filter((i) => !FREE_KINDS.has(i.kind)).reduce((acc, i) => acc + i.minutes, 0);
+    shares.push({ room, share: span ? 1 - busyMinutes / span : 0, single: list.length < 2 });
+    for (let a = 0; a < list.length; a += 1) {
+      for (let b = a + 1; b < list.length; b += 1) {
+        if (list[b].startMs < list[a].startMs + list[a].minutes * 60000) {
+          overlaps.push({ room, a: list[a].title || list[a].id, b: list[b].title || list[b].id });
+        }
+      }
+    }
+  }
+  const timed = items.filter((i) => i.startMs >= 0 && i.minutes > 0 && i.speaker_id);
+  for (let a = 0; a < timed.length; a += 1) {
+    for (let b = a + 1; b < timed.length; b += 1) {
+      const [x, y] = [timed[a], timed[b]];
+      if (x.room !== y.room && x.speaker_id === y.speaker_id && x.startMs < y.startMs + y.minutes * 60000
+          && y.startMs < x.startMs + x.minutes * 60000) {
+        overlaps.push({ speaker: x.speaker_id, a: x.title || x.id, b: y.title || y.id });
+      }
+    }
+  }
+  return { shares, overlaps };
+}
+
+function minBuffer(ctx) {
+  for (const s of ctx.def?.stages || []) {
+    for (const g of s.gates) {
+      for (const c of g.checks) if (c.check === "agenda_ready") return c.min_buffer_share ?? 0.1;
+    }
+  }
+  return 0.1;
+}
+
+const percent = (x) => `${Math.round(x * 100)}%`;
+
+/** The whole agenda as editable rows (title, kind, start, minutes, room, speaker), with each room's buffer. */
+export function agendaEditor(ctx) {
+  const role = ctx.may.acts?.set_agenda;
+  if (!role) return null;
+  const st = ctx.st;
+  if (st.agenda.some((a) => a.started_at)) return h("p", { class: "help" }, t("agenda_edit.started"));
+  const tz = st.event.timezone;
+  const least = minBuffer(ctx);
+  const speakers = st.speaker_list;
+  const rows = h("tbody");
+  const check = h("div", { class: "editor-check" });
+
+  function row(item = {}) {
+    const n = rows.children.length + 1;
+    const cell = (label, tag, attrs, extra) => h("td", {}, field(t("form.row_field", { field: label, n }), tag, attrs,
+      { quiet: true, ...extra }));
+    const tr = h("tr", { class: "editor-row", dataset: { id: item.id || "", importance: item.importance || 3 } },
+      cell(t("agenda_edit.title"), "input", { name: "title", value: item.title || "", maxlength: 300 }),
+      cell(t("agenda_edit.kind"), "select", { name: "kind" },
+        { options: options(ITEM_KINDS.map((k) => [k, named("item_kind", k)]), item.kind || "session") }),
+      cell(zoned(t("agenda_edit.start"), tz), "input", dateAttrs("start", item.start, tz)),
+      cell(t("agenda_edit.minutes"), "input", { name: "minutes", type: "number", min: 1, max: 1440, step: 1,
+        value: item.minutes ?? 30, class: "narrow" }),
+      cell(t("event.room"), "input", { name: "room", value: item.room || "main", maxlength: 100, class: "narrow" }),
+      cell(t("event.speaker"), "select", { name: "speaker" }, { options: options(
+        [["", t("agenda_edit.no_speaker")], ...speakers.filter((sp) => sp.status !== "declined"
+          || sp.person.id === item.speaker_id).map((sp) => [sp.person.id,
+          `${sp.person.name} (${named(sp.status === "declined" ? "speaker_status" : "slot",
+            sp.status === "declined" ? sp.status : sp.slot)})`])], item.speaker_id || "") }),
+      h("td", {}, h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label":
+        t("form.remove_row", { n }), onclick: () => { tr.remove(); form.setAttribute("data-dirty", ""); update(); } },
+        t("form.remove"))));
+    rows.append(tr);
+    return tr;
+  }
+  const read = (tr) => {
+    const get = (name) => tr.querySelector(`[name=${name}]`).value.trim();
+    const start = readDate(tr.querySelector("[name=start]"), tz);
+    return {
+      id: tr.dataset.id, title: get("title"), kind: get("kind"), start,
+      startMs: start ? new Date(start).getTime() : NaN, minutes: Number(get("minutes")), room: get("room") || "main",
+      speaker_id: get("speaker") || null, importance: Number(tr.dataset.importance) || 3,
+    };
+  };
+  function update() {
+    const { shares, overlaps } = agendaCheck([...rows.children].map(read));
+    fill(check,
+      shares.length ? h("ul", { class: "buffer-list", "aria-label": t("agenda_edit.buffer_heading") }, shares.map((r) => {
+        const low = !r.single && r.share < least;
+        return h("li", { class: low ? "is-low" : "is-ok" },
+          t("agenda_edit.buffer", { room: r.room, share: percent(Math.max(0, r.share)) }),
+          low ? [" · ", h("strong", {}, t("agenda_edit.buffer_low", { min: percent(least) }))] : null);
+      })) : null,
+      overlaps.map((o) => h("p", { class: "risk-text small" },
+        o.speaker ? t("agenda_edit.speaker_overlap", o) : t("agenda_edit.overlap", o))));
+  }
+  const items = st.agenda.map((a) => a.item).sort((a, b) => new Date(a.start) - new Date(b.start));
+  for (const item of items) row(item);
+  if (!items.length) row({ kind: "opening", start: st.event.start, minutes: 20 });
+
+  const form = actForm({
+    ctx, key: "agenda", role, cls: "editor", submit: t("agenda_edit.save"), method: "PUT",
+    path: eventPath(ctx, "/agenda"),
+    body: () => {
+      const taken = new Set([...rows.children].map((tr) => tr.dataset.id).filter(Boolean));
+      const list = [...rows.children].map((tr) => {
+        const i = read(tr);
+        const id = i.id || uniqueId(slug(i.title, "item"), taken);
+        return { id, kind: i.kind, title: i.title, start: i.start, minutes: i.minutes || null, room: i.room,
+                 speaker_id: i.speaker_id, importance: i.importance };
+      });
+      if (!list.length) throw new Invalid(t("agenda_edit.empty"));
+      return { items: list };
+    },
+    children: [
+      h("div", { class: "table-wrap" }, h("table", { class: "editor-table" },
+        h("thead", {}, h("tr", {}, [t("agenda_edit.title"), t("agenda_edit.kind"), zoned(t("agenda_edit.start"), tz),
+          t("agenda_edit.minutes"), t("event.room"), t("event.speaker")].map((c) => h("th", { scope: "col" }, c)),
+          h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("form.remove"))))),
+        rows)),
+      h("div", { class: "row" }, h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => {
+        // the new item starts where the last one ends (to the second: the field shows minutes only)
+        const last = rows.lastElementChild ? read(rows.lastElementChild) : null;
+        const start = last?.start ? new Date(last.startMs + (last.minutes || 0) * 60000).toISOString() : st.event.start;
+        const tr = row({ kind: "session", start, minutes: 30, room: last?.room || "main" });
+        form.setAttribute("data-dirty", "");
+        update();
+        tr.querySelector("input").focus();
+      } }, t("agenda_edit.add"))),
+      check,
+    ],
+  });
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  update();
+  return fold("agenda-editor", t("agenda_edit.heading"),
+    h("p", { class: "help" }, t("agenda_edit.lead", { zone: tz, share: percent(least) })), form);
+}
+
+/** On site: Start / End for one agenda item (time control), with the answer beside them. */
+export function runControls(ctx, view) {
+  const id = view.item.id;
+  const result = resultFor(`run:${id}`);
+  const start = ctx.may.acts?.start_item;
+  const end = ctx.may.acts?.end_item;
+  const label = t("agenda.run_group", { item: view.item.title });
+  return h("div", { class: "run", role: "group", "aria-label": label },
+    start && !view.started_at ? actButton({ ctx, label: t("agenda.start"), role: start, result, fk: `start:${id}`,
+      cls: "btn-primary btn-small", path: eventPath(ctx, `/agenda/${enc(id)}/start`) }) : null,
+    end && view.started_at && !view.ended_at ? actButton({ ctx, label: t("agenda.end"), role: end, result,
+      fk: `end:${id}`, path: eventPath(ctx, `/agenda/${enc(id)}/end`) }) : null,
+    result);
+}
+
+// --- incidents --------------------------------------------------------------------------------------
+
+const incidentStatus = (i) => (i.resolved_at ? "resolved" : i.acknowledged_at ? "acknowledged" : "open");
+
+/** Every incident, newest first; Acknowledge (with an action) and Resolve on those still open. */
+export function incidentList(ctx) {
+  const list = [...ctx.st.incidents].sort((a, b) => b.reported_at.localeCompare(a.reported_at));
+  if (!list.length) return h("p", { class: "muted" }, t("incidents.none"));
+  const ack = ctx.may.acts?.acknowledge_incident;
+  const resolve = ctx.may.acts?.resolve_incident;
+  return h("ul", { class: "incident-list" }, list.map((inc) => {
+    const status = incidentStatus(inc);
+    const result = resultFor(`incident:${inc.id}`);
+    return h("li", { class: `incident is-${status}`, dataset: { incident: inc.id } },
+      h("div", { class: "person-head" },
+        chip(named("severity", inc.severity), { high: "risk", medium: "warn", low: null }[inc.severity]),
+        h("h3", {}, inc.summary),
+        chip(named("incident_status", status), { open: "risk", acknowledged: "wait", resolved: "ok" }[status])),
+      h("p", { class: "muted small" }, named("incident_category", inc.category), " · ",
+        t("incidents.reported", { who: inc.reported_by, time: dateTime(inc.reported_at, ctx.st.event.timezone) })),
+      inc.actions.length ? h("ul", { class: "reasons" }, inc.actions.map((a) => h("li", {}, a))) : null,
+      status !== "resolved" && ack ? actForm({
+        ctx, key: `ack:${inc.id}`, role: ack, cls: "compact-form inline-form",
+        submit: inc.acknowledged_at ? t("incidents.add_action") : t("incidents.acknowledge"),
+        path: eventPath(ctx, `/incidents/${enc(inc.id)}/acknowledge`),
+        body: (form) => {
+          const action = value(form, "action");
+          if (inc.acknowledged_at && !action) throw new Invalid(t("incidents.action_needed"), form.elements.namedItem("action"));
+          return { action: optional(action) };
+        },
+        children: [field(t("incidents.action"), "input", { name: "action", maxlength: 2000, autocomplete: "off" })],
+      }) : null,
+      status !== "resolved" && resolve ? h("div", { class: "row" },
+        actButton({ ctx, label: t("incidents.resolve"), role: resolve, result, fk: `resolve:${inc.id}`,
+                    path: eventPath(ctx, `/incidents/${enc(inc.id)}/resolve`) })) : null,
+      result);
+  }));
+}
+
+/** Report an incident on site: category, severity and what happened. */
+export function incidentReportForm(ctx) {
+  const summary = field(t("incidents.summary"), "textarea", { name: "summary", rows: 2, maxlength: 2000 });
+  return actForm({
+    ctx, key: "incident-report", role: () => ctx.may.acts?.report_incident, submit: t("incidents.send"),
+    path: () => eventPath(ctx, "/incidents"),
+    body: (form) => {
+      const text = value(form, "summary");
+      if (!text) throw new Invalid(t("incidents.summary_needed"), summary.control);
+      // the id is made here, not by the API, so the same submission sent again is the same act
+      const id = `inc-${newKey().replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}`;
+      return { incident_id: id, category: value(form, "category"), severity: value(form, "severity"), summary: text };
+    },
+    after: (form) => form.reset(),
+    children: [h("div", { class: "form-grid" },
+      field(t("event.category"), "select", { name: "category" },
+        { options: options(INCIDENT_CATEGORIES.map((c) => [c, named("incident_category", c)]), "equipment") }),
+      field(t("incidents.severity"), "select", { name: "severity" },
+        { options: options(SEVERITIES.map((c) => [c, named("severity", c)]), "medium") })),
+    summary],
+  });
+}
+
+// --- survey -----------------------------------------------------------------------------------------
+
+const AREAS = ["content", "organisation", "service"];
+
+/** Survey responses after the event: each respondent rates content, organisation and service 1-5. */
+export function surveyForm(ctx) {
+  const list = h("ol", { class: "survey-rows" });
+  function response() {
+    const n = list.children.length + 1;
+    const li = h("li", { class: "survey-row" },
+      h("fieldset", {}, h("legend", {}, t("survey.response_n", { n })),
+        h("div", { class: "form-grid" },
+          field(t("survey.respondent"), "input", { name: "respondent", maxlength: 128, autocomplete: "off" },
+            { hint: t("survey.respondent_hint") }),
+          AREAS.map((a) => field(t(`survey.${a}`), "select", { name: a },
+            { options: options([["", t("survey.choose")], 1, 2, 3, 4, 5], "") }))),
+        field(t("survey.comment"), "input", { name: "comment", maxlength: 2000 })));
+    list.append(li);
+    return li;
+  }
+  response();
+  const form = actForm({
+    ctx, key: "survey", role: () => ctx.may.acts?.record_survey, submit: t("survey.send"),
+    path: () => eventPath(ctx, "/survey"),
+    body: () => {
+      const responses = [...list.children].map((li) => {
+        const get = (name) => li.querySelector(`[name=${name}]`).value.trim();
+        const missing = ["respondent", ...AREAS].find((name) => !get(name));
+        if (missing) throw new Invalid(t("survey.rate"), li.querySelector(`[name=${missing}]`));
+        return { respondent: get("respondent"), content: Number(get("content")),
+                 organisation: Number(get("organisation")), service: Number(get("service")),
+                 comment: optional(get("comment")) };
+      });
+      return { responses };
+    },
+    after: () => {
+      list.replaceChildren();
+      response();
+    },
+    children: [list, h("div", { class: "row" }, h("button", { type: "button", class: "btn btn-quiet btn-small",
+      onclick: () => response().querySelector("input").focus() }, t("survey.add")))],
+  });
+  return form;
+}
+
+// --- moves of the whole event -------------------------------------------------------------------------
+
+/** Send back, postpone and cancel, for the owner and sponsor, where the lifecycle allows them. */
+export function eventActions(ctx) {
+  const st = ctx.st;
+  const acts = ctx.may.acts || {};
+  const here = st.stages.indexOf(st.stage);
+  const site = onSiteIndex(ctx);
+  const before = here >= 0 && here < site;
+  const tz = st.event.timezone;
+  const stageTitle = (id) => named("stage", id, ctx.def?.stages?.find((s) => s.id === id)?.title);
+  const parts = [];
+  if (acts.send_back && before && here > 0) {
+    const reason = field(t("decide.reason"), "textarea", { name: "reason", rows: 2, maxlength: 2000 });
+    parts.push(fold("send-back", t("actions.send_back"), actForm({
+      ctx, key: "send-back", role: acts.send_back, submit: t("actions.send_back_go"), cls: "compact-form",
+      path: eventPath(ctx, "/send-back"),
+      body: (form) => {
+        const why = value(form, "reason");
+        if (!why) throw new Invalid(t("decide.reason_needed"), reason.control);
+        return { to_stage: value(form, "to_stage"), reason: why };
+      },
+      children: [field(t("event.stage"), "select", { name: "to_stage" },
+        { options: options(st.stages.slice(0, here).map((s) => [s, stageTitle(s)]), st.stages[here - 1]) }), reason],
+    })));
+  }
+  if (acts.postpone && before) {
+    parts.push(fold("postpone", t("actions.postpone"), actForm({
+      ctx, key: "postpone", role: acts.postpone, submit: t("actions.postpone_go"), cls: "compact-form",
+      path: eventPath(ctx, "/postpone"),
+      body: (form) => {
+        const start = readDate(form.elements.namedItem("new_start"), tz);
+        const end = readDate(form.elements.namedItem("new_end"), tz);
+        if (!start || !end) throw new Invalid(t("actions.dates_needed"), form.elements.namedItem(start ? "new_end" : "new_start"));
+        return { new_start: start, new_end: end, reason: optional(value(form, "reason")) };
+      },
+      children: [
+        h("div", { class: "form-grid" },
+          field(zoned(t("actions.new_start"), tz), "input", dateAttrs("new_start", st.event.start, tz)),
+          field(zoned(t("actions.new_end"), tz), "input", dateAttrs("new_end", st.event.end, tz))),
+        field(t("actions.optional_reason"), "input", { name: "reason", maxlength: 2000 })],
+    })));
+  }
+  if (acts.cancel && here >= 0 && here <= site) {
+    const reason = field(t("decide.reason"), "textarea", { name: "reason", rows: 2, maxlength: 2000 });
+    const form = actForm({
+      ctx, key: "cancel", role: acts.cancel, submit: t("actions.cancel_confirm"), danger: true, cls: "compact-form",
+      path: eventPath(ctx, "/cancel"),
+      body: (f) => {
+        const why = value(f, "reason");
+        if (!why) throw new Invalid(t("decide.reason_needed"), reason.control);
+        return { reason: why };
+      },
+      children: [reason, h("p", { class: "help" }, t("actions.cancel_warning"))],
+    });
+    // two steps: the red button only appears once the person asked for it
+    const ask = h("button", { type: "button", class: "btn btn-secondary" }, t("actions.cancel_go"));
+    const keep = h("button", { type: "button", class: "btn btn-quiet" }, t("actions.keep"));
+    form.hidden = true;
+    form.querySelector(".row").append(keep);
+    ask.addEventListener("click", () => {
+      form.hidden = false;
+      ask.hidden = true;
+      form.querySelector("textarea").focus();
+    });
+    keep.addEventListener("click", () => {
+      form.hidden = true;
+      ask.hidden = false;
+      form.reset();
+      settled(form);
+    });
+    parts.push(fold("cancel", t("actions.cancel"), ask, form));
+  }
+  return parts.length ? h("div", { class: "actions-grid" }, parts) : null;
+}
