@@ -35,8 +35,10 @@ DEMO_PACE = timedelta(seconds=10)
 """How long a day of the demo's calendar lasts (``--demo-pace``): the whole lifecycle in about half an hour."""
 DEMO_LEAD_DAYS = 100
 """The demo starts this many (demo) days ahead: time for preparation, planning and promotion."""
-DEMO_LENGTH = timedelta(minutes=10)
-"""A time-lapse demo's own length (the day itself is not compressed: agenda items last minutes)."""
+DEMO_LENGTH_DAYS = 60
+"""A time-lapse demo lasts as long as this many of its days (10 minutes at the default pace, at least
+one): longer than its calendar would say, because the day itself is not compressed (agenda items last
+minutes)."""
 VIEWER = ("vic", "Vic Viewer")
 """A read-only person for the dashboard, besides the demo event's team."""
 BANNER_PEOPLE = ("finn", "pia", "fay", "sam", "vic")
@@ -90,7 +92,7 @@ def demo_event(now: datetime, pace: timedelta | None = None, event_id: str = DEM
     }
     if pace:
         start = (now + DEMO_LEAD_DAYS * pace + timedelta(minutes=1)).replace(second=0, microsecond=0)
-        end = start + DEMO_LENGTH
+        end = start + max(DEMO_LENGTH_DAYS * pace, timedelta(minutes=1))
     else:
         start = (now + timedelta(days=DEMO_LEAD_DAYS)).replace(hour=9, minute=0, second=0, microsecond=0)
         end = start + timedelta(days=2, hours=8)

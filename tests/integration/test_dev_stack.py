@@ -15,7 +15,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from convene.dev import DEMO_ID, DEMO_LENGTH
+from convene.dev import DEMO_ID, DEMO_LENGTH_DAYS, DEMO_PACE
 from workflows.messages import StateView
 
 CONVENE = str(Path(sys.executable).parent / "convene")
@@ -61,7 +61,7 @@ async def test_dev_stack_runs_a_demo_and_keeps_it_across_a_restart(tmp_path: Pat
         assert [a.act for a in first.audit].count("complete_task") == 3
         # the demo runs in time-lapse (one day = 10 s): it starts within the half hour and every
         # deadline of its calendar falls between now and a few minutes after its end
-        assert first.event.end - first.event.start == DEMO_LENGTH
+        assert first.event.end - first.event.start == DEMO_LENGTH_DAYS * DEMO_PACE == timedelta(minutes=10)
         assert first.event.start - first.now < timedelta(minutes=20)
         assert all(first.now < d.at < first.event.end + timedelta(minutes=5) for d in first.deadlines)
         # one-click sign-in: the dev people's tokens are offered, and each one signs in as that person
