@@ -25,6 +25,7 @@ let maySig = null;          // from /ui/api/events/{id}/may; each value is the r
 let diagramSig = null;
 const drawn = {};           // section -> signature of what it shows
 let lastResult = null;      // the answer to this person's last decision, kept above the gates
+let lastResultStage = null; // ... while the event stays in the stage it was given in
 let auditAll = false;       // the whole audit log, or its newest entries
 const AUDIT_FIRST = 12;
 
@@ -126,6 +127,7 @@ function gateItem(g, withControls) {
       eventId: EVENT_ID, gate: g.id, gateTitle: g.title, may: controls,
       onDone: (out, text) => {
         lastResult = text;
+        lastResultStage = out.state.stage;
         drawn.gates = null;
         live.now();
       },
@@ -135,12 +137,14 @@ function gateItem(g, withControls) {
 function renderGates(st) {
   const mine = st.gates.filter((g) => g.stage === st.stage);
   const active = st.status === "active";
+  if (lastResult && lastResultStage !== st.stage) lastResult = null;  // the event has moved on since
   section("gates", [mine, may.gates, active, lastResult], () => {
-    fill("#gates-lead", t("event.gates_lead", { stage: stageName(st.stage, st.stage_title) }));
+    fill("#gates-lead", active ? t("event.gates_lead", { stage: stageName(st.stage, st.stage_title) })
+      : t(st.status === "cancelled" ? "event.over_cancelled" : "event.over_closed"));
     const items = mine.map((g) => gateItem(g, active && !me.read_only));
     fill("#gates",
       lastResult ? h("li", { class: "notice notice-ok", role: "status" }, lastResult) : null,
-      items.length ? items : h("li", { class: "muted" }, t("event.all_clear")));
+      items.length ? items : active ? h("li", { class: "muted" }, t("event.all_clear")) : null);
   }, $("#gates"));
   section("all-gates", st.gates, () => {
     const byStage = new Map();
