@@ -143,6 +143,9 @@ PUBLIC_READS = {
     "/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
     # The dashboard's pages are public shells: their data comes from the JSON API with the person's token.
     "/", "/ui", "/ui/", "/ui/signin", "/ui/board", "/ui/inbox", "/ui/events/{event_id}",
+    # One-click sign-in for the local dev stack: answers [] unless the app was given dev_sign_in
+    # (tests/api/test_page_helpers.py checks both sides).
+    "/ui/api/dev-people",
 }
 """Read routes anyone may call. A new read route is refused a token-less call, or this test fails until it
 is listed here on purpose (the matrix in tests/api/test_authorisation.py does the same for mutating routes)."""
