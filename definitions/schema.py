@@ -138,7 +138,8 @@ class KeynotesConfirmed(_Frozen):
 
 class InvitationsSent(_Frozen):
     check: Literal["invitations_sent"]
-    days_before_start: float = Field(default=30, ge=0)
+    days_before_start: int | float = Field(
+        default=30, ge=0, description="Whole days normally; a fraction in a time-lapse definition.")
 
 
 class AgendaReady(_Frozen):
@@ -220,7 +221,7 @@ class LadderStep(_Frozen):
     level: int = Field(default=0, ge=0, le=9, description="Escalation level once fired; 0 = on track.")
     at_risk: bool = False
     action: Literal["send_attendee_reminder", "send_survey_reminder", "auto_reject", "postpone", "cancel"] | None = None
-    postpone_days: float | None = Field(default=None, gt=0)
+    postpone_days: int | float | None = Field(default=None, gt=0)
 
     @property
     def delta(self) -> timedelta:

@@ -303,6 +303,6 @@ class EventLifecycle:
         return self._lc.at(workflow.now()).view()
 
     @workflow.query
-    def attendees(self, q: AttendeeQuery) -> AttendeePage:
+    def attendees(self, q: AttendeeQuery | None = None) -> AttendeePage:
         """A page of the attendee list (the state view has only counts: a list can run to thousands)."""
-        return self._lc.attendee_page(q)
+        return self._lc.attendee_page(q or AttendeeQuery())

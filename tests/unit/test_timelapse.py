@@ -98,3 +98,14 @@ def test_the_attendee_page_filters_the_check_in_desk() -> None:
     outside = lc.attendee_page(AttendeeQuery(checked_in=False, offset=1, limit=2))
     assert outside.matched == 6 and [a.person.id for a in outside.items] == ["bob", "g0"]
     assert [a.person.id for a in lc.attendee_page(AttendeeQuery(search="guest 4")).items] == ["g4"]
+
+
+@pytest.mark.parametrize("kind", ["conference", "board_meeting", "product_launch"])
+def test_a_definitions_hash_survives_the_trip_through_a_workflow_input(kind: str) -> None:
+    """The archive recomputes the hash of the definition a workflow carried: whole days must stay whole
+    (30, not 30.0) through JSON, and a time-lapse definition's fractions must come back exactly."""
+    for definition in (shipped().get(kind), timelapse(shipped().get(kind), PACE)):
+        again = type(definition).model_validate_json(definition.model_dump_json())
+        assert definition_hash(again) == definition_hash(definition)
+    inv = next(c for s in shipped().get(kind).stages for g in s.gates for c in g.checks if c.check == "invitations_sent")
+    assert type(inv.days_before_start) is int
