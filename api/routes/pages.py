@@ -212,14 +212,27 @@ class DevPerson(BaseModel):
     token: str
 
 
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def _loopback_only(request: Request) -> bool:
+    """Asked from this machine, by this machine's name: a page elsewhere reaching 127.0.0.1 through DNS
+    rebinding still sends its own host name, and is answered nobody."""
+    host = request.headers.get("host", "")
+    hostname = host.rsplit(":", 1)[0].strip("[]") if not host.startswith("[") else host[1:host.find("]")]
+    return bool(request.client and request.client.host in _LOOPBACK and hostname in _LOOPBACK)
+
+
 @router.get("/ui/api/dev-people", response_model=list[DevPerson])
-async def dev_people(app: State) -> list[DevPerson]:
-    """The dev stack's people and their tokens, for one-click sign-in; nobody unless ``dev_sign_in`` is set.
+async def dev_people(request: Request, response: Response, app: State) -> list[DevPerson]:
+    """The dev stack's people and their tokens, for one-click sign-in; nobody unless ``dev_sign_in`` is set
+    and the request comes from this machine, addressed to it by a loopback name.
 
     Only tokens the API itself accepts are offered, with the name and roles it knows them by.
     """
+    response.headers["Cache-Control"] = "no-store"
     path = app.settings.dev_sign_in
-    if path is None:
+    if path is None or not _loopback_only(request):
         return []  # not a dev stack (an empty answer, not a 404: the sign-in page always asks)
     try:
         tokens = json.loads(path.read_text(encoding="utf-8"))
@@ -255,14 +268,19 @@ async def _read_states(client: Client, event_ids: list[str]) -> dict[str, StateV
     return dict(zip(event_ids, results, strict=True))
 
 
-def _may(principal: PrincipalModel, definition: Definition, view: StateView, gate: str, decision: str) -> str | None:
-    """The role `principal` would take `decision` on `gate` as, or None: :func:`api.auth.choose_role` decides."""
-    act = Decide(key="probe", actor=Actor(id=principal.id, role=principal.roles[0]), gate=gate,
-                 decision=decision)  # type: ignore[arg-type]
+def _may_act(principal: PrincipalModel, definition: Definition, view: StateView, act: Act) -> str | None:
+    """The role `principal` would do `act` as, or None: :func:`api.auth.choose_role` decides."""
     try:
         return choose_role(principal, definition, view.event, act)
-    except NotPermitted:
+    except (NotPermitted, ActRefused):
         return None
+
+
+def _may(principal: PrincipalModel, definition: Definition, view: StateView, gate: str, decision: str) -> str | None:
+    """The role `principal` would take `decision` on `gate` as, or None."""
+    act = Decide(key="probe", actor=Actor(id=principal.id, role=principal.roles[0]), gate=gate,
+                 decision=decision)  # type: ignore[arg-type]
+    return _may_act(principal, definition, view, act)
 
 
 class InboxItem(BaseModel):
@@ -427,14 +445,6 @@ class Allowed(BaseModel):
 
 
 _OTHER_ACTS = [a for a in ACT_NAMES if a not in (Decide, CompleteTask)]
-
-
-def _may_act(principal: PrincipalModel, definition: Definition, view: StateView, act: Act) -> str | None:
-    """The role `principal` would do `act` as, or None: :func:`api.auth.choose_role` decides."""
-    try:
-        return choose_role(principal, definition, view.event, act)
-    except (NotPermitted, ActRefused):
-        return None
 
 
 @router.get("/ui/api/events/{event_id}/may", response_model=Allowed)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
+
 from api import create_app
 from tests.api.conftest import TOKENS, Api, api_settings, auth, serve
 
@@ -110,7 +112,17 @@ async def test_one_click_sign_in_is_only_for_a_dev_stack(api: Api, tmp_path: Pat
                                        "ghost": "a token nobody holds"}))
     app = create_app(api_settings(api.task_queue, dev_sign_in=tokens_file), client=api.env.client)
     async with serve(app) as http:
-        people = (await http.get("/ui/api/dev-people")).json()
+        r = await http.get("http://127.0.0.1:8000/ui/api/dev-people")
+        people = r.json()
+        assert r.headers["cache-control"] == "no-store"
+        # the same machine, but a page of another site reaching it (DNS rebinding) names its own host
+        rebound = await http.get("http://127.0.0.1:8000/ui/api/dev-people", headers={"Host": "evil.example:8000"})
+        assert rebound.json() == []
+        # the API reached by a non-loopback name (a shared deployment with the setting left on)
+        assert (await http.get("http://convene.test/ui/api/dev-people")).json() == []
+        far = httpx.ASGITransport(app=app, client=("192.0.2.7", 50000))
+        async with httpx.AsyncClient(transport=far, base_url="http://localhost") as remote:
+            assert (await remote.get("/ui/api/dev-people")).json() == []
     # only tokens the API accepts, with the name and roles it knows them by
     assert sorted((p["id"], p["roles"], p["token"]) for p in people) == [
         ("pia", ["project_manager"], TOKENS["project_manager"]), ("vic", ["viewer"], TOKENS["viewer"])]

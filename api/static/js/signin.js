@@ -53,7 +53,7 @@ form.addEventListener("submit", async (ev) => {
   }
 });
 
-// On a local dev stack (and only there: the API answers 404 elsewhere) everyone of the demo team
+// On a local dev stack (and only there: elsewhere the API answers nobody) everyone of the demo team
 // can be signed in as with one click, so a demo can be followed with nothing but this page.
 async function offerDevPeople() {
   let people;
