@@ -28,7 +28,7 @@ from convene.settings import Settings, get_settings
 from definitions import Definition, shipped
 from definitions.timelapse import describe_pace, timelapse
 from workflows import search
-from workflows.messages import Actor, BudgetLine, CompleteTask, EventDetails, Person, RecordBudget
+from workflows.messages import Actor, BudgetLine, Cancel, CompleteTask, EventDetails, Person, RecordBudget, StateView
 
 DEMO_ID = "demo-conference"
 DEMO_PACE = timedelta(seconds=10)
@@ -112,7 +112,8 @@ async def start_demo(client: Client, settings: Settings, pace: timedelta | None 
     """Start the demo conference and do its first preparation tasks, or find the one still running.
 
     A demo that has ended (closed or cancelled) is left as it is and a new one is started beside it
-    (``demo-conference-2``, ...). Returns the event id and a line for the banner.
+    (``demo-conference-2``, ...); so is one left half-way on an earlier day (its start passed before it
+    reached on site), after cancelling it with that reason. Returns the event id and a line for the banner.
     """
     now = datetime.now(timezone.utc)
     for n in range(1, 1000):
@@ -123,8 +124,12 @@ async def start_demo(client: Client, settings: Settings, pace: timedelta | None 
             break
         except WorkflowAlreadyStartedError:
             s = await state(client, event_id)
-            if s.status == "active":
+            if s.status == "active" and not _missed_its_day(s, now):
                 return event_id, f"demo event already running (stage {s.stage}, starts {_clock(s.event.start)})"
+            if s.status == "active":  # left half-way on an earlier day: it can never be followed to the end
+                await act(client, event_id, Cancel(
+                    key="demo-missed-its-day", actor=Actor(id="pia", role="project_manager"),
+                    reason="the demo's day came before it was ready; a new demo was started beside it"))
     else:  # pragma: no cover - a thousand finished demos
         raise SystemExit("too many finished demo events; delete var/ to start afresh")
     pia = Actor(id="pia", role="project_manager")
@@ -142,10 +147,16 @@ async def start_demo(client: Client, settings: Settings, pace: timedelta | None 
                       f"starts {_clock(details.start)}, ends {_clock(details.end)})")
 
 
+def _missed_its_day(s: StateView, now: datetime) -> bool:
+    """Its start has passed and it never got to the day itself (a demo abandoned in planning, say)."""
+    on_site = next((i for i, stage in enumerate(s.stages) if stage == "on_site"), len(s.stages))
+    return now >= s.event.start and s.stage in s.stages and s.stages.index(s.stage) < on_site
+
+
 def _clock(at: datetime) -> str:
     local = at.astimezone()
-    return local.strftime("%H:%M %Z") if local - datetime.now(local.tzinfo) < timedelta(days=1) else local.strftime(
-        "%Y-%m-%d %H:%M %Z")
+    near = abs(local - datetime.now(local.tzinfo)) < timedelta(hours=12)
+    return local.strftime("%H:%M %Z" if near else "%Y-%m-%d %H:%M %Z")
 
 
 def dev_people() -> list[tuple[str, str, list[str]]]:
