@@ -8,7 +8,7 @@
 // lifecycle may still refuse it (out of stage, a rule not met) and the page then shows why, at once,
 // next to the control. Nothing is built from HTML text.
 import {
-  chip, dateTime, fill, h, money, named, newKey, perform, resultFor, settled, t, unique, watchInput,
+  chip, dateTime, fill, h, markDirty, money, named, newKey, perform, resultFor, settled, t, unique, watchInput,
 } from "./common.js";
 import {
   dateAttrs, field, options, readDate, slug, uniqueId, zoned,
@@ -76,12 +76,14 @@ function actForm({ ctx, key, role, path, method = "POST", submit, body, after, d
   const result = resultFor(key);
   const form = watchInput(h("form", { class: `act-form ${cls}`.trim(), novalidate: true, dataset: { act: key } },
     children, error, h("div", { class: "row" }, button), result));
+  let unsettled = null;  // the payload of a submission whose outcome is unknown: sent again as it was
+  form.addEventListener("input", () => { unsettled = null; });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     fill(error, "");
     let payload;
     try {
-      payload = await body(form);
+      payload = unsettled ?? await body(form);  // ids made from names are made once per act
     } catch (err) {
       if (!(err instanceof Invalid)) throw err;
       fill(error, err.message);
@@ -90,8 +92,9 @@ function actForm({ ctx, key, role, path, method = "POST", submit, body, after, d
       return;
     }
     for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    unsettled = payload;
     await perform({
-      path: typeof path === "function" ? path() : path, method,
+      path: typeof path === "function" ? path() : path, method, slot: form,
       body: { ...payload, as_role: (typeof role === "function" ? role() : role) || undefined },
       buttons: [button], result, accepted,
       onDone: (out) => {
@@ -100,6 +103,7 @@ function actForm({ ctx, key, role, path, method = "POST", submit, body, after, d
         ctx.refresh();
       },
     });
+    if (!form.pendingAct) unsettled = null;  // answered either way: the next submission is a new act
   });
   return form;
 }
@@ -158,7 +162,7 @@ export function budgetEditor(ctx) {
       cell(t("form.row_field", { field: t("event.actual"), n }), "input",
         { name: "actual", type: "number", min: 0, step: "0.01", inputmode: "decimal", value: line.actual ?? "" }),
       h("td", {}, h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label":
-        t("form.remove_row", { n }), onclick: () => { tr.remove(); form.setAttribute("data-dirty", ""); sum(); } },
+        t("form.remove_row", { n }), onclick: () => { tr.remove(); markDirty(form); sum(); } },
         t("form.remove"))));
     rows.append(tr);
     return tr;
@@ -200,7 +204,7 @@ export function budgetEditor(ctx) {
           h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("form.remove"))))),
         rows)),
       h("div", { class: "row" }, h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => {
-        form.setAttribute("data-dirty", "");
+        markDirty(form);
         row().querySelector("input").focus();
         sum();
       } }, t("budget_edit.add"))),
@@ -378,7 +382,7 @@ export function agendaEditor(ctx) {
           `${sp.person.name} (${named(sp.status === "declined" ? "speaker_status" : "slot",
             sp.status === "declined" ? sp.status : sp.slot)})`])], item.speaker_id || "") }),
       h("td", {}, h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label":
-        t("form.remove_row", { n }), onclick: () => { tr.remove(); form.setAttribute("data-dirty", ""); update(); } },
+        t("form.remove_row", { n }), onclick: () => { tr.remove(); markDirty(form); update(); } },
         t("form.remove"))));
     rows.append(tr);
     return tr;
@@ -433,7 +437,7 @@ export function agendaEditor(ctx) {
         const last = rows.lastElementChild ? read(rows.lastElementChild) : null;
         const start = last?.start ? new Date(last.startMs + (last.minutes || 0) * 60000).toISOString() : st.event.start;
         const tr = row({ kind: "session", start, minutes: 30, room: last?.room || "main" });
-        form.setAttribute("data-dirty", "");
+        markDirty(form);
         update();
         tr.querySelector("input").focus();
       } }, t("agenda_edit.add"))),

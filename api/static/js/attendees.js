@@ -78,6 +78,12 @@ export class AttendeeDesk {
       return;
     }
     if (seq !== this.seq) return;  // a newer search answered first
+    if (!page.items.length && q.offset > 0) {
+      // the page emptied under the filter (the last one on it was just checked in): show the last full one
+      q.offset = Math.max(0, Math.floor((page.matched - 1) / PAGE) * PAGE);
+      this.load();
+      return;
+    }
     this.page = page;
     this.render();
   }
@@ -152,7 +158,7 @@ const EMAIL = /^[^@\s<>]+@[^@\s<>]+$/;
 
 /** "Ann Lee <ann@example.org>", "ann@example.org" or "Ann Lee": one person each, else null. */
 export function parseLine(line) {
-  const text = line.trim();
+  const text = line.normalize("NFKC").trim();  // full-width ＜＞＠ typed in an IME count as < > @
   const m = LINE.exec(text);
   if (m) return { name: (m[1] || m[2].split("@")[0]).replace(/^["']|["']$/g, "").trim(), email: m[2] };
   if (EMAIL.test(text)) return { name: text.split("@")[0], email: text };
@@ -232,7 +238,7 @@ export function attendeeInviteForm(getCtx) {
     if (!attendees.length) return fail(t("attendees.all_known"));
     await perform({
       path: eventPath(ctx, "/attendees"), body: { attendees, as_role: ctx.may.acts?.invite_attendees || undefined },
-      buttons: [button], result,
+      buttons: [button], result, slot: form,
       accepted: (out, stage) => [t("decide.accepted", { message: out.result.message, stage }), note].join(" ").trim(),
       onDone: () => {
         form.reset();

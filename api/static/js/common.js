@@ -283,6 +283,7 @@ export function riskBadges(atRisk, level) {
 
 const answers = new Map();  // control key -> {ok, text, at}: the last answer, shown again when a section is redrawn
 const KEEP_ACCEPTED_MS = 20000;
+const KEEP_REFUSED_MS = 60000;  // long enough to read; not forever (the item may be done since)
 
 /**
  * The place where the answer to an act appears, next to its control. With a `key`, the last answer
@@ -292,7 +293,7 @@ const KEEP_ACCEPTED_MS = 20000;
 export function resultFor(key) {
   const el = h("p", { class: "result", role: "status", "aria-live": "polite" });
   const last = key ? answers.get(key) : null;
-  if (last && (!last.ok || Date.now() - last.at < KEEP_ACCEPTED_MS)) show(el, last);
+  if (last && Date.now() - last.at < (last.ok ? KEEP_ACCEPTED_MS : KEEP_REFUSED_MS)) show(el, last);
   if (key) el.dataset.answerKey = key;
   return el;
 }
@@ -303,13 +304,24 @@ function show(el, answer) {
   fill(el, answer.text);
 }
 
+/** An answer after which the act may or may not have been applied (no answer, a timeout, 5xx). */
+const unknownOutcome = (status) => status === 0 || status === 408 || status === 429 || status >= 500;
+
 /**
- * Send one act to the API with a fresh idempotency key: `buttons` are disabled while it is in flight,
- * the answer is shown at once in `result` (accepted: its message and the stage after; refused: the
- * API's own `detail`) and announced. Answers the act's outcome, or null when it was refused.
+ * Send one act to the API: `buttons` are disabled while it is in flight, the answer is shown at once
+ * in `result` (accepted: its message and the stage after; refused: the API's own `detail`) and
+ * announced. Answers the act's outcome, or null when it was refused.
+ *
+ * Each new act gets a fresh idempotency key. When the outcome is unknown (no answer, 503...) the key is
+ * kept on `slot` (the control's form or button): trying the same act again resends it with the same
+ * key, so the engine answers the first one's result instead of doing it twice.
  */
-export async function perform({ path, method = "POST", body, buttons = [], result, accepted, onDone }) {
+export async function perform({ path, method = "POST", body, buttons = [], result, accepted, onDone, slot }) {
   const key = result?.dataset.answerKey;
+  const holder = slot ?? buttons[0] ?? {};
+  const sent = JSON.stringify([method, path, body]);
+  const idempotencyKey = holder.pendingAct?.sent === sent ? holder.pendingAct.key : newKey();
+  holder.pendingAct = { sent, key: idempotencyKey };
   for (const b of buttons) b.disabled = true;
   if (result) {
     result.className = "result";
@@ -319,10 +331,12 @@ export async function perform({ path, method = "POST", body, buttons = [], resul
   let answer;
   let out = null;
   try {
-    out = await api(path, { method, body, key: newKey() });
+    out = await api(path, { method, body, key: idempotencyKey });
+    holder.pendingAct = null;
     const stage = named("stage", out.state.stage, out.state.stage_title);
     answer = { ok: true, text: accepted ? accepted(out, stage) : t("decide.accepted", { message: out.result.message, stage }) };
   } catch (err) {
+    if (!unknownOutcome(err.status)) holder.pendingAct = null;
     answer = { ok: false, text: t("decide.refused", { status: err.status, detail: err.message }) };
   } finally {
     for (const b of buttons) b.disabled = false;
@@ -334,17 +348,27 @@ export async function perform({ path, method = "POST", body, buttons = [], resul
   return out;
 }
 
-/** True while someone works in `el`: a field inside it has the focus, or holds input not yet sent. */
+const DIRTY_MS = 90000;
+/** Unsent input protects its section from redraws for this long after the last keystroke, no longer:
+ * a note typed and then abandoned must not freeze a list that goes on changing. */
+
+/** True while someone works in `el`: a field inside it has the focus, or was typed in lately and not sent. */
 export function busy(el) {
   if (!el) return false;
   const active = document.activeElement;
   if (active && el.contains(active) && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName)) return true;
-  return el.matches("[data-dirty]") || !!el.querySelector("[data-dirty]");
+  const now = Date.now();
+  return [el, ...el.querySelectorAll("[data-dirty]")].some((f) => f.dataset.dirty && now - Number(f.dataset.dirty) < DIRTY_MS);
 }
 
-/** Mark `form` as holding unsent input once someone types in it (so it is not redrawn under them). */
+/** Note that `form` holds input not yet sent (typed, or a row added or removed). */
+export function markDirty(form) {
+  form.dataset.dirty = String(Date.now());
+}
+
+/** Mark `form` as holding unsent input whenever someone types in it (so it is not redrawn under them). */
 export function watchInput(form) {
-  const mark = () => form.setAttribute("data-dirty", "");
+  const mark = () => markDirty(form);
   form.addEventListener("input", mark);
   form.addEventListener("change", mark);
   return form;

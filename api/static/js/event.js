@@ -23,6 +23,8 @@ const NOTHING = { gates: {}, tasks: {}, acts: {} };
 let may = NOTHING;          // {gates: {gate: {approve, reject, waive}}, tasks: {task: role}, acts: {act: role}}
 let maySig = null;          // from /ui/api/events/{id}/may; each value is the role the API would act as, or null
 let diagramSig = null;
+let where = null;           // stage and status last shown
+let movedOn = false;        // this refresh shows a new stage or status: every section is redrawn
 const drawn = {};           // section -> signature of what it shows
 let lastResult = null;      // the answer to this person's last decision, kept above the gates
 let lastResultStage = null; // ... while the event stays in the stage it was given in
@@ -48,7 +50,7 @@ const ctx = {
 function section(name, data, draw, guard) {
   const sig = JSON.stringify(data);
   if (drawn[name] === sig) return;
-  if (guard && busy(guard)) return;
+  if (guard && busy(guard) && !movedOn) return;  // once the event changes stage, its forms are moot
   const focused = document.activeElement;
   const fk = focused?.dataset?.fk;
   draw();
@@ -490,6 +492,8 @@ async function refresh() {
       maySig = sig;
     }
   }
+  movedOn = where !== null && where !== `${st.stage}:${st.status}`;
+  where = `${st.stage}:${st.status}`;
   ctx.st = st;
   ctx.may = may;
   ctx.def = definition?.definition || null;
