@@ -23,10 +23,10 @@ from convene.client import act, start_event, state
 from definitions import shipped
 from definitions.timelapse import timelapse
 from tests.e2e.conftest import OpenAs, Site, save_screenshot
-from tests.e2e.scenarios import owner, rich_event, walk_to
+from tests.e2e.scenarios import awaiting_budget, owner, rich_event, walk_to
 from tests.e2e.test_dashboard import assert_accessible_basics
-from tests.support import FINANCE, conference, key
-from workflows.messages import BudgetLine, RecordBudget
+from tests.support import APPROVER, FINANCE, conference, key
+from workflows.messages import BudgetLine, Decide, RecordBudget
 
 DAY = timedelta(seconds=0.4)
 """One day of the conference's calendar: invitations are due 30 days (12 s) before the start, the
@@ -410,3 +410,21 @@ async def test_the_owner_sends_back_postpones_and_cancels_from_the_page(site: Si
     final = await state(site.client, event_id)
     assert final.status == "cancelled"
     assert [a.reason for a in final.audit if a.act == "cancel"] == ["Merged with the spring forum"]
+
+
+async def test_a_note_left_unsent_does_not_hide_the_next_stage(site: Site, open_as: OpenAs):
+    """Typing in a form keeps its section still (no redraw under the person), but once the event moves
+    to another stage the page shows the new stage's tasks even though the note was never sent."""
+    event_id = await awaiting_budget(site.client, site.task_queue, title="Unsent Note Forum")
+    pia = await open_as("project_manager", f"/ui/events/{event_id}")
+    page = pia.page
+    task = page.locator('#tasks li[data-task="notice_published"]')
+    await task.get_by_text("Add a note").click(timeout=ACT)
+    await task.get_by_label("Note (optional)").fill("half a thought")
+    await page.locator("#event-head").click()  # the note loses the focus, unsent
+
+    await act(site.client, event_id, Decide(key=key("approve"), actor=APPROVER, gate="budget_approved",
+                                            decision="approve"))
+    await expect(page.locator("#diagram .is-current")).to_contain_text("Planning", timeout=ACT)
+    await expect(page.locator('#tasks li[data-task="agenda_final"]')).to_be_visible(timeout=ACT)
+    await expect(page.locator('#tasks li[data-task="notice_published"]')).to_have_count(0)
