@@ -204,7 +204,8 @@ export function announce(text) {
 
 // --- formatting ------------------------------------------------------------------------------
 
-function zone(tz) {
+/** `tz` if this browser knows the time zone, else undefined (the browser's own). */
+export function zone(tz) {
   try {
     new Intl.DateTimeFormat(LOCALE, { timeZone: tz });
     return tz;

@@ -1,6 +1,6 @@
 // Small form pieces for the event page's acts: labelled fields, ids people never have to type, and
 // date-times typed in the event's own time zone. Everything is built with h(), never from HTML text.
-import { h, t, unique } from "./common.js";
+import { h, t, unique, zone } from "./common.js";
 
 // --- labelled fields ---------------------------------------------------------------------------
 
@@ -51,15 +51,6 @@ export function uniqueId(base, taken) {
 
 // --- date-times in the event's time zone ----------------------------------------------------------
 
-function knownZone(tz) {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return tz;
-  } catch {
-    return undefined;
-  }
-}
-
 function wallClock(ms, tz) {
   const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
     timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
@@ -82,7 +73,7 @@ const pad = (n) => String(n).padStart(2, "0");
 export function toLocalInput(iso, tz) {
   if (!iso) return "";
   const ms = new Date(iso).getTime();
-  const local = new Date(ms + offsetAt(ms, knownZone(tz)));
+  const local = new Date(ms + offsetAt(ms, zone(tz)));
   return `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}`
     + `T${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}`;
 }
@@ -91,9 +82,9 @@ export function toLocalInput(iso, tz) {
 export function fromLocalInput(value, tz) {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value || "");
   if (!m) return null;
-  const zone = knownZone(tz);
+  const known = zone(tz);
   const guess = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
-  const offset = offsetAt(guess - offsetAt(guess, zone), zone);
+  const offset = offsetAt(guess - offsetAt(guess, known), known);
   const sign = offset < 0 ? "-" : "+";
   const minutes = Math.abs(offset) / 60000;
   return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] || "00"}${sign}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
