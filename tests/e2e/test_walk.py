@@ -251,6 +251,9 @@ async def test_a_conference_is_walked_from_preparation_to_closed_by_clicking(sit
     survey = page.locator("#survey-panel")
     await expect(survey).to_be_visible(timeout=ACT)
     await survey.get_by_label("Respondent (attendee id)").fill("ann-lee")
+    # the respondent is offered from those who checked in (only Ann did)
+    await expect(survey.locator("datalist option")).to_have_count(1, timeout=ACT)
+    await expect(survey.locator('datalist option[value="ann-lee"]')).to_have_attribute("label", "Ann Lee")
     for area, score in (("Content", "5"), ("Organisation", "4"), ("Service", "5")):
         await survey.get_by_label(area).select_option(score)
     await survey.get_by_label("Comment (optional)").fill("Great keynote")

@@ -8,7 +8,7 @@
 // lifecycle may still refuse it (out of stage, a rule not met) and the page then shows why, at once,
 // next to the control. Nothing is built from HTML text.
 import {
-  chip, dateTime, fill, h, markDirty, money, named, newKey, perform, resultFor, settled, t, unique, watchInput,
+  api, chip, dateTime, fill, h, markDirty, money, named, newKey, perform, resultFor, settled, t, unique, watchInput,
 } from "./common.js";
 import {
   dateAttrs, field, options, readDate, slug, uniqueId, zoned,
@@ -535,12 +535,24 @@ const AREAS = ["content", "organisation", "service"];
 /** Survey responses after the event: each respondent rates content, organisation and service 1-5. */
 export function surveyForm(ctx) {
   const list = h("ol", { class: "survey-rows" });
+  // who came, offered as the respondent (typing an id still works): the attendees checked in, read
+  // when someone starts on the form (it is built long before the day)
+  const came = h("datalist", { id: unique("came") });
+  let read = 0;
+  const readWhoCame = () => {
+    if (Date.now() - read < 10000) return;
+    read = Date.now();
+    api(eventPath(ctx, "/attendees?checked_in=true&limit=500")).then((page) => {
+      fill(came, page.items.map((a) => h("option", { value: a.person.id, label: a.person.name })));
+    }).catch(() => { read = 0; });
+  };
   function response() {
     const n = list.children.length + 1;
     const li = h("li", { class: "survey-row" },
       h("fieldset", {}, h("legend", {}, t("survey.response_n", { n })),
         h("div", { class: "form-grid" },
-          field(t("survey.respondent"), "input", { name: "respondent", maxlength: 128, autocomplete: "off" },
+          field(t("survey.respondent"), "input", { name: "respondent", maxlength: 128, autocomplete: "off",
+                                                    list: came.id },
             { hint: t("survey.respondent_hint") }),
           AREAS.map((a) => field(t(`survey.${a}`), "select", { name: a },
             { options: options([["", t("survey.choose")], 1, 2, 3, 4, 5], "") }))),
@@ -567,9 +579,10 @@ export function surveyForm(ctx) {
       list.replaceChildren();
       response();
     },
-    children: [list, h("div", { class: "row" }, h("button", { type: "button", class: "btn btn-quiet btn-small",
+    children: [came, list, h("div", { class: "row" }, h("button", { type: "button", class: "btn btn-quiet btn-small",
       onclick: () => response().querySelector("input").focus() }, t("survey.add")))],
   });
+  form.addEventListener("focusin", readWhoCame);
   return form;
 }
 
