@@ -169,7 +169,7 @@ function renderTasks(st) {
           x.title),
         h("p", { class: "muted small" },
           role(x.owner),
-          x.due ? [" · ", h("time", { datetime: x.due }, t("event.task_due", { date: date(x.due) }))] : null,
+          x.due ? [" · ", h("time", { datetime: x.due }, t("event.task_due", { date: when(st, x.due) }))] : null,
           x.done_by ? [" · ", t("event.task_done_by", { who: x.done_by })] : null,
           !x.required ? [" · ", t("event.optional")] : null,
           x.automatic ? [" · ", t("event.automatic")] : null,
