@@ -363,8 +363,19 @@ async def pollers(client: Client, task_queue: str) -> set[str]:
 
 async def wait_for_pollers(client: Client, task_queue: str, pids: set[int], seconds: float = 60) -> None:
     """Until a worker of each pid polls the task queue (a worker takes a second or two to import and connect)."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    transient = {RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
     deadline = time.monotonic() + seconds
-    while {str(p) for p in pids} - {i.split("@")[0] for i in await pollers(client, task_queue)}:
+    while True:
+        try:
+            seen = {i.split("@")[0] for i in await pollers(client, task_queue)}
+        except RPCError as exc:  # the dev server, busy with two workers starting, may cancel a describe
+            if exc.status not in transient:
+                raise
+            seen = set()
+        if not {str(p) for p in pids} - seen:
+            return
         if time.monotonic() > deadline:
             raise AssertionError(f"workers {pids} not polling {task_queue} after {seconds:.0f}s")
         await asyncio.sleep(0.2)
