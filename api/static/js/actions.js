@@ -26,7 +26,7 @@ const enc = encodeURIComponent;
 export const eventPath = (ctx, suffix = "") => `/events/${enc(ctx.eventId)}${suffix}`;
 
 /** A refusal found before sending (a field left empty, a line that cannot be read). */
-class Invalid extends Error {
+export class Invalid extends Error {
   constructor(message, control) {
     super(message);
     this.control = control;
@@ -69,7 +69,7 @@ export function fold(key, summary, ...content) {
  * API would pick anyway (`as_role`, so the two never differ). After an accepted act the form is
  * marked as sent, `after` runs and the page refreshes.
  */
-function actForm({ ctx, key, role, path, method = "POST", submit, body, after, danger = false, cls = "",
+export function actForm({ ctx, key, role, path, method = "POST", submit, body, after, danger = false, cls = "",
                    children = [], accepted }) {
   const button = h("button", { type: "submit", class: `btn ${danger ? "btn-danger" : "btn-primary"}` }, submit);
   const error = h("p", { class: "field-error", role: "alert" });

@@ -1,7 +1,7 @@
 // The attendee list of one event: searchable and paged (GET /events/{id}/attendees), with RSVP
 // buttons, and on site the check-in desk; and the form that invites attendees, one per line.
-import { api, chip, dateTime, fill, h, named, number, perform, resultFor, settled, t, time, unique, watchInput } from "./common.js";
-import { eventPath, isOnSite } from "./actions.js";
+import { api, chip, dateTime, fill, h, named, number, perform, resultFor, t, time, unique } from "./common.js";
+import { Invalid, actForm, eventPath, isOnSite } from "./actions.js";
 import { field, options, slug, uniqueId } from "./forms.js";
 
 const PAGE = 25;
@@ -177,75 +177,54 @@ async function everyoneInvited(ctx) {
 
 /** Invite attendees: one per line ("Name <email>") and a category; ids made from names, people already
  * invited skipped (the lifecycle refuses a second invitation). */
-export function attendeeInviteForm(getCtx) {
+export function attendeeInviteForm(ctx) {
   const listId = unique("invite-lines");
   const lines = h("textarea", { id: listId, name: "lines", rows: 4, "aria-describedby": `${listId}-hint`,
                                 spellcheck: "false", placeholder: "Ann Lee <ann@example.org>" });
   const category = field(t("event.category"), "select", { name: "category" },
     { options: options(CATEGORIES.map((c) => [c, named("attendee_category", c)]), "partner") });
-  const button = h("button", { type: "submit", class: "btn btn-primary" }, t("attendees.send"));
-  const error = h("p", { class: "field-error", role: "alert" });
-  const result = resultFor("attendee-invite");
-  const form = watchInput(h("form", { class: "act-form", novalidate: true, dataset: { act: "attendee-invite" } },
-    h("div", { class: "field" }, h("label", { for: listId }, t("attendees.lines")), lines,
-      h("p", { class: "help", id: `${listId}-hint` }, t("attendees.lines_hint"))),
-    category, error, h("div", { class: "row" }, button), result));
-
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    fill(error, "");
-    lines.removeAttribute("aria-invalid");
-    const ctx = getCtx();
-    const rows = lines.value.split("\n").map((l, i) => ({ n: i + 1, text: l.trim() })).filter((r) => r.text);
-    const fail = (message) => {
-      fill(error, message);
-      lines.setAttribute("aria-invalid", "true");
-      lines.focus();
-    };
-    if (!rows.length) return fail(t("attendees.empty"));
-    const people = [];
-    for (const r of rows) {
-      const person = parseLine(r.text);
-      if (!person) return fail(t("attendees.bad_line", { n: r.n, line: r.text }));
-      people.push(person);
-    }
-    button.disabled = true;
-    let known;
-    try {
-      known = await everyoneInvited(ctx);
-    } catch (err) {
-      button.disabled = false;
-      return fail(t("error.generic", { detail: err.message }));
-    }
-    button.disabled = false;
-    const emails = new Set(known.map((p) => (p.email || "").toLowerCase()).filter(Boolean));
-    const names = new Set(known.filter((p) => !p.email).map((p) => p.name.toLowerCase()));
-    const taken = new Set(known.map((p) => p.id));
-    const skipped = [];
-    const attendees = [];
-    for (const p of people) {
-      const already = p.email ? emails.has(p.email.toLowerCase()) : names.has(p.name.toLowerCase());
-      if (already) {
-        skipped.push(p.email || p.name);
-        continue;
+  let note = "";  // who was skipped, said with the answer
+  return actForm({
+    ctx, key: "attendee-invite", role: () => ctx.may.acts?.invite_attendees, submit: t("attendees.send"),
+    path: () => eventPath(ctx, "/attendees"),
+    body: async () => {
+      const rows = lines.value.split("\n").map((l, i) => ({ n: i + 1, text: l.trim() })).filter((r) => r.text);
+      if (!rows.length) throw new Invalid(t("attendees.empty"), lines);
+      const people = [];
+      for (const r of rows) {
+        const person = parseLine(r.text);
+        if (!person) throw new Invalid(t("attendees.bad_line", { n: r.n, line: r.text }), lines);
+        people.push(person);
       }
-      if (p.email) emails.add(p.email.toLowerCase());
-      else names.add(p.name.toLowerCase());
-      const id = uniqueId(slug(p.name, slug((p.email || "").split("@")[0], "guest")), taken);
-      attendees.push({ id, name: p.name, email: p.email || undefined, category: category.control.value });
-    }
-    const note = skipped.length ? t("attendees.skipped", { n: skipped.length, who: skipped.join(", ") }) : "";
-    if (!attendees.length) return fail(t("attendees.all_known"));
-    await perform({
-      path: eventPath(ctx, "/attendees"), body: { attendees, as_role: ctx.may.acts?.invite_attendees || undefined },
-      buttons: [button], result, slot: form,
-      accepted: (out, stage) => [t("decide.accepted", { message: out.result.message, stage }), note].join(" ").trim(),
-      onDone: () => {
-        form.reset();
-        settled(form);
-        ctx.refresh();
-      },
-    });
+      let known;
+      try {
+        known = await everyoneInvited(ctx);
+      } catch (err) {
+        throw new Invalid(t("error.generic", { detail: err.message }), lines);
+      }
+      const emails = new Set(known.map((p) => (p.email || "").toLowerCase()).filter(Boolean));
+      const names = new Set(known.filter((p) => !p.email).map((p) => p.name.toLowerCase()));
+      const taken = new Set(known.map((p) => p.id));
+      const skipped = [];
+      const attendees = [];
+      for (const p of people) {
+        const already = p.email ? emails.has(p.email.toLowerCase()) : names.has(p.name.toLowerCase());
+        if (already) {
+          skipped.push(p.email || p.name);
+          continue;
+        }
+        if (p.email) emails.add(p.email.toLowerCase());
+        else names.add(p.name.toLowerCase());
+        const id = uniqueId(slug(p.name, slug((p.email || "").split("@")[0], "guest")), taken);
+        attendees.push({ id, name: p.name, email: p.email || undefined, category: category.control.value });
+      }
+      note = skipped.length ? t("attendees.skipped", { n: skipped.length, who: skipped.join(", ") }) : "";
+      if (!attendees.length) throw new Invalid(t("attendees.all_known"), lines);
+      return { attendees };
+    },
+    accepted: (out, stage) => [t("decide.accepted", { message: out.result.message, stage }), note].join(" ").trim(),
+    after: (form) => form.reset(),
+    children: [h("div", { class: "field" }, h("label", { for: listId }, t("attendees.lines")), lines,
+      h("p", { class: "help", id: `${listId}-hint` }, t("attendees.lines_hint"))), category],
   });
-  return form;
 }

@@ -393,7 +393,7 @@ function renderAgenda(st) {
 
 const desk = new AttendeeDesk($("#attendee-desk"));
 const inviteSpeaker = speakerInviteForm(ctx);
-const inviteAttendees = attendeeInviteForm(() => ctx);
+const inviteAttendees = attendeeInviteForm(ctx);
 const reportIncident = incidentReportForm(ctx);
 const survey = surveyForm(ctx);
 $("#speaker-invite").append(inviteSpeaker);
