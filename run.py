@@ -6,8 +6,9 @@
 
 Creates .venv (once), installs the pinned versions from constraints.txt (again
 only when pyproject.toml or constraints.txt change), then runs the command.
-`test` also installs Debian's chromium for the browser tests when it is missing
-and it can (as root with apt-get).
+`test` also installs what the tests need from Debian when it is missing and it
+can (as root with apt-get): chromium for the browser tests, and postgresql, whose
+initdb/pg_ctl start a throwaway server for the database tests (tests/pg.py).
 Extra arguments go to the command (e.g. `python3 run.py test -k walk`).
 """
 
@@ -43,17 +44,42 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
-def ensure_browser() -> None:
-    """The dashboard's end-to-end tests drive Debian's Chromium (Playwright never downloads one)."""
-    if shutil.which("chromium"):
+def can_apt() -> bool:
+    """We may install Debian packages: root, with apt-get."""
+    return bool(shutil.which("apt-get")) and hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def has_postgres() -> bool:
+    """initdb and pg_ctl, where tests/pg.py looks: on PATH or in Debian's /usr/lib/postgresql/*/bin."""
+    if shutil.which("initdb") and shutil.which("pg_ctl"):
+        return True
+    return any((d / "initdb").exists() and (d / "pg_ctl").exists() for d in Path("/usr/lib/postgresql").glob("*/bin"))
+
+
+def missing_test_packages() -> dict[str, str]:
+    """Debian packages the tests drive that this machine lacks, each with what happens without it."""
+    missing = {}
+    if not shutil.which("chromium"):
+        missing["chromium"] = "tests/e2e will fail (Playwright drives it and never downloads a browser)"
+    if not has_postgres():
+        missing["postgresql"] = "the PostgreSQL database tests will skip here and fail on CI"
+    return missing
+
+
+def ensure_test_packages() -> None:
+    """Install the missing ones in one go (one `apt-get update`), or say what will go wrong without them."""
+    missing = missing_test_packages()
+    if not missing:
         return
-    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        print("installing Debian's chromium for the browser tests ...", flush=True)
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, stdout=subprocess.DEVNULL)
+    if can_apt():
+        print(f"installing Debian's {' and '.join(missing)} for the tests ...", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env, stdout=subprocess.DEVNULL)
         return
-    print("warning: no `chromium` on PATH; tests/e2e will fail. Install it (e.g. apt-get install chromium).",
-          file=sys.stderr)
+    for package, consequence in missing.items():
+        print(f"warning: no {package} here; {consequence}. Install it (e.g. apt-get install {package}).",
+              file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:
@@ -66,7 +92,7 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_environment()
     if argv[0] == "test":
-        ensure_browser()
+        ensure_test_packages()
     cmd = [*commands[argv[0]], *argv[1:]]
     code = subprocess.call(cmd, cwd=ROOT)
     if argv[0] == "test" and code == 5:

