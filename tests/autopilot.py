@@ -15,14 +15,15 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from convene.client import act, start_event, state
+from convene.client import act, start_event, start_input, state, workflow_id
+from workflows.event import WORKFLOW_NAME
 from definitions import Definition
 from definitions.schema import (
     AgendaReady, BudgetHasLine, BudgetWithinLimit, EventEnded, InvitationsSent, KeynotesConfirmed, TasksDone,
 )
 from workflows.messages import (
     Actor, AgendaItem, Attendee, SetAgenda, BudgetLine, CompleteTask, Decide, EventDetails, InviteAttendees, InviteSpeaker, Person,
-    RecordBudget, SpeakerReply, StateView,
+    EventRecord, RecordBudget, SpeakerReply, StateView,
 )
 
 _n = itertools.count(1)
@@ -87,11 +88,19 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
 
 
 async def walk_to_closed(env: WorkflowEnvironment, definition: Definition, event_id: str,
-                         task_queue: str) -> WorkflowHandle[Any, StateView]:
-    """Start an event of `definition` and drive it to closed, skipping time where the lifecycle waits for it."""
+                         task_queue: str, record: EventRecord | None = None) -> WorkflowHandle[Any, StateView]:
+    """Start an event of `definition` and drive it to closed, skipping time where the lifecycle waits for it.
+
+    With `record`, the workflow starts from that record, as a run continued from an earlier one does.
+    """
     client = env.client
     details = event_for(definition, await env.get_current_time(), event_id)
-    handle = await start_event(client, details, definition, task_queue)
+    if record is None:
+        handle = await start_event(client, details, definition, task_queue)
+    else:
+        inp = start_input(details, definition).model_copy(update={"record": record})
+        handle = await client.start_workflow(WORKFLOW_NAME, inp, id=workflow_id(event_id), task_queue=task_queue,
+                                             result_type=StateView)
     for _ in range(3 * len(definition.stages)):
         s = await state(client, event_id)
         if s.status != "active":

@@ -21,6 +21,13 @@ from workflows.messages import (
     ACT_NAMES,
     ActResult,
     AgendaItem,
+    AuditBatch,
+    AuditEntry,
+    EventFacts,
+    InvitationSend,
+    LegacyRoster,
+    Recipient,
+    RosterNotice,
     SetAgenda,
     Actor,
     Attendee,
@@ -87,6 +94,11 @@ class RecordingActivities:
     fail_releases: dict[str, int] = field(default_factory=dict)
     fail_dossier: set[str] = field(default_factory=set)
     unreachable: set[str] = field(default_factory=set)  # person ids whose sends always fail (and are retried)
+    audit: dict[int, AuditEntry] = field(default_factory=dict)  # what record_audit wrote, by seq
+    facts: list[EventFacts] = field(default_factory=list)  # every sync_event, in order
+    invitations: list[InvitationSend] = field(default_factory=list)
+    notices: list[RosterNotice] = field(default_factory=list)
+    legacy: list[LegacyRoster] = field(default_factory=list)
 
     def all(self) -> list[Any]:
         @activity.defn(name="send_notification")
@@ -116,8 +128,43 @@ class RecordingActivities:
             self.releases.append(req.booking)
             return f"released {req.booking}"
 
+        @activity.defn(name="record_audit")
+        async def record_audit(batch: AuditBatch) -> int:
+            new = [e for e in batch.entries if e.seq not in self.audit]
+            self.audit.update({e.seq: e for e in batch.entries})
+            return len(new)
+
+        @activity.defn(name="sync_event")
+        async def sync_event(facts: EventFacts) -> None:
+            self.facts.append(facts)
+
+        @activity.defn(name="send_invitations")
+        async def send_invitations(req: InvitationSend) -> str:
+            """Listed attendees get their invitation as the real activity would send it (same keys)."""
+            self.invitations.append(req)
+            for person in req.attendees:
+                channel = "email" if person.email else "log"
+                self.notifications.append(NotificationRequest(
+                    key=f"{req.event_id}:{req.cause}:{person.id}:{channel}", event_id=req.event_id, kind="invitation",
+                    channel=channel, recipient=Recipient(role="guest", person_id=person.id, name=person.name,
+                                                         email=person.email),
+                    locale=person.locale or req.locale, context=req.context, attach_ics=True))
+            return f"{len(req.attendees)} sent"
+
+        @activity.defn(name="notify_roster")
+        async def notify_roster(req: RosterNotice) -> str:
+            self.notices.append(req)
+            return "0 sent"
+
+        @activity.defn(name="import_legacy_record")
+        async def import_legacy_record(part: LegacyRoster) -> None:
+            self.legacy.append(part)
+
         return [send_notification, dossier("send_thanks"), dossier("evaluation_report"), dossier("archive"),
-                release_booking]
+                release_booking, record_audit, sync_event, send_invitations, notify_roster, import_legacy_record]
+
+    def latest_facts(self, event_id: str) -> EventFacts | None:
+        return next((f for f in reversed(self.facts) if f.event_id == event_id), None)
 
     def kinds_to(self, person_id: str) -> list[str]:
         return [n.kind for n in self.notifications if n.recipient.person_id == person_id]

@@ -23,6 +23,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.lifecycle import ActRefused, Compensate, Lifecycle, RunActivity, shared_definition
     from workflows.messages import (
         ACT_NAMES,
+        AuditBatch,
+        EventFacts,
+        InvitationSend,
+        RosterNotice,
         AcknowledgeIncident,
         Act,
         AttendeePage,
@@ -70,6 +74,18 @@ DOSSIER_RETRY = RetryPolicy(
     maximum_interval=timedelta(hours=1),
     maximum_attempts=6,  # archive/report failures escalate to the owner instead of failing the event
 )
+ROSTER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=0,  # the database comes back; what the event recorded must reach it
+)
+SEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    maximum_attempts=20,  # a batch resumes where its heartbeat left off; each person's send is keyed
+)
 COMPENSATION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
@@ -113,10 +129,19 @@ class EventLifecycle:
         now = workflow.now()
         # One decoded definition shared by this worker's events of that kind (the SDK keeps `inp`).
         inp.definition = shared_definition(inp.definition, inp.definition_hash)
+        # Attendees, survey, deliveries and the whole audit live in the roster database since this
+        # change; histories recorded before it replay with the roster in memory (patched() is False).
+        self._database = workflow.patched("roster-in-database")
         if inp.record is None:
-            self._lc = Lifecycle.start(inp.definition, inp.event, now, inp.definition_hash)
+            self._lc = Lifecycle.start(inp.definition, inp.event, now, inp.definition_hash,
+                                       roster="database" if self._database else "memory")
         else:
             self._lc = Lifecycle(inp.definition, inp.event, inp.record, inp.definition_hash).at(now)
+        # A record kept in memory is moved once, at the start of the first run under this code.
+        self._legacy = self._lc.move_roster() if self._database and not self._lc.in_database else []
+        self._flushing = False
+        self._syncing = False
+        self._synced: tuple[Any, ...] | None = None
         self._acted = False
         self._timer: asyncio.Task[None] | None = None
         self._running: set[asyncio.Future[None]] = set()
@@ -132,14 +157,22 @@ class EventLifecycle:
         # retrying for half an hour no longer holds back deadlines or the stage in visibility.
         # Events started before this ran them in line; patched() keeps their histories valid.
         beside = workflow.patched("effects-beside-the-loop")
+        for part in self._legacy:  # before anything reads the roster database
+            await workflow.execute_activity("import_legacy_record", part, start_to_close_timeout=timedelta(minutes=5),
+                                            retry_policy=ROSTER_RETRY)
+        if self._legacy:
+            self._log("info", "roster moved to the database", parts=len(self._legacy))
+            self._legacy = []
         while True:
             if beside:
                 self._start_effects()
             else:
                 await self._run_effects()
             self._publish()
+            if lc.in_database:
+                self._write_records()
             if not lc.active:
-                await self._drain_effects()  # compensations and last notices finish before the end
+                await self._drain_effects(final=True)  # compensations and last notices finish before the end
                 break
             info = workflow.info()
             if info.is_continue_as_new_suggested() or (
@@ -198,12 +231,58 @@ class EventLifecycle:
         self._running.discard(task)
         self._acted = True  # its outcome may complete a task or queue more effects: look again
 
-    async def _drain_effects(self) -> None:
-        """Wait until every effect, and every effect those queue, has finished."""
-        while self._lc.effects or self._running:
+    async def _drain_effects(self, final: bool = False) -> None:
+        """Wait until every effect, and every effect those queue, has finished; at the `final` end, also
+        until the audit and the event's facts are in the database (a new run carries what is unwritten
+        in its record and writes it itself)."""
+        while self._lc.effects or self._running or (final and self._unwritten()):
             self._start_effects()
+            if self._lc.in_database:
+                self._write_records()
             if self._running:
                 await asyncio.gather(*list(self._running))
+
+    def _unwritten(self) -> bool:
+        lc = self._lc
+        return lc.in_database and (bool(lc.record.audit_outbox) or self._facts_key(lc.facts()) != self._synced)
+
+    @staticmethod
+    def _facts_key(facts: EventFacts) -> tuple[Any, ...]:
+        return facts.stage, facts.status, facts.on_site, facts.start, facts.end, facts.title
+
+    def _write_records(self) -> None:
+        """Write the audit entries not yet in the database (one batch in flight at a time: under load
+        batches grow instead of activities multiplying), and the event's facts when they changed."""
+        lc = self._lc
+        if lc.record.audit_outbox and not self._flushing:
+            self._flushing = True
+            batch = AuditBatch(event_id=lc.event.id, entries=list(lc.record.audit_outbox[:500]))
+            self._beside(self._write_audit(batch))
+        facts = lc.at(workflow.now()).facts()
+        if self._facts_key(facts) != self._synced and not self._syncing:
+            self._syncing = True
+            self._beside(self._sync(facts))
+
+    def _beside(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._running.add(task)
+        task.add_done_callback(self._effect_done)
+
+    async def _write_audit(self, batch: AuditBatch) -> None:
+        try:
+            await workflow.execute_activity("record_audit", batch, start_to_close_timeout=timedelta(minutes=1),
+                                            retry_policy=ROSTER_RETRY)
+            self._lc.audit_written(batch.entries[-1].seq)
+        finally:
+            self._flushing = False
+
+    async def _sync(self, facts: EventFacts) -> None:
+        try:
+            await workflow.execute_activity("sync_event", facts, start_to_close_timeout=timedelta(minutes=1),
+                                            retry_policy=ROSTER_RETRY)
+            self._synced = self._facts_key(facts)
+        finally:
+            self._syncing = False
 
     async def _run_effect(self, effect: Any) -> None:
         lc = self._lc
@@ -219,7 +298,21 @@ class EventLifecycle:
                     to=effect.recipient.email or effect.recipient.webhook_url or effect.recipient.role,
                     status="failed", detail=str(err.cause or err), at=workflow.now(),
                 )
-            lc.record.deliveries.append(record)
+            if not lc.in_database:  # else the activity recorded the delivery in the database itself
+                lc.record.deliveries.append(record)
+        elif isinstance(effect, (InvitationSend, RosterNotice)):
+            name = (f"invitations:{effect.batch}" if isinstance(effect, InvitationSend)
+                    else f"notice:{effect.kind}:{effect.cause}")
+            activity_name = "send_invitations" if isinstance(effect, InvitationSend) else "notify_roster"
+            try:
+                detail = await workflow.execute_activity(
+                    activity_name, effect, result_type=str, start_to_close_timeout=timedelta(hours=12),
+                    heartbeat_timeout=timedelta(minutes=2), retry_policy=SEND_RETRY,
+                )
+                lc.at(workflow.now()).effect_finished(name, True, detail)
+            except ActivityError as err:
+                self._log("warning", "roster send failed", effect=name, error=str(err.cause or err))
+                lc.at(workflow.now()).effect_finished(name, False, str(err.cause or err))
         elif isinstance(effect, RunActivity):
             request = DossierRequest(event=lc.event, definition=lc.definition, definition_hash=lc.definition_hash,
                                      record=lc.record)
@@ -304,5 +397,9 @@ class EventLifecycle:
 
     @workflow.query
     def attendees(self, q: AttendeeQuery | None = None) -> AttendeePage:
-        """A page of the attendee list (the state view has only counts: a list can run to thousands)."""
-        return self._lc.attendee_page(q or AttendeeQuery())
+        """A page of the attendee list of an event recorded before the roster database (events since
+        keep their roster in the database: page it through the API)."""
+        try:
+            return self._lc.attendee_page(q or AttendeeQuery())
+        except ActRefused as err:
+            raise _refusal(err) from None

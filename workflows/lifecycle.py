@@ -40,6 +40,8 @@ from definitions.schema import (
     Task,
     TasksDone,
 )
+from workflows.refusals import ActRefused  # noqa: F401 - re-exported: the API and tests import it from here
+from workflows.refusals import conflict as _conflict, forbidden as _forbidden, invalid as _invalid
 from workflows.messages import (
     ACT_NAMES,
     AcknowledgeIncident,
@@ -67,8 +69,15 @@ from workflows.messages import (
     Decide,
     EffectRecord,
     EventDetails,
+    EventFacts,
     EventRecord,
+    LegacyRoster,
     FiredStep,
+    INLINE_INVITATIONS,
+    InvitationBatch,
+    InvitationSend,
+    RosterAudience,
+    RosterNotice,
     GateRecord,
     GateView,
     IncidentRecord,
@@ -94,38 +103,26 @@ from workflows.messages import (
 )
 
 IDEMPOTENCY_WINDOW = 5000
-"""How many recent idempotency keys an event remembers (all of them for any ordinary event; the
-bound keeps the state carried through continue-as-new well under Temporal's payload limits)."""
+"""How many recent idempotency keys an event with its roster in memory remembers."""
+
+IDEMPOTENCY_WINDOW_DB = 256
+"""How many recent idempotency keys an event with its roster in the database remembers. Its acts are
+the team's (attendee acts are database transactions with their own keys), so a few hundred cover any
+retry while keeping the carried record small."""
+
+AUDIT_TAIL = 50
+"""Audit entries an event with its roster in the database keeps (the newest); the whole audit is in
+the database."""
+
+EFFECTS_KEPT = 200
+"""Effect outcomes an event with its roster in the database keeps: the latest per effect, newest last."""
+
+INVITATION_BATCHES = 100
+"""Invitation batches kept one by one; past this the two oldest are merged (their count added, the
+later time kept), so the invitations gate's record stays bounded however many batches are sent."""
 
 SYSTEM = "convene"
 """The actor id of acts the engine does by itself (ladder actions, activity tasks)."""
-
-
-class ActRefused(Exception):
-    """An act that cannot be applied; nothing was changed.
-
-    Attributes:
-        kind: ``forbidden`` (the actor may not), ``conflict`` (not now, in this
-            stage or state), ``invalid`` (unknown gate/task/person, bad values).
-        message: a sentence for the person who tried.
-    """
-
-    def __init__(self, kind: str, message: str) -> None:
-        self.kind = kind
-        self.message = message
-        super().__init__(message)
-
-
-def _forbidden(msg: str) -> ActRefused:
-    return ActRefused("forbidden", msg)
-
-
-def _conflict(msg: str) -> ActRefused:
-    return ActRefused("conflict", msg)
-
-
-def _invalid(msg: str) -> ActRefused:
-    return ActRefused("invalid", msg)
 
 
 @dataclass(frozen=True)
@@ -143,7 +140,7 @@ class Compensate:
     name: str
 
 
-Effect = NotificationRequest | RunActivity | Compensate
+Effect = NotificationRequest | RunActivity | Compensate | RosterNotice | InvitationSend
 
 
 def act_digest(act: Act) -> str:
@@ -305,9 +302,13 @@ class Lifecycle:
         self.record.stage = value
 
     @classmethod
-    def start(cls, definition: Definition, event: EventDetails, now: datetime, definition_hash: str = "") -> Lifecycle:
+    def start(cls, definition: Definition, event: EventDetails, now: datetime, definition_hash: str = "",
+              roster: str = "database") -> Lifecycle:
+        """A new event in its first stage; `roster` is ``memory`` only to replay events recorded before
+        the roster moved to the database."""
         first = definition.path()[0]
-        record = EventRecord(stage=first, stage_entered_at=now, stages_entered={first: now})
+        record = EventRecord(stage=first, stage_entered_at=now, stages_entered={first: now},
+                             roster=roster)  # type: ignore[arg-type]
         lc = cls(definition, event, record, definition_hash)
         lc._now = now
         lc._entered(first)
@@ -334,6 +335,20 @@ class Lifecycle:
     @property
     def active(self) -> bool:
         return self.record.status == "active"
+
+    @property
+    def in_database(self) -> bool:
+        """Attendees, survey, deliveries and the whole audit live in the roster database."""
+        return self.record.roster == "database"
+
+    @property
+    def audit_count(self) -> int:
+        return self.record.audit_seq if self.in_database else len(self.record.audit)
+
+    def invited_count(self) -> int:
+        if self.in_database:
+            return sum(b.count for b in self.record.invitations)
+        return len(self.record.attendees)
 
     def current_stage(self) -> Stage:
         return self.definition.stage(self.record.stage)
@@ -398,9 +413,21 @@ class Lifecycle:
         if isinstance(check, AgendaReady):
             return self._agenda_reasons(check.min_buffer_share)
         if isinstance(check, InvitationsSent):
+            latest = self.event.start - timedelta(days=check.days_before_start)
+            if self.in_database:
+                if not r.invitations:
+                    return ["no invitations sent yet"]
+                late_batches = [b for b in r.invitations if b.at > latest]
+                if late_batches:
+                    n = sum(b.count for b in late_batches)
+                    last = max(b.at for b in late_batches)
+                    return [
+                        f"{n} invitation(s) sent less than {_span(check.days_before_start)} before the start "
+                        f"(the latest at {last.isoformat()})"
+                    ]
+                return []
             if not r.attendees:
                 return ["no invitations sent yet"]
-            latest = self.event.start - timedelta(days=check.days_before_start)
             late = sorted(a.person.id for a in r.attendees.values() if a.invited_at > latest)
             if late:
                 shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
@@ -691,17 +718,27 @@ class Lifecycle:
         if action is None:
             return
         if action == "send_attendee_reminder":
-            people = [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
-            self._notify_people("reminder", people, cause=f"{d.id}.auto-reminder")
+            if self.in_database:
+                self._notify_roster("reminder", "not_declined", cause=f"{d.id}.auto-reminder")
+                told = "reminders sent to every attendee who has not declined"
+            else:
+                people = [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
+                self._notify_people("reminder", people, cause=f"{d.id}.auto-reminder")
+                told = f"reminders sent to {len(people)} attendee(s)"
             if d.met_when.task and d.met_when.task not in self.record.tasks:
                 self.record.tasks[d.met_when.task] = TaskRecord(done_at=self.now, by=SYSTEM, note="sent automatically")
-            self._audit("auto_reminder", SYSTEM, "system", None, None, f"reminders sent to {len(people)} attendee(s)")
+            self._audit("auto_reminder", SYSTEM, "system", None, None, told)
         elif action == "send_survey_reminder":
-            people = [a.person for a in self.record.attendees.values()
-                      if (a.checked_in_at or a.rsvp == "yes") and a.person.id not in self.record.survey]
-            self._notify_people("reminder", people, cause=f"{d.id}.survey-reminder", extra={"survey": True})
-            self._audit("survey_reminder", SYSTEM, "system", None, None,
-                        f"survey reminder sent to {len(people)} attendee(s) who have not answered")
+            if self.in_database:
+                self._notify_roster("reminder", "survey_pending", cause=f"{d.id}.survey-reminder",
+                                    extra={"survey": True})
+                told = "survey reminder sent to every attendee who came and has not answered"
+            else:
+                people = [a.person for a in self.record.attendees.values()
+                          if (a.checked_in_at or a.rsvp == "yes") and a.person.id not in self.record.survey]
+                self._notify_people("reminder", people, cause=f"{d.id}.survey-reminder", extra={"survey": True})
+                told = f"survey reminder sent to {len(people)} attendee(s) who have not answered"
+            self._audit("survey_reminder", SYSTEM, "system", None, None, told)
         elif action == "auto_reject" and d.met_when.gate:
             stage, gate = self.definition.gate(d.met_when.gate)
             if stage.id == self.record.stage and gate.approval:
@@ -751,7 +788,8 @@ class Lifecycle:
             act=name, key=act.key, seq=entry.seq, stage=self.record.stage, status=self.record.status, message=summary
         )
         self.record.applied[act.key] = (act_digest(act), result)
-        if len(self.record.applied) > IDEMPOTENCY_WINDOW:  # dicts keep insertion order: drop the oldest
+        window = IDEMPOTENCY_WINDOW_DB if self.in_database else IDEMPOTENCY_WINDOW
+        while len(self.record.applied) > window:  # dicts keep insertion order: drop the oldest
             del self.record.applied[next(iter(self.record.applied))]
         return result
 
@@ -942,17 +980,46 @@ class Lifecycle:
     # attendees --------------------------------------------------------------
 
     def _check_invite_attendees(self, act: InviteAttendees) -> None:
+        if self.in_database:
+            if len(act.attendees) > INLINE_INVITATIONS:
+                raise _invalid(f"at most {INLINE_INVITATIONS} attendees travel inside one act; write more to the "
+                               f"roster first and invite them as a batch (the API and CLI do this)")
+            return  # the roster database skips people already invited
+        if act.batch is not None:
+            raise _invalid("this event keeps its roster in the workflow (recorded before the roster database); "
+                           "list the attendees in the act")
         ids = [a.id for a in act.attendees]
         dupes = sorted({i for i in ids if ids.count(i) > 1} | {i for i in ids if i in self.record.attendees})
         if dupes:
             raise _conflict(f"already invited: {', '.join(dupes[:10])}")
 
     def _apply_invite_attendees(self, act: InviteAttendees) -> str:
+        if self.in_database:
+            count = act.batch.count if act.batch else len(act.attendees)
+            self._add_invitation_batch(InvitationBatch(at=self.now, count=count))
+            self.effects.append(InvitationSend(
+                event_id=self.event.id, batch=act.batch.id if act.batch else act.key, invited_at=self.now,
+                attendees=list(act.attendees), cause=f"attendee.{act.key}", locale=self.event.locale,
+                context=self._context() | {"audience": "attendee"},
+            ))
+            return f"{count} attendee(s) invited"
         for a in act.attendees:
             self.record.attendees[a.id] = AttendeeRecord(person=a, invited_at=self.now)
         self._notify_people("invitation", list(act.attendees), cause=f"attendee.{act.key}",
                             extra={"audience": "attendee"}, ics=True)
         return f"{len(act.attendees)} attendee(s) invited"
+
+    def _add_invitation_batch(self, batch: InvitationBatch) -> None:
+        batches = self.record.invitations
+        batches.append(batch)
+        while len(batches) > INVITATION_BATCHES:  # merge the two oldest: bounded, and late ones stay exact
+            first, second = batches.pop(0), batches.pop(0)
+            batches.insert(0, InvitationBatch(at=max(first.at, second.at), count=first.count + second.count))
+
+    def _roster_in_memory(self, what: str, route: str) -> None:
+        if self.in_database:
+            raise _invalid(f"{what} are recorded in the roster database, not by the workflow: "
+                           f"use the API ({route}) or `convene events`")
 
     def _attendee(self, attendee_id: str) -> AttendeeRecord:
         rec = self.record.attendees.get(attendee_id)
@@ -961,6 +1028,7 @@ class Lifecycle:
         return rec
 
     def _check_rsvp(self, act: Rsvp) -> None:
+        self._roster_in_memory("RSVPs", "POST /events/{id}/attendees/{attendee}/rsvp")
         self._attendee(act.attendee_id)
 
     def _apply_rsvp(self, act: Rsvp) -> str:
@@ -969,6 +1037,7 @@ class Lifecycle:
         return f"{rec.person.name} answered {act.response}"
 
     def _check_check_in(self, act: CheckIn) -> None:
+        self._roster_in_memory("check-ins", "POST /events/{id}/attendees/{attendee}/check-in")
         rec = self._attendee(act.attendee_id)
         if not self._on_site():
             raise _conflict(f"check-in opens on site; the event is in {self.record.stage}")
@@ -979,6 +1048,10 @@ class Lifecycle:
         rec = self._attendee(act.attendee_id)
         rec.checked_in_at = self.now
         return f"{rec.person.name} checked in"
+
+    def on_site(self) -> bool:
+        """Check-in is open: the current stage waits for the event's end."""
+        return self.active and self._on_site()
 
     def _on_site(self) -> bool:
         return any(isinstance(c, EventEnded) for g in self.current_stage().gates for c in g.checks)
@@ -1030,6 +1103,7 @@ class Lifecycle:
     # survey -----------------------------------------------------------------
 
     def _check_record_survey(self, act: RecordSurvey) -> None:
+        self._roster_in_memory("survey responses", "POST /events/{id}/survey")
         if self.now < self.event.end:
             raise _conflict("survey responses are recorded after the event")
 
@@ -1099,7 +1173,10 @@ class Lifecycle:
 
     def _cancel(self, reason: str) -> None:
         people = [s.person for s in self.record.speakers.values() if s.on_board]
-        people += [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
+        if self.in_database:
+            self._notify_roster("cancellation", "not_declined", cause="cancel", extra={"reason": reason})
+        else:
+            people += [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
         self._notify_people("cancellation", people, cause="cancel", extra={"reason": reason})
         self._notify(Notify(kind="cancellation", roles=sorted(self.definition.role_ids()), channels=["log"]),
                      cause="cancel.team", context={"reason": reason})
@@ -1112,19 +1189,25 @@ class Lifecycle:
 
     def activity_finished(self, task_id: str, ok: bool, detail: str) -> None:
         """Record an activity task's outcome; success completes the task."""
-        self.record.effects.append(EffectRecord(name=task_id, ok=ok, detail=detail, at=self.now))
+        self._effect(EffectRecord(name=task_id, ok=ok, detail=detail, at=self.now))
         if ok and task_id not in self.record.tasks:
             self.record.tasks[task_id] = TaskRecord(done_at=self.now, by=SYSTEM, note=detail)
             self._audit("task_done", SYSTEM, "system", None, None, f"task done by the engine: {task_id}")
         elif not ok:
             self._audit("effect_failed", SYSTEM, "system", None, None, f"{task_id} failed: {detail}")
             self._notify(Notify(kind="escalation", roles=[self.definition.owner_role], channels=["email", "log"]),
-                         cause=f"failed.{task_id}.{len(self.record.effects)}", context={"failed": task_id, "detail": detail})
+                         cause=f"failed.{task_id}.{self.audit_count if self.in_database else len(self.record.effects)}", context={"failed": task_id, "detail": detail})
         self._settle()
 
     def effect_finished(self, name: str, ok: bool, detail: str) -> None:
         """Record a compensation's or notification's outcome (failures count toward at-risk)."""
-        self.record.effects.append(EffectRecord(name=name, ok=ok, detail=detail, at=self.now))
+        self._effect(EffectRecord(name=name, ok=ok, detail=detail, at=self.now))
+
+    def _effect(self, outcome: EffectRecord) -> None:
+        effects = self.record.effects
+        if self.in_database:  # the latest outcome per effect is what counts; keep the record bounded
+            effects[:] = [e for e in effects if e.name != outcome.name][-(EFFECTS_KEPT - 1):]
+        effects.append(outcome)
 
     def _settle(self) -> None:
         """Advance while the gates allow; entering a stage queues its notifications and tasks."""
@@ -1150,7 +1233,7 @@ class Lifecycle:
 
     def _stage_notes(self, notes: list[Notify], stage_id: str, when: str) -> None:
         for n, note in enumerate(notes):
-            self._notify(note, cause=f"{when}.{stage_id}.{len(self.record.audit)}.{n}", context={"stage": stage_id})
+            self._notify(note, cause=f"{when}.{stage_id}.{self.audit_count}.{n}", context={"stage": stage_id})
 
     def _start_due_activities(self) -> None:
         stage = self.current_stage() if self.active else None
@@ -1211,11 +1294,60 @@ class Lifecycle:
                 locale=person.locale or self.event.locale, context=ctx, attach_ics=ics,
             ))
 
+    def _notify_roster(self, kind: str, audience: RosterAudience, cause: str,
+                       extra: dict[str, Any] | None = None) -> None:
+        """Tell attendees in the roster database (an activity pages through them)."""
+        self.effects.append(RosterNotice(event_id=self.event.id, kind=kind, audience=audience, cause=cause,
+                                         locale=self.event.locale, context=self._context() | (extra or {})))
+
     def _audit(self, act: str, actor: str, role: str, key: str | None, reason: str | None, summary: str) -> AuditEntry:
-        entry = AuditEntry(seq=len(self.record.audit) + 1, at=self.now, act=act, actor=actor, role=role, key=key,
+        entry = AuditEntry(seq=self.audit_count + 1, at=self.now, act=act, actor=actor, role=role, key=key,
                            reason=reason, summary=summary)
-        self.record.audit.append(entry)
+        r = self.record
+        r.audit.append(entry)
+        if self.in_database:  # the whole audit goes to the database; the record keeps the newest
+            r.audit_seq = entry.seq
+            r.audit_outbox.append(entry)
+            del r.audit[:-AUDIT_TAIL]
         return entry
+
+    def audit_written(self, up_to_seq: int) -> None:
+        """The database holds every entry up to `up_to_seq`: they leave the outbox."""
+        self.record.audit_outbox = [e for e in self.record.audit_outbox if e.seq > up_to_seq]
+
+    def facts(self) -> EventFacts:
+        """What the roster database needs of the event (stage, dates, whether check-in is open)."""
+        e = self.event
+        return EventFacts(event_id=e.id, kind=self.definition.kind, title=e.title, stage=self.record.stage,
+                          status=self.record.status, on_site=self.on_site(), start=e.start, end=e.end,
+                          timezone=e.timezone, locale=e.locale, confidential=self.definition.confidential,
+                          version=self.audit_count)
+
+    def move_roster(self, chunk: int = 500) -> list[LegacyRoster]:
+        """Move a record kept before the roster database: returns what to write there (in chunks) and
+        leaves a record bounded by the definition. Idempotent writes make a repeated move harmless."""
+        r, event_id = self.record, self.event.id
+        if self.in_database:
+            return []
+        people = sorted(r.attendees.values(), key=lambda a: a.invited_at)
+        parts = [LegacyRoster(event_id=event_id, attendees=people[i:i + chunk]) for i in range(0, len(people), chunk)]
+        survey = list(r.survey.values())
+        parts += [LegacyRoster(event_id=event_id, survey=survey[i:i + chunk]) for i in range(0, len(survey), chunk)]
+        parts += [LegacyRoster(event_id=event_id, deliveries=r.deliveries[i:i + chunk])
+                  for i in range(0, len(r.deliveries), chunk)]
+        parts += [LegacyRoster(event_id=event_id, audit=r.audit[i:i + chunk]) for i in range(0, len(r.audit), chunk)]
+        for a in people:
+            if r.invitations and r.invitations[-1].at == a.invited_at:
+                r.invitations[-1].count += 1
+            else:
+                self._add_invitation_batch(InvitationBatch(at=a.invited_at, count=1))
+        r.roster = "database"
+        r.audit_seq = len(r.audit)
+        r.audit = r.audit[-AUDIT_TAIL:]
+        r.attendees, r.survey, r.deliveries = {}, {}, []
+        while len(r.applied) > IDEMPOTENCY_WINDOW_DB:
+            del r.applied[next(iter(r.applied))]
+        return parts
 
     def take_effects(self) -> list[Effect]:
         effects, self.effects = self.effects, []
@@ -1268,7 +1400,12 @@ class Lifecycle:
         return views
 
     def attendee_page(self, q: AttendeeQuery) -> AttendeePage:
-        """A page of attendees in invitation order, filtered by `q` (a name, RSVP, checked in or not)."""
+        """A page of attendees in invitation order, filtered by `q` (a name, RSVP, checked in or not).
+
+        Raises:
+            ActRefused: the roster lives in the database (page it through the API instead).
+        """
+        self._roster_in_memory("attendees", "GET /events/{id}/attendees")
         needle = q.search.strip().casefold()
         found = [
             a for a in self.record.attendees.values()
@@ -1298,7 +1435,7 @@ class Lifecycle:
         planned = sum((line.planned for line in lines), Decimal(0))
         actual = sum((line.actual or Decimal(0) for line in lines), Decimal(0))
         speakers = list(r.speakers.values())
-        attendees = list(r.attendees.values())
+        attendees = list(r.attendees.values())  # the roster in memory only (events recorded before the database)
         done_items, total_items, _ = self.board_summary(tasks, gates)
         title = d.stage(r.stage).title if r.stage in d.stage_ids() else r.stage.title()
         return StateView(
@@ -1314,7 +1451,7 @@ class Lifecycle:
                 keynote_slots=1 if e.keynote_slots is None else e.keynote_slots,
             ),
             attendees=Counts(
-                invited=len(attendees), rsvp_yes=sum(a.rsvp == "yes" for a in attendees),
+                invited=self.invited_count(), rsvp_yes=sum(a.rsvp == "yes" for a in attendees),
                 rsvp_no=sum(a.rsvp == "no" for a in attendees), rsvp_maybe=sum(a.rsvp == "maybe" for a in attendees),
                 checked_in=sum(a.checked_in_at is not None for a in attendees), expected=e.expected_attendees,
             ),
@@ -1328,5 +1465,5 @@ class Lifecycle:
             incidents=list(r.incidents.values()),
             open_incidents=[i for i in r.incidents.values() if i.resolved_at is None],
             progress=Progress(done=done_items, total=total_items),
-            audit=r.audit, deliveries=r.deliveries, effects=r.effects,
+            audit=r.audit, audit_total=self.audit_count, deliveries=r.deliveries, effects=r.effects, roster=r.roster,
         )

@@ -203,8 +203,31 @@ class Attendee(Person):
     needs_note: str | None = Field(default=None, max_length=500)
 
 
+class InvitationBatchRef(_In):
+    """A batch of attendees already written to the roster database (by the API or the CLI)."""
+
+    id: str = Field(min_length=1, max_length=200, description="The batch id the roster rows carry.")
+    count: int = Field(ge=1, le=1_000_000, description="How many people the batch added.")
+
+
+INLINE_INVITATIONS = 200
+"""At most this many attendees travel inside one act to an event whose roster is in the database;
+more go through the roster first (``batch``), so no payload grows with the roster."""
+
+
 class InviteAttendees(Act):
-    attendees: list[Attendee] = Field(min_length=1, max_length=1000)
+    """Invite attendees: either listed here (any Temporal client; at most :data:`INLINE_INVITATIONS` for an
+    event whose roster lives in the database) or as a ``batch`` already in the roster database (the API
+    and CLI write the rows first, so 50,000 people cost one small act)."""
+
+    attendees: list[Attendee] = Field(default_factory=list, max_length=1000)
+    batch: InvitationBatchRef | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> InviteAttendees:
+        if bool(self.attendees) == (self.batch is not None):
+            raise ValueError("give either attendees or a batch, not both and not neither")
+        return self
 
 
 class Rsvp(Act):
@@ -214,6 +237,7 @@ class Rsvp(Act):
 
 class CheckIn(Act):
     attendee_id: SafeId
+    desk: str | None = Field(default=None, max_length=64, description="Which desk or lane checked them in.")
 
 
 class ReportIncident(Act):
@@ -377,6 +401,10 @@ class AttendeeRecord(BaseModel):
     invited_at: datetime
     rsvp: Literal["yes", "no", "maybe"] | None = None
     checked_in_at: datetime | None = None
+    checked_in_by: str | None = None
+    checked_in_desk: str | None = None
+    invitation: Literal["pending", "sent", "failed", "skipped"] | None = Field(
+        default=None, description="Whether the invitation went out (roster in the database only).")
 
 
 class IncidentRecord(BaseModel):
@@ -403,7 +431,8 @@ class DeliveryRecord(BaseModel):
     kind: str
     channel: str
     to: str
-    status: Literal["sent", "failed", "skipped"]
+    status: Literal["sent", "failed", "skipped", "retrying"] = Field(
+        description="`retrying`: a transient failure, to be tried again (roster database only).")
     detail: str = ""
     at: datetime | None = None
 
@@ -424,8 +453,25 @@ class FiredStep(BaseModel):
     anchor: datetime = Field(description="The deadline time the step was computed from.")
 
 
+class InvitationBatch(BaseModel):
+    """When invitations went out and how many: what the invitations gate needs of the roster."""
+
+    at: datetime
+    count: int
+
+
 class EventRecord(BaseModel):
-    """Everything the workflow remembers; carried whole through continue-as-new."""
+    """Everything the workflow remembers; carried whole through continue-as-new.
+
+    With ``roster="database"`` (every event started or continued since the roster moved to the
+    database) its size is bounded by the definition: attendees, survey answers, deliveries and the
+    full audit live in the database; the record keeps invitation batches (merged past
+    :data:`~workflows.lifecycle.INVITATION_BATCHES`), the newest audit entries and those not yet
+    written. Events recorded before keep ``roster="memory"`` until their roster is moved.
+    """
+
+    roster: Literal["memory", "database"] = Field(
+        default="memory", description="Where attendees, survey, deliveries and the full audit are kept.")
 
     status: Literal["active", "closed", "cancelled"] = "active"
     stage: str
@@ -441,7 +487,12 @@ class EventRecord(BaseModel):
     agenda: list[AgendaItem] = Field(default_factory=list)
     run: dict[str, RunRecord] = Field(default_factory=dict, description="Time control, by agenda item.")
     fired: list[FiredStep] = Field(default_factory=list)
-    audit: list[AuditEntry] = Field(default_factory=list)
+    audit: list[AuditEntry] = Field(
+        default_factory=list, description="The whole audit (memory roster) or its newest entries (database).")
+    audit_seq: int = Field(default=0, description="Audit entries recorded so far (database roster).")
+    audit_outbox: list[AuditEntry] = Field(
+        default_factory=list, description="Entries not yet written to the database (database roster).")
+    invitations: list[InvitationBatch] = Field(default_factory=list)
     deliveries: list[DeliveryRecord] = Field(default_factory=list)
     effects: list[EffectRecord] = Field(default_factory=list)
     applied: dict[str, tuple[str, ActResult]] = Field(
@@ -571,6 +622,16 @@ class AttendeePage(BaseModel):
     items: list[AttendeeRecord]
 
 
+class InvitationProgress(BaseModel):
+    """How far the invitations have gone out (from the roster database)."""
+
+    invited: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    pending: int = 0
+
+
 class StateView(BaseModel):
     """Everything a dashboard shows for one event (query ``state``)."""
 
@@ -598,9 +659,12 @@ class StateView(BaseModel):
     incidents: list[IncidentRecord] = Field(default_factory=list)
     open_incidents: list[IncidentRecord]
     progress: Progress
-    audit: list[AuditEntry]
-    deliveries: list[DeliveryRecord]
+    audit: list[AuditEntry] = Field(description="The whole audit, or its newest entries when `audit_total` is more.")
+    audit_total: int = Field(default=0, description="Entries in the whole audit (page it: GET /events/{id}/audit).")
+    deliveries: list[DeliveryRecord] = Field(description="Notifications sent: all of them, or the newest.")
     effects: list[EffectRecord]
+    roster: Literal["memory", "database"] = "memory"
+    invitations: InvitationProgress | None = None
 
 
 # --- activity inputs ------------------------------------------------------------------------------
@@ -633,6 +697,69 @@ class ReleaseRequest(BaseModel):
     event_id: str
     booking: str
     reason: str
+
+
+class EventFacts(BaseModel):
+    """What the roster database needs to know of the event to decide attendee acts (``sync_event``)."""
+
+    event_id: str
+    kind: str
+    title: str
+    stage: str
+    status: str
+    on_site: bool = Field(description="Check-in is open.")
+    start: datetime
+    end: datetime
+    timezone: str
+    locale: str
+    confidential: bool
+    version: int = Field(description="Rises with every change; an older sync never overwrites a newer one.")
+
+
+class AuditBatch(BaseModel):
+    """Audit entries to write to the database (``record_audit``), idempotent by their sequence numbers."""
+
+    event_id: str
+    entries: list[AuditEntry]
+
+
+RosterAudience = Literal["not_declined", "survey_pending", "all"]
+
+
+class RosterNotice(BaseModel):
+    """Tell the attendees of the roster something (``notify_roster``): paged through the database,
+    each send keyed ``<event>:<cause>:<attendee>:<channel>`` so a retry never sends twice."""
+
+    event_id: str
+    kind: str
+    audience: RosterAudience
+    cause: str
+    locale: Locale = "en"
+    context: dict[str, Any] = Field(default_factory=dict)
+    attach_ics: bool = False
+
+
+class InvitationSend(BaseModel):
+    """Send one invitation batch's invitations (``send_invitations``); `attendees` are added to the roster
+    first when the act listed them itself."""
+
+    event_id: str
+    batch: str
+    invited_at: datetime
+    attendees: list[Attendee] = Field(default_factory=list)
+    cause: str
+    locale: Locale = "en"
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class LegacyRoster(BaseModel):
+    """Part of a record kept before the roster moved to the database (``import_legacy_record``)."""
+
+    event_id: str
+    attendees: list[AttendeeRecord] = Field(default_factory=list)
+    survey: list[SurveyResponse] = Field(default_factory=list)
+    deliveries: list[DeliveryRecord] = Field(default_factory=list)
+    audit: list[AuditEntry] = Field(default_factory=list)
 
 
 class DossierRequest(BaseModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -21,7 +21,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from convene.client import act
 from definitions import shipped
-from tests.autopilot import walk_to_closed
+from definitions import Definition, definition_hash
+from tests.autopilot import event_for, walk_to_closed
+from workflows.lifecycle import Lifecycle
+from workflows.messages import Actor, Attendee, DeliveryRecord, EventRecord, InviteAttendees, Rsvp
 from tests.conftest import binary
 from tests.support import SPONSOR, RecordingActivities, conference, settings, start_conference
 from worker import build_worker
@@ -29,6 +32,20 @@ from workflows import search
 from workflows.messages import Cancel
 
 HISTORIES = Path(__file__).parent / "histories"
+
+
+def legacy_record(definition: Definition, now: datetime) -> EventRecord:
+    """The record of an event begun before the roster database, as its next run receives it: attendees
+    with RSVPs, survey answers, deliveries and the whole audit held in the workflow."""
+    details = event_for(definition, now, "replay-moved")
+    lc = Lifecycle.start(definition, details, now, definition_hash(definition), roster="memory")
+    pr = Actor(id="pr_communications", role="pr_communications")
+    lc.apply(InviteAttendees(key="legacy-inv", actor=pr, attendees=[
+        Attendee(id=f"old-{i}", name=f"Old Guest {i}", email=f"old{i}@example.org") for i in range(3)]))
+    lc.apply(Rsvp(key="legacy-rsvp", actor=pr, attendee_id="old-0", response="yes"))
+    lc.record.deliveries.append(DeliveryRecord(key="replay-moved:legacy", kind="invitation", channel="email",
+                                               to="old0@example.org", status="sent", at=now))
+    return lc.record
 
 
 async def record() -> None:
@@ -40,10 +57,15 @@ async def record() -> None:
         await search.register(env.client, env.client.namespace)
         task_queue = f"record-{uuid.uuid4().hex[:8]}"
         async with build_worker(env.client, settings(task_queue), activities=RecordingActivities().all()):
+            conference_kind = shipped().get("conference")
             for definition in shipped():
                 handle = await walk_to_closed(env, definition, f"replay-{definition.kind}", task_queue)
                 await handle.result()
                 (HISTORIES / f"{definition.kind}.json").write_text((await handle.fetch_history()).to_json())
+            handle = await walk_to_closed(env, conference_kind, "replay-moved", task_queue,
+                                          record=legacy_record(conference_kind, await env.get_current_time()))
+            await handle.result()
+            (HISTORIES / "conference_moved_roster.json").write_text((await handle.fetch_history()).to_json())
             details = conference(await env.get_current_time(), event_id="replay-escalated", days_ahead=70)
             handle = await start_conference(env.client, task_queue, details)
             await env.sleep(timedelta(days=14))

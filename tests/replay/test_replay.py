@@ -73,9 +73,27 @@ def _patches(path: Path) -> set[str]:
 def test_histories_from_before_a_patch_are_kept_and_still_replay():
     """Histories recorded before a patch lack its marker (they replay above, on the old path);
     histories recorded since carry it."""
-    for patch in ("board-attributes", "effects-beside-the-loop"):
+    for patch in ("board-attributes", "effects-beside-the-loop", "roster-in-database"):
         before = [p for p in HISTORIES if f".before-{patch}" in p.name]
         after = [p for p in HISTORIES if ".before-" not in p.name]
         assert before and after
         assert all(patch not in _patches(p) for p in before), patch
         assert all(patch in _patches(p) for p in after), patch
+
+
+def _activities(path: Path) -> list[str]:
+    from temporalio.api.enums.v1 import EventType
+
+    return [e.activity_task_scheduled_event_attributes.activity_type.name for e in load(path).events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+
+
+def test_a_history_recorded_across_the_roster_move_is_kept():
+    """The run that received a record kept in memory moves it to the database first (import_legacy_record,
+    once, before anything else), then writes its audit and facts there; histories from before never do."""
+    moved = _activities(HISTORIES[0].parent / "conference_moved_roster.json")
+    assert moved[0] == "import_legacy_record" and moved.count("import_legacy_record") >= 1
+    assert "record_audit" in moved and "sync_event" in moved
+    for path in HISTORIES:
+        if ".before-roster-in-database" in path.name:
+            assert not {"record_audit", "sync_event", "import_legacy_record"} & set(_activities(path)), path.name

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from definitions import CANCELLED, CLOSED, definition_hash, shipped
-from workflows.lifecycle import SYSTEM, ActRefused, Compensate, Lifecycle, RunActivity, machine_config, mermaid_diagram
+from workflows.lifecycle import INVITATION_BATCHES, SYSTEM, ActRefused, Compensate, Lifecycle, RunActivity, machine_config, mermaid_diagram
 from workflows.messages import (
     Actor,
     Attendee,
@@ -24,8 +24,10 @@ from workflows.messages import (
     InviteAttendees,
     InviteSpeaker,
     NotificationRequest,
+    InvitationBatchRef,
     Person,
     Postpone,
+    RosterNotice,
     RecordBudget,
     RecordSurvey,
     ReportIncident,
@@ -51,8 +53,9 @@ BOARD = shipped().get("board_meeting")
 # --- builders -------------------------------------------------------------------------------
 
 
-def start(event: EventDetails | None = None, at: datetime = NOW) -> Lifecycle:
-    lc = Lifecycle.start(CONFERENCE, event or conference(NOW), at, definition_hash(CONFERENCE))
+def start(event: EventDetails | None = None, at: datetime = NOW, roster: str = "database") -> Lifecycle:
+    """A new conference; ``roster="memory"`` is the path of events recorded before the roster database."""
+    lc = Lifecycle.start(CONFERENCE, event or conference(NOW), at, definition_hash(CONFERENCE), roster=roster)
     lc.take_effects()
     return lc
 
@@ -118,9 +121,9 @@ def on_site(lc: Lifecycle | None = None) -> Lifecycle:
     return lc
 
 
-def post_event() -> Lifecycle:
+def post_event(lc: Lifecycle | None = None) -> Lifecycle:
     """A conference walked to post-event: the day run, then a tick at the end time."""
-    lc = on_site()
+    lc = on_site(lc)
     tasks(lc, VENUE, "set_up")
     tasks(lc, COMMAND, "staff_on_duty")
     lc.take_effects()
@@ -308,6 +311,7 @@ def test_check_changes_nothing_whether_it_refuses_or_accepts() -> None:
         Decide(key=key(), actor=APPROVER, gate="budget_approved", decision="approve"),
         CompleteTask(key=key(), actor=PM, task="theme_purpose"),
         CheckIn(key=key(), actor=PR, attendee_id="ann"),
+        Rsvp(key=key(), actor=PR, attendee_id="ann", response="yes"),
         SendBack(key=key(), actor=PM, to_stage="planning", reason="x"),
         CompleteTask(key="done-once", actor=PM, task="team_assigned"),
     ]
@@ -318,7 +322,7 @@ def test_check_changes_nothing_whether_it_refuses_or_accepts() -> None:
         Decide(key=key(), actor=SPONSOR, gate="budget_approved", decision="waive", reason="board decided"),
         Cancel(key=key(), actor=PM, reason="no"),
         Postpone(key=key(), actor=PM, new_start=START + 7 * DAY, new_end=END + 7 * DAY),
-        Rsvp(key=key(), actor=PR, attendee_id="ann", response="yes"),
+        InviteAttendees(key=key(), actor=PR, batch=InvitationBatchRef(id="b-1", count=500)),
     ]
     for act in accepted:
         assert lc.check(act) is None
@@ -464,14 +468,18 @@ def test_an_already_done_task_is_a_conflict() -> None:
         (Decide(key="u2", actor=PM, gate="nope", decision="approve"), "unknown gate 'nope'"),
         (SpeakerReply(key="u3", actor=PLANNER, speaker_id="ghost", response="accepted"), "unknown speaker 'ghost'"),
         (Rsvp(key="u4", actor=PR, attendee_id="ghost", response="yes"),
-         "unknown attendee 'ghost': not invited to this event"),
-        (CheckIn(key="u5", actor=PR, attendee_id="ghost"), "unknown attendee 'ghost': not invited to this event"),
+         "RSVPs are recorded in the roster database, not by the workflow: use the API "
+         "(POST /events/{id}/attendees/{attendee}/rsvp) or `convene events`"),
+        (CheckIn(key="u5", actor=PR, attendee_id="ghost"),
+         "check-ins are recorded in the roster database, not by the workflow: use the API "
+         "(POST /events/{id}/attendees/{attendee}/check-in) or `convene events`"),
         (SendBack(key="u6", actor=PM, to_stage="nope", reason="x"), "unknown stage 'nope'"),
     ],
     ids=["task", "gate", "speaker", "rsvp-attendee", "checkin-attendee", "stage"],
 )
 def test_unknown_names_are_invalid(act: object, message: str) -> None:
-    """An act naming an unknown task, gate, stage, speaker or attendee is refused as invalid with its name."""
+    """An act naming an unknown task, gate, stage or speaker is refused as invalid with its name; attendee acts
+    are refused as invalid pointing to the roster database, which knows its attendees (tests/db)."""
     err = refusal(start(), act)
     assert (err.kind, err.message) == ("invalid", message)
 
@@ -482,17 +490,18 @@ def test_waiving_an_unknown_gate_is_invalid() -> None:
     assert (err.kind, err.message) == ("invalid", "unknown gate 'nope'")
 
 
-def test_check_in_before_on_site_is_a_conflict() -> None:
-    """Check-in opens only in the on-site stage."""
-    lc = start()
+def test_memory_roster_check_in_before_on_site_is_a_conflict() -> None:
+    """Events recorded before the roster database: check-in opens only in the on-site stage."""
+    lc = start(roster="memory")
     invite(lc, "ann")
     err = refusal(lc, CheckIn(key=key(), actor=PR, attendee_id="ann"))
     assert (err.kind, err.message) == ("conflict", "check-in opens on site; the event is in preparation")
 
 
-def test_check_in_on_site_records_the_time_once() -> None:
-    """On site an invited attendee checks in once; a second check-in is a conflict naming the first time."""
-    lc = on_site()
+def test_memory_roster_check_in_on_site_records_the_time_once() -> None:
+    """Events recorded before the roster database: on site an invited attendee checks in once; a second
+    check-in is a conflict naming the first time."""
+    lc = on_site(start(roster="memory"))
     t = NOW + DAY
     lc.at(t).apply(CheckIn(key=key(), actor=PR, attendee_id="ann"))
     assert lc.record.attendees["ann"].checked_in_at == t
@@ -501,9 +510,9 @@ def test_check_in_on_site_records_the_time_once() -> None:
     assert (err.kind, err.message) == ("conflict", f"ann already checked in at {t.isoformat()}")
 
 
-def test_survey_before_the_end_is_a_conflict() -> None:
-    """Survey responses are refused until the event's end, and accepted from then on."""
-    lc = start()
+def test_memory_roster_survey_before_the_end_is_a_conflict() -> None:
+    """Events recorded before the roster database: survey responses are refused until the event's end."""
+    lc = start(roster="memory")
     act = RecordSurvey(key=key(), actor=PR, responses=[SurveyResponse(respondent="ann", content=5, organisation=4,
                                                                       service=3)])
     err = refusal(lc.at(END - timedelta(seconds=1)), act)
@@ -623,13 +632,26 @@ def test_budget_over_limit_keeps_the_gate_open_with_the_reason() -> None:
 
 
 def test_invitations_later_than_thirty_days_before_start_fail_the_gate_with_a_count() -> None:
-    """Invitations sent less than 30 days before the start keep invitations_sent open, counting and naming them."""
+    """Invitations sent less than 30 days before the start keep invitations_sent open, counting them and
+    saying when the latest went out; a batch written to the roster counts as its size."""
     lc = start(conference(NOW, days_ahead=20))
     prepare(lc)
     invite(lc, "a1", "a2", "a3", "a4", "a5", "a6", "a7")
+    lc.at(NOW + DAY).apply(InviteAttendees(key=key(), actor=PR, batch=InvitationBatchRef(id="csv-1", count=4993)))
     view = gate(lc, "invitations_sent")
     assert view.status == "open"
-    assert view.reasons == ["7 invitation(s) sent less than 30 days before the start (a1, a2, a3, a4, a5 and 2 more)"]
+    assert view.reasons == [
+        f"5000 invitation(s) sent less than 30 days before the start (the latest at {(NOW + DAY).isoformat()})"]
+    assert lc.view().attendees.invited == 5000
+
+
+def test_memory_roster_invitations_gate_names_the_late_people() -> None:
+    """Events recorded before the roster database name the late invitees in the gate's reason."""
+    lc = start(conference(NOW, days_ahead=20), roster="memory")
+    prepare(lc)
+    invite(lc, "a1", "a2", "a3", "a4", "a5", "a6", "a7")
+    assert gate(lc, "invitations_sent").reasons == [
+        "7 invitation(s) sent less than 30 days before the start (a1, a2, a3, a4, a5 and 2 more)"]
 
 
 def test_invitations_exactly_thirty_days_before_start_pass() -> None:
@@ -638,10 +660,26 @@ def test_invitations_exactly_thirty_days_before_start_pass() -> None:
     prepare(lc)
     lc.at(START - 30 * DAY).apply(InviteAttendees(key=key(), actor=PR, attendees=[Attendee(id="ann", name="Ann")]))
     assert gate(lc, "invitations_sent").status == "passed"
-    lc.at(START - 30 * DAY + timedelta(seconds=1)).apply(
-        InviteAttendees(key=key(), actor=PR, attendees=[Attendee(id="bob", name="Bob")]))
+    late = START - 30 * DAY + timedelta(seconds=1)
+    lc.at(late).apply(InviteAttendees(key=key(), actor=PR, attendees=[Attendee(id="bob", name="Bob")]))
     assert gate(lc, "invitations_sent").reasons == [
-        "1 invitation(s) sent less than 30 days before the start (bob)"]
+        f"1 invitation(s) sent less than 30 days before the start (the latest at {late.isoformat()})"]
+
+
+def test_invitation_batches_stay_bounded_and_late_ones_stay_exact() -> None:
+    """Past INVITATION_BATCHES the oldest batches merge (count kept), so 5,000 acts keep a bounded record and
+    the invitations gate still counts every late invitation."""
+    lc = start(conference(NOW, days_ahead=200))
+    prepare(lc)
+    for i in range(5000):
+        lc.at(NOW + timedelta(minutes=i)).apply(
+            InviteAttendees(key=f"b{i}", actor=PR, batch=InvitationBatchRef(id=f"b{i}", count=10)))
+    assert len(lc.record.invitations) == INVITATION_BATCHES
+    assert sum(b.count for b in lc.record.invitations) == 50_000 == lc.view().attendees.invited
+    assert gate(lc, "invitations_sent").status == "passed"
+    lc.at(lc.event.start - DAY).apply(InviteAttendees(key="late", actor=PR,
+                                                      batch=InvitationBatchRef(id="late", count=3)))
+    assert gate(lc, "invitations_sent").reasons[0].startswith("3 invitation(s) sent less than 30 days")
 
 
 def test_keynote_declining_reopens_the_speakers_gate() -> None:
@@ -714,17 +752,15 @@ def test_cancel_compensates_bookings_and_tells_confirmed_people() -> None:
     invite_keynote(lc, "max")
     lc.apply(SpeakerReply(key=key(), actor=PLANNER, speaker_id="max", response="declined"))
     invite(lc, "ann", "bob", "cid", "dee")
-    lc.apply(Rsvp(key=key(), actor=PR, attendee_id="ann", response="yes"))
-    lc.apply(Rsvp(key=key(), actor=PR, attendee_id="bob", response="no"))
-    lc.apply(Rsvp(key=key(), actor=PR, attendee_id="dee", response="maybe"))
     lc.take_effects()
     result = lc.apply(Cancel(key="c-1", actor=SPONSOR, reason="sponsor withdrew"))
     effects = lc.take_effects()
     assert [e for e in effects if isinstance(e, Compensate)] == [
         Compensate("venue"), Compensate("lodging"), Compensate("catering"), Compensate("equipment_rental")]
     assert CONFERENCE.on_cancel == ["venue", "lodging", "catering", "equipment_rental"]
-    assert guests(effects) == {"kim": "cancellation", "ann": "cancellation", "cid": "cancellation",
-                               "dee": "cancellation"}
+    assert guests(effects) == {"kim": "cancellation"}  # the accepted speaker; attendees from the roster:
+    assert [(n.kind, n.audience, n.cause, n.context["reason"]) for n in effects if isinstance(n, RosterNotice)] == [
+        ("cancellation", "not_declined", "cancel", "sponsor withdrew")]
     assert all(e.context["reason"] == "sponsor withdrew" for e in effects if isinstance(e, NotificationRequest))
     team_roles = {e.recipient.role for e in effects
                   if isinstance(e, NotificationRequest) and e.recipient.role != "guest"}
@@ -885,12 +921,26 @@ def test_attendee_reminder_deadline_sends_reminders_and_completes_the_task() -> 
     lc = start()
     prepare(lc)
     plan(lc)
-    lc.apply(Rsvp(key=key(), actor=PR, attendee_id="bob", response="no"))
     lc.take_effects()
     fired = lc.at(START - 7 * DAY).tick()
     assert "attendee_reminders[0]" in fired
-    assert guests(lc.take_effects()) == {"ann": "reminder"}
+    effects = lc.take_effects()
+    assert guests(effects) == {}
+    assert [(n.kind, n.audience, n.cause) for n in effects if isinstance(n, RosterNotice)] == [
+        ("reminder", "not_declined", "attendee_reminders.auto-reminder")]
     assert lc.record.tasks["reminders_sent"].by == SYSTEM
+    assert lc.record.audit[-1].summary == "reminders sent to every attendee who has not declined"
+
+
+def test_memory_roster_attendee_reminder_skips_those_who_declined() -> None:
+    """Events recorded before the roster database remind every attendee in the record but those rsvp=no."""
+    lc = start(roster="memory")
+    prepare(lc)
+    plan(lc)
+    lc.apply(Rsvp(key=key(), actor=PR, attendee_id="bob", response="no"))
+    lc.take_effects()
+    lc.at(START - 7 * DAY).tick()
+    assert guests(lc.take_effects()) == {"ann": "reminder"}
     assert lc.record.audit[-1].summary == "reminders sent to 1 attendee(s)"
 
 
@@ -970,9 +1020,21 @@ def test_the_last_activity_and_lessons_close_the_event() -> None:
     assert all(d.status == "met" for d in lc.view().deadlines)
 
 
-def test_survey_reminder_goes_to_attendees_who_came_and_have_not_answered() -> None:
-    """Four days before the survey closes, checked-in attendees without a response are reminded, once."""
-    lc = on_site()
+def test_survey_reminder_asks_the_roster_for_attendees_who_came_and_have_not_answered() -> None:
+    """Four days before the survey closes, the roster is asked to remind attendees who came and have not
+    answered (RosterNotice survey_pending), once."""
+    lc = post_event()
+    lc.take_effects()
+    assert "survey_close[0]" in lc.at(END + 10 * DAY).tick()
+    notices = [n for n in lc.take_effects() if isinstance(n, RosterNotice)]
+    assert [(n.kind, n.audience, n.context.get("survey")) for n in notices] == [("reminder", "survey_pending", True)]
+    assert lc.at(END + 10 * DAY + timedelta(hours=1)).tick() == []
+    assert not [n for n in lc.take_effects() if isinstance(n, RosterNotice)]
+
+
+def test_memory_roster_survey_reminder_goes_to_attendees_who_came_and_have_not_answered() -> None:
+    """Events recorded before the roster database: checked-in attendees without a response are reminded, once."""
+    lc = on_site(start(roster="memory"))
     lc.apply(CheckIn(key=key(), actor=PR, attendee_id="ann"))
     lc.apply(CheckIn(key=key(), actor=PR, attendee_id="bob"))
     tasks(lc, VENUE, "set_up")

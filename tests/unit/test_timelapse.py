@@ -12,7 +12,7 @@ from tests.support import PM, PR, conference, key
 from workflows.lifecycle import Lifecycle
 from workflows.messages import Attendee, AttendeeQuery, CheckIn, InviteAttendees
 
-from tests.unit.test_lifecycle import on_site
+from tests.unit.test_lifecycle import on_site, start
 
 PACE = timedelta(seconds=10)
 FACTOR = PACE / timedelta(days=1)
@@ -82,14 +82,16 @@ def test_a_time_lapse_conference_escalates_and_judges_invitations_on_its_own_cal
     lc.at(NOW + timedelta(seconds=401)).tick()
     assert lc.escalation() == (1, True)
 
-    lc.at(NOW + timedelta(seconds=750)).apply(InviteAttendees(key=key("inv"), actor=PR, attendees=[
+    sent = NOW + timedelta(seconds=750)
+    lc.at(sent).apply(InviteAttendees(key=key("inv"), actor=PR, attendees=[
         Attendee(id="ann", name="Ann", email="ann@example.org")]))
     gate = next(g for g in lc.view().gates if g.id == "invitations_sent")
-    assert gate.reasons == ["1 invitation(s) sent less than 5 minutes before the start (ann)"]
+    assert gate.reasons == [f"1 invitation(s) sent less than 5 minutes before the start (the latest at {sent.isoformat()})"]
 
 
-def test_the_attendee_page_filters_the_check_in_desk() -> None:
-    lc = on_site()  # ann and bob invited
+def test_the_memory_roster_attendee_page_filters_the_check_in_desk() -> None:
+    """Events recorded before the roster database page their in-memory roster through the `attendees` query."""
+    lc = on_site(start(roster="memory"))  # ann and bob invited
     lc.apply(InviteAttendees(key=key("inv"), actor=PR, attendees=[
         Attendee(id=f"g{i}", name=f"Guest {i}", email=f"g{i}@example.org") for i in range(5)]))
     lc.apply(CheckIn(key=key("in"), actor=PM, attendee_id="g3"))

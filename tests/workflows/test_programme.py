@@ -111,8 +111,10 @@ async def test_invitations_sent_20_days_before_fail_the_30_day_check(
         await drive.prepare()
         await drive.do(InviteAttendees(key=key(), actor=PR, attendees=[
             Attendee(id="ann", name="Ann", email="ann@example.org"), Attendee(id="bob", name="Bob")]))
-        reasons = gate(await drive.state(), "invitations_sent").reasons
-        assert reasons == ["2 invitation(s) sent less than 30 days before the start (ann, bob)"]
+        s = await drive.state()
+        sent_at = next(a.at for a in reversed(s.audit) if a.act == "invite_attendees")
+        assert gate(s, "invitations_sent").reasons == [
+            f"2 invitation(s) sent less than 30 days before the start (the latest at {sent_at.isoformat()})"]
 
 
 async def on_site_event(ts_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities,
@@ -173,22 +175,25 @@ async def test_a_severe_incident_not_acknowledged_escalates(
         assert "incidents_closed" in [g.id for g in s.gates if g.status == "open"]
 
 
-async def test_double_check_in_counts_once(
+async def test_attendee_acts_are_refused_by_the_workflow_and_point_to_the_roster(
     ts_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities
 ):
-    """Checking Ann in twice is refused the second time; the count stays one; needs reach reception."""
+    """RSVP, check-in and survey answers are roster transactions: the workflow refuses them as updates,
+    names the API route, and changes nothing; invitations travel as a small batch to an activity."""
     async with build_worker(ts_env.client, settings(task_queue), activities=stand_ins.all()):
         drive, _ = await on_site_event(ts_env, task_queue, stand_ins, "checkin-1")
-        await drive.do(InviteAttendees(key=key(), actor=PR, attendees=[
-            Attendee(id="cat", name="Cat", needs=["accessibility"], needs_note="step-free route")]))
-        await drive.do(Rsvp(key=key(), actor=PR, attendee_id="cat", response="yes"))
-        await drive.do(CheckIn(key=key(), actor=PR, attendee_id="ann"))
-        with pytest.raises(WorkflowUpdateFailedError) as info:
-            await drive.do(CheckIn(key=key(), actor=PR, attendee_id="ann"))
-        assert "already checked in" in str(info.value.cause)
-        s = await drive.state()
-        assert s.attendees.checked_in == 1 and s.attendees.invited == 3
-        assert [(n.attendee_id, n.needs, n.note) for n in s.special_needs] == [("cat", ["accessibility"], "step-free route")]
+        before = await drive.state()
+        for act_, route in ((Rsvp(key=key(), actor=PR, attendee_id="ann", response="yes"), "rsvp"),
+                            (CheckIn(key=key(), actor=PR, attendee_id="ann"), "check-in")):
+            with pytest.raises(WorkflowUpdateFailedError) as info:
+                await drive.do(act_)
+            assert info.value.cause.type == "Invalid" and f"/attendees/{{attendee}}/{route}" in str(info.value.cause)
+        after = await drive.state()
+        assert after.audit_total == before.audit_total and after.attendees == before.attendees
+        facts = stand_ins.latest_facts("checkin-1")
+        assert facts is not None and facts.on_site and facts.stage == "on_site"
+        sent = [i for i in stand_ins.invitations if i.event_id == "checkin-1"]
+        assert [(len(i.attendees), i.cause.startswith("attendee.")) for i in sent] == [(2, True)]
 
 
 async def test_agenda_exports_as_ics_and_a_printable_page(
