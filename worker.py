@@ -3,7 +3,8 @@
 Settings come from the environment (``CONVENE_TEMPORAL_ADDRESS``,
 ``CONVENE_TEMPORAL_NAMESPACE``, ``CONVENE_TASK_QUEUE``, TLS and API key...), so
 the same worker runs on the dev server and on a Temporal cluster; start as many
-as you like on the same task queue to scale out.
+as you like on the same task queue to scale out. Every worker uses the roster
+database at ``CONVENE_DATABASE_URL`` and brings its schema up to date at start.
 """
 
 from __future__ import annotations
@@ -67,9 +68,17 @@ async def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     configure(settings.log_level, settings.log_json)
     log = get_logger("convene.worker", task_queue=settings.task_queue, namespace=settings.temporal_namespace)
+    from activities import build_activities
+    from store import Database
+
     client = await connect(settings)
-    log.info("worker starting", address=settings.temporal_address)
-    await build_worker(client, settings).run()
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    try:
+        await db.migrate()
+        log.info("worker starting", address=settings.temporal_address, database=repr(db))
+        await build_worker(client, settings, activities=build_activities(settings, database=db)).run()
+    finally:
+        await db.dispose()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""Activities: everything that touches the world (mail, webhooks, the archive).
+"""Activities: everything that touches the world (mail, webhooks, the archive, the roster database).
 
 The workflow calls them by name: ``send_notification``, ``send_thanks``,
-``evaluation_report``, ``archive`` and ``release_booking``. Each is a bound
-method of an object holding its clients, so tests and the worker inject what
-they need; :func:`build_activities` wires them from :class:`~convene.settings.Settings`.
+``evaluation_report``, ``archive`` and ``release_booking``; and, for events whose
+roster is in the database, ``record_audit``, ``sync_event``, ``send_invitations``,
+``notify_roster`` and ``import_legacy_record``. Each is a bound method of an
+object holding its clients, so tests and the worker inject what they need;
+:func:`build_activities` wires them from :class:`~convene.settings.Settings`.
 Importing this package connects to nothing.
 """
 
@@ -16,8 +18,10 @@ from activities.archive import ArchiveStore, Archivist, LocalFolderStore, verify
 from activities.bookings import Bookings
 from activities.notifications import Notifier, SmtpConfig
 from activities.reports import Reporter
+from activities.roster import RosterActivities
 from activities.thanks import Thanks
 from convene.settings import Settings
+from store import Database, Journal, Roster
 
 __all__ = [
     "ArchiveStore",
@@ -26,6 +30,7 @@ __all__ = [
     "LocalFolderStore",
     "Notifier",
     "Reporter",
+    "RosterActivities",
     "SmtpConfig",
     "Thanks",
     "build_activities",
@@ -34,21 +39,41 @@ __all__ = [
 
 
 def build_activities(
-    settings: Settings, *, notifier: Notifier | None = None, store: ArchiveStore | None = None
+    settings: Settings,
+    *,
+    notifier: Notifier | None = None,
+    store: ArchiveStore | None = None,
+    database: Database | None = None,
 ) -> list[Callable[..., Any]]:
     """Every activity the workflow calls, bound to clients made from ``settings``.
 
     Args:
-        settings: SMTP, webhook and archive settings.
-        notifier: use this notifier instead of one made from the settings.
+        settings: SMTP, webhook, archive and database settings.
+        notifier: use this notifier instead of one made from the settings (given without a journal,
+            it is given the database's).
         store: use this archive store instead of a :class:`LocalFolderStore` at ``settings.archive_root``.
+        database: the roster database, migrated (the worker migrates it at start). None makes one from
+            ``settings.database_url``: creating it connects to nothing, and the first activity that
+            uses it brings its schema up to date.
     """
-    notifier = notifier or Notifier.from_settings(settings)
+    if database is None:
+        database = Database(settings.database_url, pool_size=settings.database_pool_size)
+    roster, journal = Roster(database), Journal(database)
+    if notifier is None:
+        notifier = Notifier.from_settings(settings, journal=journal)
+    elif notifier.journal is None:
+        notifier.journal = journal
     store = store or LocalFolderStore(settings.archive_root)
+    rosters = RosterActivities(roster, journal, notifier, settings.invitations_per_second)
     return [
         notifier.send_notification,
-        Thanks(notifier).send_thanks,
-        Archivist(store).archive,
-        Reporter(store).evaluation_report,
+        Thanks(notifier, roster).send_thanks,
+        Archivist(store, roster, journal).archive,
+        Reporter(store, roster, journal).evaluation_report,
         Bookings(store).release_booking,
+        rosters.record_audit,
+        rosters.sync_event,
+        rosters.send_invitations,
+        rosters.notify_roster,
+        rosters.import_legacy_record,
     ]

@@ -14,8 +14,13 @@ The ``archive`` activity writes ``<root>/<YYYY>/<kind>/<event_id>/``::
     MANIFEST.sha256      checksums in ``sha256sum`` format (``sha256sum -c MANIFEST.sha256``)
 
 Everything written is a function of the request alone (sorted keys, no clock),
-so archiving twice gives byte-identical files and the same manifest. Files are
-written atomically (temporary file, then rename). Confidential events are
+so archiving twice gives byte-identical files and the same manifest. An event
+whose roster is in the database (``record.roster == "database"``) has its
+attendees, deliveries and whole audit read from there instead, a page at a
+time, each entry rendered as it arrives and put in a fixed order (the files are
+laid out exactly as for an event kept in memory): archived twice over the same
+database, the files are the same too. Files are written atomically (temporary
+file, then rename). Confidential events are
 marked CONFIDENTIAL in the index and the manifest, and their dossier holds no
 attendee or speaker contact details.
 """
@@ -30,19 +35,22 @@ import os
 import re
 import tempfile
 from pathlib import Path, PurePosixPath
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from temporalio import activity
 
+from activities.database import in_database, ready, require
 from activities.errors import unsafe_path
 from activities.figures import budget_figures
 from activities.rendering import redact_url
 from convene.logs import get_logger
 from definitions.loader import definition_hash
-from workflows.messages import DeliveryRecord, DossierRequest
+from store.journal import Journal
+from store.roster import Roster
+from workflows.messages import AttendeeRecord, AuditEntry, DeliveryRecord, DossierRequest
 
 MANIFEST = "MANIFEST.sha256"
 INDEX = "index.md"
@@ -218,6 +226,32 @@ def canonical_json(value: Any) -> bytes:
     return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n").encode()
 
 
+def _json_at(value: Any, level: int) -> str:
+    """``value`` as :func:`canonical_json` lays it out `level` levels deep (without the first indent)."""
+    return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, default=str).replace(
+        "\n", "\n" + "  " * level)
+
+
+def list_item(value: Any) -> str:
+    """One item of a list held by a document's top-level key, rendered as :func:`canonical_json` would."""
+    return "    " + _json_at(value, 2)
+
+
+def assembled_json(fields: dict[str, Any], lists: dict[str, Iterable[str]]) -> bytes:
+    """The same bytes as ``canonical_json(fields | {key: [items...]})`` for a document whose long lists
+    (`lists`, their items already rendered by :func:`list_item`) were built an entry at a time, so no
+    list of models the size of the roster is ever held."""
+    parts = []
+    for key in sorted({*fields, *lists}):
+        if key in lists:
+            items = list(lists[key])
+            body = "[\n" + ",\n".join(items) + "\n  ]" if items else "[]"
+        else:
+            body = _json_at(fields[key], 1)
+        parts.append(f"  {json.dumps(key, ensure_ascii=False)}: {body}")
+    return ("{\n" + ",\n".join(parts) + "\n}\n").encode()
+
+
 def _person(person: Any, contact: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": person.id, "name": person.name, "locale": person.locale}
     if contact:
@@ -272,6 +306,17 @@ def _decisions_doc(request: DossierRequest) -> dict[str, Any]:
 def _people_doc(request: DossierRequest) -> dict[str, Any]:
     record = request.record
     contact = not request.definition.confidential
+    book = [_contact(a, contact) for a in sorted(record.attendees.values(), key=_book_order)]
+    return _people_head(request) | {
+        "contact_book": book,
+        "key_clients": [e["id"] for e in book if e["key_client"]],
+    }
+
+
+def _people_head(request: DossierRequest) -> dict[str, Any]:
+    """The people document without its contact book: team and speakers (both from the record)."""
+    record = request.record
+    contact = not request.definition.confidential
     team = {
         role: sorted((_person(p, True) for p in people), key=lambda e: e["id"])
         for role, people in request.event.team.items()
@@ -281,20 +326,23 @@ def _people_doc(request: DossierRequest) -> dict[str, Any]:
          "invited_at": s.invited_at.isoformat(), "replied_at": s.replied_at.isoformat() if s.replied_at else None}
         for s in sorted(record.speakers.values(), key=lambda s: s.person.id)
     ]
-    book = [
-        {**_person(a.person, contact), "category": a.person.category, "key_client": a.person.key_client,
-         "rsvp": a.rsvp, "invited_at": a.invited_at.isoformat(),
-         "checked_in_at": a.checked_in_at.isoformat() if a.checked_in_at else None}
-        for a in sorted(record.attendees.values(), key=lambda a: (not a.person.key_client, a.person.id))
-    ]
     return {
         "classification": classification(request),
         "contact_details": "withheld (confidential event)" if not contact else "included",
         "team": team,
         "speakers": speakers,
-        "contact_book": book,
-        "key_clients": [e["id"] for e in book if e["key_client"]],
     }
+
+
+def _book_order(a: AttendeeRecord) -> tuple[bool, str]:
+    """Key clients first, then everyone else, each by id."""
+    return not a.person.key_client, a.person.id
+
+
+def _contact(a: AttendeeRecord, contact: bool) -> dict[str, Any]:
+    return {**_person(a.person, contact), "category": a.person.category, "key_client": a.person.key_client,
+            "rsvp": a.rsvp, "invited_at": a.invited_at.isoformat(),
+            "checked_in_at": a.checked_in_at.isoformat() if a.checked_in_at else None}
 
 
 def _budget_doc(request: DossierRequest) -> dict[str, Any]:
@@ -358,6 +406,79 @@ def dossier_documents(request: DossierRequest) -> dict[str, bytes]:
     }
 
 
+def _audit_order(e: AuditEntry) -> tuple[Any, str]:
+    """Time order, ties broken as the database breaks them (``wf:<seq>`` and ``act:<key>``), in Python
+    so PostgreSQL's collation and SQLite's give the same file."""
+    return e.at, f"wf:{e.seq:09d}" if e.seq else f"act:{e.key}"
+
+
+async def _audit_items(request: DossierRequest, journal: Journal) -> list[str]:
+    """Every audit entry: the database's, and those the record holds that are not written there yet."""
+    rows: list[tuple[tuple[Any, str], str]] = []
+    seen: set[str] = set()
+
+    def add(e: AuditEntry) -> None:
+        order = _audit_order(e)
+        if order[1] not in seen:  # a page boundary crossed by a write shows an entry twice: once here
+            seen.add(order[1])
+            rows.append((order, list_item(e.model_dump(mode="json"))))
+
+    async for entry in journal.audit(request.event.id):
+        add(entry)
+    for entry in [*request.record.audit, *request.record.audit_outbox]:
+        add(entry)
+    rows.sort(key=lambda r: r[0])
+    return [text for _, text in rows]
+
+
+async def _people_items(request: DossierRequest, roster: Roster) -> tuple[list[str], list[str], list[AttendeeRecord]]:
+    """The contact book and the key clients' ids, rendered a person at a time; and the key clients."""
+    contact = not request.definition.confidential
+    book: list[tuple[tuple[bool, str], str]] = []
+    clients: list[AttendeeRecord] = []
+    async for a in roster.records(request.event.id):
+        book.append((_book_order(a), list_item(_contact(a, contact))))
+        if a.person.key_client:
+            clients.append(a)
+    book.sort(key=lambda b: b[0])
+    clients.sort(key=lambda a: a.person.id)
+    return [text for _, text in book], [list_item(a.person.id) for a in clients], clients
+
+
+async def _delivery_items(request: DossierRequest, journal: Journal) -> list[str]:
+    """Every delivery in the database, oldest first (ties by key), rendered one at a time."""
+    confidential = request.definition.confidential
+    rows: list[tuple[tuple[Any, str], str]] = []
+    seen: set[str] = set()
+    async for d in journal.deliveries(request.event.id):
+        if d.key not in seen:
+            seen.add(d.key)
+            rows.append(((d.at, d.key), list_item(_delivery(d, confidential))))
+    rows.sort(key=lambda r: r[0])
+    return [text for _, text in rows]
+
+
+async def database_documents(request: DossierRequest, roster: Roster,
+                             journal: Journal) -> tuple[dict[str, bytes], list[AttendeeRecord]]:
+    """Documents 01 to 07 of an event whose roster is in the database, and its key clients.
+
+    The audit, the contact book and the deliveries are read a page at a time and each entry is
+    rendered as it comes; what the record holds (definition, decisions, team and speakers, budget,
+    effects, incidents) is rendered as for any event.
+    """
+    r = request
+    documents = dossier_documents(r.model_copy(update={"record": r.record.model_copy(
+        update={"audit": [], "attendees": {}, "deliveries": []})}))
+    book, key_ids, clients = await _people_items(r, roster)
+    documents["02-audit-log.json"] = assembled_json({"event_id": r.event.id},
+                                                    {"entries": await _audit_items(r, journal)})
+    documents["04-people.json"] = assembled_json(_people_head(r), {"contact_book": book, "key_clients": key_ids})
+    documents["06-deliveries.json"] = assembled_json(
+        {"effects": [e.model_dump(mode="json") for e in r.record.effects]},
+        {"deliveries": await _delivery_items(r, journal)})
+    return documents, clients
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
@@ -366,8 +487,14 @@ def md(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def render_index(request: DossierRequest, files: list[str]) -> bytes:
-    """``index.md``: the event at a glance, the documents present, and the words to search by (pure)."""
+def render_index(request: DossierRequest, files: list[str], clients: list[AttendeeRecord] | None = None) -> bytes:
+    """``index.md``: the event at a glance, the documents present, and the words to search by (pure).
+
+    Args:
+        request: the event and its record.
+        files: the documents present.
+        clients: the key clients read from the roster database (None: from the record's attendees).
+    """
     e, d, rec = request.event, request.definition, request.record
     confidential = d.confidential
     lines = [f"# Dossier: {md(e.title)}", ""]
@@ -414,7 +541,8 @@ def render_index(request: DossierRequest, files: list[str]) -> bytes:
     if not confidential:
         speakers = sorted(rec.speakers.values(), key=lambda s: s.person.id)
         accepted = [s for s in speakers if s.status == "accepted"]
-        key_clients = sorted((a for a in rec.attendees.values() if a.person.key_client), key=lambda a: a.person.id)
+        attendees = rec.attendees.values() if clients is None else clients
+        key_clients = sorted((a for a in attendees if a.person.key_client), key=lambda a: a.person.id)
         lines += ["", "## People", ""]
         lines += [f"- Speaker: {md(s.person.name)} (`{s.person.id}`, {s.slot})"
                   + (f": {md(s.topic)}" if s.topic else "") for s in accepted]
@@ -437,11 +565,13 @@ def render_manifest(request: DossierRequest, files: dict[str, bytes]) -> bytes:
     return ("\n".join(header + body) + "\n").encode()
 
 
-def write_documents(store: ArchiveStore, request: DossierRequest, documents: dict[str, bytes]) -> str:
+def write_documents(store: ArchiveStore, request: DossierRequest, documents: dict[str, bytes],
+                    clients: list[AttendeeRecord] | None = None) -> str:
     """Write ``documents`` into the event's dossier, then refresh its index and manifest.
 
     Returns the manifest's sha256. The manifest is written last: a dossier whose manifest matches
-    its files is complete.
+    its files is complete. `clients`: the key clients, for an event whose roster is in the database
+    (the archive and the report must name the same ones, or each would rewrite the other's index).
     """
     folder = dossier_folder(request)
     names = {safe_name(name, "file name"): data for name, data in documents.items()}
@@ -449,7 +579,7 @@ def write_documents(store: ArchiveStore, request: DossierRequest, documents: dic
         for name, data in sorted(names.items()):
             store.write(f"{folder}/{name}", data)
         present = [n for n in store.list(folder) if n not in (INDEX, MANIFEST)]
-        store.write(f"{folder}/{INDEX}", render_index(request, present))
+        store.write(f"{folder}/{INDEX}", render_index(request, present, clients))
         files: dict[str, bytes] = {}
         for name in [*present, INDEX]:
             data = store.read(f"{folder}/{name}")
@@ -519,25 +649,45 @@ def verify(path: str | os.PathLike[str]) -> list[str]:
 
 
 class Archivist:
-    """Writes dossiers to a store; its bound :meth:`archive` is the activity."""
+    """Writes dossiers to a store; its bound :meth:`archive` is the activity.
 
-    def __init__(self, store: ArchiveStore) -> None:
+    Args:
+        store: where dossiers are kept.
+        roster, journal: the roster database, read for events whose roster is there (None: this
+            archivist serves events kept in memory only).
+    """
+
+    def __init__(self, store: ArchiveStore, roster: Roster | None = None, journal: Journal | None = None) -> None:
         self.store = store
+        self.roster = roster
+        self.journal = journal
 
     @activity.defn(name="archive")
     async def archive(self, request: DossierRequest) -> str:
         """Write the event's dossier (the ``archive`` activity) and say where, in one line.
 
         Raises:
-            ApplicationError: ``UnsafePath`` (non-retryable) when a name would leave the archive root.
+            ApplicationError: ``UnsafePath`` (non-retryable) when a name would leave the archive root;
+                ``RosterDatabaseMissing`` (non-retryable) for an event whose roster is in the database
+                when this worker has none.
         """
-        return await asyncio.to_thread(self.write_dossier, request)
+        if not in_database(request):
+            return await asyncio.to_thread(self.write_dossier, request)
+        dossier_folder(request)  # an unsafe name is refused before the database is read
+        require(request.event.id, self.roster, self.journal)
+        assert self.roster is not None and self.journal is not None
+        await ready(self.roster, self.journal)
+        documents, clients = await database_documents(request, self.roster, self.journal)
+        return await asyncio.to_thread(self.write_dossier, request, documents, clients)
 
-    def write_dossier(self, request: DossierRequest) -> str:
+    def write_dossier(self, request: DossierRequest, documents: dict[str, bytes] | None = None,
+                      clients: list[AttendeeRecord] | None = None) -> str:
+        """Write the dossier: `documents` (and `clients`) read from the database, or made from the record."""
         log = get_logger(__name__, event_id=request.event.id)
         folder = dossier_folder(request)
-        documents = dossier_documents(request)
-        digest = write_documents(self.store, request, documents)
+        if documents is None:
+            documents = dossier_documents(request)
+        digest = write_documents(self.store, request, documents, clients)
         count = len(self.store.list(folder))
         log.info("dossier archived", folder=folder, files=count, classification=classification(request))
         mark = " CONFIDENTIAL" if request.definition.confidential else ""

@@ -2,17 +2,21 @@
 
 :func:`evaluate` turns a :class:`~workflows.messages.DossierRequest` into an
 :class:`Evaluation`; the report renders it and the archive reuses the budget
-figures. Every figure is a :class:`~decimal.Decimal` rounded half-up (means to
-0.01, percentages to 0.1) so a test can check it by hand.
+figures. For an event whose roster is in the database, the report reads the
+survey, the attendance counts and the delivery counts there and hands them in
+(:func:`survey_from`, :func:`attendance_from`, :func:`deliveries_from`); the rest
+still comes from the record. Every figure is a :class:`~decimal.Decimal` rounded
+half-up (means to 0.01, percentages to 0.1) so a test can check it by hand.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from workflows.messages import BudgetLine, DossierRequest, EventRecord, IncidentRecord
+from workflows.messages import BudgetLine, DossierRequest, EventRecord, IncidentRecord, SurveyResponse
 
 AREAS = ("content", "organisation", "service")
 """The survey's areas (the document's content / organisation / service)."""
@@ -159,7 +163,12 @@ class Evaluation:
 
 
 def survey_figures(record: EventRecord) -> Survey:
-    responses = [record.survey[k] for k in sorted(record.survey)]
+    return survey_from(record.survey.values())
+
+
+def survey_from(responses: Iterable[SurveyResponse]) -> Survey:
+    """The survey's figures from its responses (taken in respondent order, whatever order they come in)."""
+    responses = sorted(responses, key=lambda r: r.respondent)
     areas = []
     for area in AREAS:
         scores = [getattr(r, area) for r in responses]
@@ -173,17 +182,34 @@ def survey_figures(record: EventRecord) -> Survey:
 def attendance_figures(record: EventRecord, expected: int) -> Attendance:
     rsvps = Counter(a.rsvp for a in record.attendees.values())
     checked_in = sum(1 for a in record.attendees.values() if a.checked_in_at is not None)
+    return attendance_from({
+        "invited": len(record.attendees), "rsvp_yes": rsvps.get("yes", 0), "rsvp_no": rsvps.get("no", 0),
+        "rsvp_maybe": rsvps.get("maybe", 0), "checked_in": checked_in,
+    }, expected)
+
+
+def attendance_from(counts: Mapping[str, int], expected: int) -> Attendance:
+    """Attendance from counts (``invited``, ``rsvp_yes``, ``rsvp_no``, ``rsvp_maybe``, ``checked_in``:
+    what :meth:`store.roster.Roster.counts` answers); no reply is whoever gave none of the three."""
+    invited, yes, no, maybe = (counts.get(k, 0) for k in ("invited", "rsvp_yes", "rsvp_no", "rsvp_maybe"))
+    checked_in = counts.get("checked_in", 0)
     return Attendance(
         expected=expected,
-        invited=len(record.attendees),
-        rsvp_yes=rsvps.get("yes", 0),
-        rsvp_no=rsvps.get("no", 0),
-        rsvp_maybe=rsvps.get("maybe", 0),
-        no_reply=rsvps.get(None, 0),
+        invited=invited,
+        rsvp_yes=yes,
+        rsvp_no=no,
+        rsvp_maybe=maybe,
+        no_reply=invited - yes - no - maybe,
         checked_in=checked_in,
         checked_in_of_expected=percent(checked_in, expected),
-        checked_in_of_rsvp_yes=percent(checked_in, rsvps.get("yes", 0)),
+        checked_in_of_rsvp_yes=percent(checked_in, yes),
     )
+
+
+def deliveries_from(by_status: Mapping[str, int]) -> Deliveries:
+    """Delivery figures from counts by status (a delivery still ``retrying`` is none of the three yet)."""
+    return Deliveries(sent=by_status.get("sent", 0), failed=by_status.get("failed", 0),
+                      skipped=by_status.get("skipped", 0))
 
 
 def budget_row(line: BudgetLine) -> BudgetRow:
@@ -248,11 +274,17 @@ def goal_figures(request: DossierRequest) -> Goals:
     )
 
 
-def evaluate(request: DossierRequest) -> Evaluation:
-    """Aggregate an event's record into the figures of its evaluation report."""
+def evaluate(request: DossierRequest, *, survey: Survey | None = None, attendance: Attendance | None = None,
+             deliveries: Deliveries | None = None) -> Evaluation:
+    """Aggregate an event's record into the figures of its evaluation report.
+
+    Args:
+        request: the event and its record.
+        survey, attendance, deliveries: figures read from the roster database, used instead of the
+            record's (an event whose roster is in the database has none of them in its record).
+    """
     event, record = request.event, request.record
     statuses = Counter(s.status for s in record.speakers.values())
-    delivered = Counter(d.status for d in record.deliveries)
     lessons = record.tasks.get(LESSONS_TASK)
     return Evaluation(
         event_id=event.id,
@@ -261,8 +293,8 @@ def evaluate(request: DossierRequest) -> Evaluation:
         kind_title=request.definition.title,
         confidential=request.definition.confidential,
         currency=event.currency,
-        survey=survey_figures(record),
-        attendance=attendance_figures(record, event.expected_attendees),
+        survey=survey if survey is not None else survey_figures(record),
+        attendance=attendance if attendance is not None else attendance_figures(record, event.expected_attendees),
         budget=budget_figures(record, event.budget_limit, event.currency),
         incidents=incident_figures(record),
         goals=goal_figures(request),
@@ -272,8 +304,7 @@ def evaluate(request: DossierRequest) -> Evaluation:
             declined=statuses.get("declined", 0),
             no_reply=statuses.get("invited", 0),
         ),
-        deliveries=Deliveries(
-            sent=delivered.get("sent", 0), failed=delivered.get("failed", 0), skipped=delivered.get("skipped", 0)
-        ),
+        deliveries=(deliveries if deliveries is not None
+                    else deliveries_from(Counter(d.status for d in record.deliveries))),
         lessons=lessons.note if lessons and lessons.note else None,
     )

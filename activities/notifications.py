@@ -15,6 +15,14 @@ A retried activity must never deliver twice:
 Failures that retrying cannot fix (a refused address, a 4xx answer) are raised
 as non-retryable ``PermanentDeliveryFailure``; the rest are raised retryable and
 the workflow's retry policy paces the next attempt.
+
+Given a :class:`~store.journal.Journal` (every worker built by ``build_activities``
+has one), the notifier also writes every outcome to the database, keyed by the
+notification's key: ``sent`` and ``skipped`` and a permanent failure at once, a
+failure that may pass as ``retrying`` (``failed`` on the activity's last attempt).
+Before sending it asks the journal whether *any* worker delivered the key already,
+so a retry that lands on another worker (after a crash, a lost completion) does not
+send again either.
 """
 
 from __future__ import annotations
@@ -33,10 +41,13 @@ import aiosmtplib
 import httpx
 from temporalio import activity
 
+from temporalio.exceptions import ApplicationError
+
 from activities.errors import permanent, transient
 from activities.rendering import Templates, build_email, build_ics, message_id, redact_url, template_variables
 from convene.logs import get_logger
 from convene.settings import Settings
+from store.journal import Journal
 from workflows.messages import DeliveryRecord, NotificationRequest
 
 MAX_RETRY_AFTER = timedelta(hours=1)
@@ -110,6 +121,19 @@ def _retry_after(value: str | None) -> timedelta | None:
     return min(timedelta(seconds=max(seconds, 0)), MAX_RETRY_AFTER)
 
 
+def attempt_info() -> tuple[int, bool]:
+    """This activity attempt's number, and whether it is the last its retry policy allows.
+
+    Outside an activity (a direct call) it is attempt 1 of an unknown number.
+    """
+    try:
+        info = activity.info()
+    except RuntimeError:
+        return 1, False
+    maximum = info.retry_policy.maximum_attempts if info.retry_policy is not None else 0
+    return info.attempt, maximum > 0 and info.attempt >= maximum
+
+
 class Notifier:
     """Sends notifications; its bound :meth:`send_notification` is the activity.
 
@@ -120,6 +144,8 @@ class Notifier:
         webhook_timeout: seconds for one webhook request, connect to last byte.
         templates: the message templates; the shipped ones by default.
         remember: how many delivered keys this worker remembers.
+        journal: where every delivery outcome is written, and asked whether a key was delivered by
+            any worker; None sends as before, remembering delivered keys in this worker only.
     """
 
     def __init__(
@@ -131,6 +157,7 @@ class Notifier:
         webhook_timeout: float = 10.0,
         templates: Templates | None = None,
         remember: int = 10_000,
+        journal: Journal | None = None,
     ) -> None:
         self.smtp = smtp
         self._secret = webhook_secret.encode() if isinstance(webhook_secret, str) else webhook_secret
@@ -138,9 +165,10 @@ class Notifier:
         self._webhook_timeout = webhook_timeout
         self.templates = templates or Templates()
         self.sent = SentKeys(remember)
+        self.journal = journal
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Notifier:
+    def from_settings(cls, settings: Settings, journal: Journal | None = None) -> Notifier:
         default = Settings.model_fields["webhook_secret"].default
         if settings.webhook_secret == default:
             get_logger(__name__).warning("webhooks are signed with the default secret; set CONVENE_WEBHOOK_SECRET")
@@ -148,6 +176,7 @@ class Notifier:
             smtp=SmtpConfig.from_settings(settings),
             webhook_secret=settings.webhook_secret.get_secret_value(),
             webhook_timeout=settings.webhook_timeout_seconds,
+            journal=journal,
         )
 
     @activity.defn(name="send_notification")
@@ -158,10 +187,57 @@ class Notifier:
             ApplicationError: ``PermanentDeliveryFailure`` (non-retryable) when the message can never be
                 delivered; ``TransientDeliveryFailure`` when a later attempt may succeed.
         """
+        if self.journal is not None:
+            await self.journal.db.migrate()  # a no-op once the worker migrated at start
         return await self.deliver(request)
 
     async def deliver(self, request: NotificationRequest) -> DeliveryRecord:
-        """Deliver ``request`` (also used by other activities, e.g. thanks); see :meth:`send_notification`."""
+        """Deliver ``request`` (also used by other activities, e.g. thanks); see :meth:`send_notification`.
+
+        With a journal: a key any worker delivered is answered from the database without sending,
+        and the outcome (or the failure) is written there before this returns (or raises).
+        """
+        if self.journal is None:
+            return await self._deliver(request)
+        earlier = await self.journal.delivered(request.key)
+        if earlier is not None:
+            self._log(request).info("already delivered (by this or another worker); not sent again")
+            return earlier
+        attempt, last = attempt_info()
+        try:
+            record = await self._deliver(request)
+        except Exception as err:
+            permanent_failure = isinstance(err, ApplicationError) and err.non_retryable
+            status = "failed" if permanent_failure or last else "retrying"
+            await self._write_failure(request, status, str(err) or type(err).__name__, attempt)
+            raise
+        await self.journal.record_delivery(request.event_id, record, attempts=attempt)
+        return record
+
+    async def _write_failure(self, request: NotificationRequest, status: str, detail: str, attempt: int) -> None:
+        """Record a failed attempt; a database that fails too is logged, never hides the send's own error."""
+        assert self.journal is not None
+        record = DeliveryRecord(
+            key=request.key, kind=request.kind, channel=request.channel, to=self._target(request),
+            status=status, detail=detail, at=datetime.now(UTC),
+        )
+        try:
+            await self.journal.record_delivery(request.event_id, record, attempts=attempt)
+        except Exception as err:  # noqa: BLE001 - the delivery's failure is what the caller must see
+            self._log(request).warning("could not record the failed delivery", status=status,
+                                       error=f"{type(err).__name__}: {err}")
+
+    @staticmethod
+    def _target(request: NotificationRequest) -> str:
+        """Who a delivery was for, as the records show it (never a webhook's secret query)."""
+        r = request.recipient
+        if request.channel == "webhook":
+            return (redact_url(r.webhook_url) or r.webhook_url) if r.webhook_url else r.role
+        if request.channel == "email" and r.email:
+            return r.email
+        return r.person_id or r.role
+
+    async def _deliver(self, request: NotificationRequest) -> DeliveryRecord:
         if request.channel == "email":
             return await self._email(request)
         if request.channel == "webhook":

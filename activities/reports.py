@@ -4,7 +4,9 @@ The figures come from :func:`activities.figures.evaluate` (pure); this module
 renders them as Markdown and as HTML with inline SVG bar charts, and the
 ``evaluation_report`` activity files both into the event's dossier
 (``08-evaluation.md``, ``08-evaluation.html``) and refreshes its index and
-manifest.
+manifest. For an event whose roster is in the database, the survey, the
+attendance and the delivery counts are read there (grouped counts, never the
+whole roster); the rest comes from the record.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from markupsafe import Markup
 from temporalio import activity
 
 from activities.archive import ArchiveStore, dossier_folder, md, write_documents
-from activities.figures import Evaluation, evaluate
+from activities.database import in_database, key_clients, ready, require
+from activities.figures import Evaluation, attendance_from, deliveries_from, evaluate, survey_from
 from convene.logs import get_logger
-from workflows.messages import DossierRequest
+from store.journal import Journal
+from store.roster import Roster
+from workflows.messages import AttendeeRecord, DossierRequest
 
 REPORT_MD = "08-evaluation.md"
 REPORT_HTML = "08-evaluation.html"
@@ -200,23 +205,59 @@ def summary(ev: Evaluation) -> str:
 
 
 class Reporter:
-    """Writes evaluation reports into dossiers; its bound :meth:`evaluation_report` is the activity."""
+    """Writes evaluation reports into dossiers; its bound :meth:`evaluation_report` is the activity.
 
-    def __init__(self, store: ArchiveStore) -> None:
+    Args:
+        store: where dossiers are kept.
+        roster, journal: the roster database, read for events whose roster is there (None: this
+            reporter serves events kept in memory only).
+    """
+
+    def __init__(self, store: ArchiveStore, roster: Roster | None = None, journal: Journal | None = None) -> None:
         self.store = store
+        self.roster = roster
+        self.journal = journal
 
     @activity.defn(name="evaluation_report")
     async def evaluation_report(self, request: DossierRequest) -> str:
-        """Aggregate the event's record, file the report in its dossier and return a one-line summary."""
-        return await asyncio.to_thread(self.write_report, request)
+        """Aggregate the event's record, file the report in its dossier and return a one-line summary.
 
-    def write_report(self, request: DossierRequest) -> str:
-        ev = evaluate(request)
+        Raises:
+            ApplicationError: ``RosterDatabaseMissing`` (non-retryable) for an event whose roster is in
+                the database when this worker has none.
+        """
+        if not in_database(request):
+            return await asyncio.to_thread(self.write_report, request)
+        dossier_folder(request)  # an unsafe name is refused before the database is read
+        ev = await self.evaluate(request)
+        assert self.roster is not None
+        clients = await key_clients(self.roster, request.event.id)
+        return await asyncio.to_thread(self.write_report, request, ev, clients)
+
+    async def evaluate(self, request: DossierRequest) -> Evaluation:
+        """The figures; for an event whose roster is in the database, survey, attendance and delivery
+        counts are read there."""
+        if not in_database(request):
+            return evaluate(request)
+        require(request.event.id, self.roster, self.journal)
+        assert self.roster is not None and self.journal is not None
+        await ready(self.roster, self.journal)
+        event_id = request.event.id
+        survey = survey_from(await self.roster.survey(event_id))
+        attendance = attendance_from(await self.roster.counts(event_id), request.event.expected_attendees)
+        deliveries = deliveries_from((await self.journal.deliveries_page(event_id, 0, 0)).counts)
+        return evaluate(request, survey=survey, attendance=attendance, deliveries=deliveries)
+
+    def write_report(self, request: DossierRequest, ev: Evaluation | None = None,
+                     clients: list[AttendeeRecord] | None = None) -> str:
+        """File the report: `ev` (and `clients`, for the index) read from the database, or made from the record."""
+        if ev is None:
+            ev = evaluate(request)
         documents = {
             REPORT_MD: render_markdown(ev).encode(),
             REPORT_HTML: render_html(ev).encode(),
         }
-        write_documents(self.store, request, documents)
+        write_documents(self.store, request, documents, clients)
         get_logger(__name__, event_id=request.event.id).info(
             "evaluation report written", folder=dossier_folder(request), responses=ev.survey.responses
         )

@@ -6,6 +6,11 @@ summary out) sends a ``thanks`` notification through the same
 per person under the key ``<event>:thanks:<person>``: a retry skips whoever
 this worker already thanked, and every email's Message-ID is derived from that
 key.
+
+Speakers come from the record. Key clients come from the record for an event
+kept in memory, and from the roster database for an event whose roster is
+there (``record.roster == "database"``); there the notifier's journal also tells
+a retry on another worker whom it already thanked.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.database import in_database, key_clients, ready, require
 from activities.errors import transient
 from activities.notifications import Notifier
 from convene.logs import get_logger
-from workflows.messages import DossierRequest, NotificationRequest, Person, Recipient
+from store.roster import Roster
+from workflows.messages import AttendeeRecord, DossierRequest, NotificationRequest, Person, Recipient
 
 
 def event_context(request: DossierRequest) -> dict[str, Any]:
@@ -31,9 +38,16 @@ def event_context(request: DossierRequest) -> dict[str, Any]:
     }
 
 
-def thanks_requests(request: DossierRequest) -> list[NotificationRequest]:
-    """One ``thanks`` message per accepted speaker and per key client who did not decline (pure)."""
+def thanks_requests(request: DossierRequest,
+                    clients: list[AttendeeRecord] | None = None) -> list[NotificationRequest]:
+    """One ``thanks`` message per accepted speaker and per key client who did not decline (pure).
+
+    Args:
+        request: the event; its speakers (and, kept in memory, its attendees) come from the record.
+        clients: the key clients read from the roster database, in place of the record's attendees.
+    """
     record, event = request.record, request.event
+    attendees = list(record.attendees.values()) if clients is None else clients
     base = event_context(request)
     people: list[tuple[Person, dict[str, Any]]] = [
         (s.person, {"audience": "speaker", "slot": s.slot, "topic": s.topic or ""})
@@ -42,7 +56,7 @@ def thanks_requests(request: DossierRequest) -> list[NotificationRequest]:
     ]
     people += [
         (a.person, {"audience": "attendee"})
-        for a in sorted(record.attendees.values(), key=lambda a: a.person.id)
+        for a in sorted(attendees, key=lambda a: a.person.id)
         if a.person.key_client and (a.rsvp != "no" or a.checked_in_at is not None)
     ]
     return [
@@ -60,10 +74,26 @@ def thanks_requests(request: DossierRequest) -> list[NotificationRequest]:
 
 
 class Thanks:
-    """Sends the thanks; its bound :meth:`send_thanks` is the activity."""
+    """Sends the thanks; its bound :meth:`send_thanks` is the activity.
 
-    def __init__(self, notifier: Notifier) -> None:
+    Args:
+        notifier: sends each message.
+        roster: the roster database, for events whose roster is there (None: memory-roster events only).
+            The notifier's journal records the deliveries.
+    """
+
+    def __init__(self, notifier: Notifier, roster: Roster | None = None) -> None:
         self.notifier = notifier
+        self.roster = roster
+
+    async def requests(self, request: DossierRequest) -> list[NotificationRequest]:
+        """Whom to thank: key clients from the roster database when the event keeps its roster there."""
+        if not in_database(request):
+            return thanks_requests(request)
+        require(request.event.id, self.roster)
+        assert self.roster is not None
+        await ready(self.roster)
+        return thanks_requests(request, await key_clients(self.roster, request.event.id))
 
     @activity.defn(name="send_thanks")
     async def send_thanks(self, request: DossierRequest) -> str:
@@ -76,7 +106,7 @@ class Thanks:
         log = get_logger(__name__, event_id=request.event.id)
         counts = {"sent": 0, "skipped": 0, "failed": 0}
         deferred: list[str] = []
-        for note in thanks_requests(request):
+        for note in await self.requests(request):
             try:
                 record = await self.notifier.deliver(note)
             except ApplicationError as err:

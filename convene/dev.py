@@ -224,12 +224,19 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
     import worker as worker_module
 
     settings = get_settings().model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
+    if "database_url" not in settings.model_fields_set:  # the roster database beside the dev server's file
+        settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db.parent.resolve() / 'convene.db'}"})
     configure(settings.log_level, json=not sys.stderr.isatty() and settings.log_json)
     log = get_logger("convene.dev")
     proc = await start_dev_server(db, port, ui_port, settings.temporal_namespace)
     try:
         client = await wait_for_server(settings, proc)
-        worker = worker_module.build_worker(client, settings)
+        from activities import build_activities
+        from store import Database
+
+        database = Database(settings.database_url, pool_size=settings.database_pool_size)
+        await database.migrate()  # created and brought up to date here: no separate step
+        worker = worker_module.build_worker(client, settings, activities=build_activities(settings, database=database))
         tasks = [asyncio.create_task(worker.run(), name="worker")]
         api, sign_in = _api_server(settings, client, api_port, db.parent) if api_port else (None, [])
         if api is not None:
@@ -274,6 +281,7 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await database.dispose()
     finally:
         if proc.returncode is None:
             proc.terminate()

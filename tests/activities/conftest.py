@@ -7,7 +7,7 @@ exactly as it would to a mail relay or a subscriber's endpoint.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from activities import LocalFolderStore, Notifier, SmtpConfig
+from store import Database, Journal
 from tests.activities.support import WEBHOOK_SECRET, Inbox, Receiver, free_port
 
 
@@ -33,6 +34,7 @@ def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
 @pytest.fixture
 def inbox(smtp_server: tuple[Controller, Inbox]) -> Inbox:
     smtp_server[1].messages.clear()
+    smtp_server[1].defer = 0
     return smtp_server[1]
 
 
@@ -44,6 +46,21 @@ def notifier(smtp_server: tuple[Controller, Inbox]) -> Notifier:
         webhook_secret=WEBHOOK_SECRET,
         webhook_timeout=2,
     )
+
+
+@pytest.fixture
+def workers(smtp_server: tuple[Controller, Inbox], db: Database) -> Callable[[], Notifier]:
+    """Makes notifiers as separate workers would have them: each its own memory, all one database."""
+    controller, _ = smtp_server
+
+    def make() -> Notifier:
+        return Notifier(
+            smtp=SmtpConfig(host="127.0.0.1", port=controller.port, mail_from="Convene <convene@example.org>",
+                            timeout=5),
+            webhook_secret=WEBHOOK_SECRET, webhook_timeout=2, journal=Journal(db),
+        )
+
+    return make
 
 
 @pytest.fixture

@@ -54,10 +54,14 @@ class Received:
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps every message and refuses addresses at ``refused.example``."""
+    """An aiosmtpd handler that keeps every message and refuses addresses at ``refused.example``.
+
+    ``defer`` > 0 answers that many messages with ``451`` (try again later) before accepting again.
+    """
 
     def __init__(self) -> None:
         self.messages: list[Received] = []
+        self.defer = 0
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
         if address.endswith("@" + REFUSED_DOMAIN):
@@ -66,6 +70,9 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.defer > 0:
+            self.defer -= 1
+            return "451 4.3.0 mailbox busy, try again later"
         message = BytesParser(policy=default_policy).parsebytes(envelope.content)
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
         return "250 Message accepted"

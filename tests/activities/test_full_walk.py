@@ -1,4 +1,5 @@
-"""A conference walked to closed with the real activities: a real SMTP server, a real archive folder."""
+"""A conference walked to closed with the real activities: a real SMTP server, a real archive folder and the
+roster database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from activities import LocalFolderStore, Notifier, build_activities, verify
+from store import Database, Journal, Roster
 from tests.activities.support import Inbox
 from tests.support import PM, Driver, conference, key, settings, start_conference
 from worker import build_worker
@@ -15,17 +17,18 @@ from workflows.messages import CompleteTask, Person
 
 
 async def test_a_conference_walked_to_closed_sends_archives_and_reports(
-    ts_env: WorkflowEnvironment, task_queue: str, notifier: Notifier, inbox: Inbox, tmp_path: Path
+    ts_env: WorkflowEnvironment, task_queue: str, notifier: Notifier, inbox: Inbox, tmp_path: Path, db: Database
 ):
     """Invitations (with .ics), confirmations, stage notices and thanks reach the SMTP server in each person's
-    language; the archive verifies; the evaluation report is in it."""
+    language, each recorded once in the database's journal; the roster and the whole audit are there too; the
+    archive verifies; the evaluation report is in it."""
     client = ts_env.client
     details = conference(await ts_env.get_current_time(), event_id="real-walk-1")
     team = dict(details.team)
     team["pr_communications"] = [Person(id="prue", name="Prue", email="prue@example.org", locale="zh")]
     details = details.model_copy(update={"team": team})
     store = LocalFolderStore(tmp_path / "archive")
-    activities = build_activities(settings(task_queue), notifier=notifier, store=store)
+    activities = build_activities(settings(task_queue), notifier=notifier, store=store, database=db)
     async with build_worker(client, settings(task_queue), activities=activities):
         handle = await start_conference(client, task_queue, details)
         drive = Driver(client, details.id)
@@ -49,14 +52,21 @@ async def test_a_conference_walked_to_closed_sends_archives_and_reports(
     prue = inbox.to("prue@example.org")
     assert prue and all(any("\u4e00" <= ch <= "\u9fff" for ch in m["Subject"]) for m in prue)  # Chinese
 
-    sent = [d for d in final.deliveries if d.channel == "email"]
+    assert final.roster == "database" and final.deliveries == []  # the journal has them
+    journal = Journal(db)
+    page = await journal.deliveries_page(details.id, limit=1000)
+    sent = [d for d in page.items if d.channel == "email"]
     assert sent and all(d.status in ("sent", "skipped") for d in sent)
-    # Every message the server got is on the event's record: one delivery each, plus the thanks,
-    # which the send_thanks activity sends as one task (recorded as that task's outcome).
+    # Every message the server got is in the journal, once: the thanks and the invitations included.
     thanks = [m for m in inbox.messages if str(m.message["Subject"]).startswith(("Thank you:", "感謝您："))]
     assert len(thanks) == 2
-    assert sum(d.status == "sent" for d in sent) + len(thanks) == len(inbox.messages)
+    assert sum(d.status == "sent" for d in sent) == len(inbox.messages)
+    assert {f"{details.id}:thanks:kim", f"{details.id}:thanks:ann"} <= {d.key for d in sent}
     assert any(e.name == "thanks_sent" and e.ok for e in final.effects)
+    progress = await Roster(db).invitation_progress(details.id)
+    assert (progress.invited, progress.sent, progress.pending) == (2, 2, 0)
+    audit = await journal.audit_page(details.id, limit=1000)  # every entry the workflow recorded, written once
+    assert [e.seq for e in audit.items] == list(range(1, final.audit_total + 1)) and final.audit_total > 30
 
     dossiers = list((tmp_path / "archive").glob("*/conference/real-walk-1"))
     assert len(dossiers) == 1

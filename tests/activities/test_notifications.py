@@ -36,6 +36,7 @@ from workflows.messages import (
     DeliveryRecord,
     EventDetails,
     InviteAttendees,
+    InvitationSend,
     InviteSpeaker,
     NotificationRequest,
     Person,
@@ -54,8 +55,10 @@ def parts(message: Any) -> tuple[str, str, list[Any]]:
     return text, html, list(message.iter_attachments())
 
 
-def invitations_from_lifecycle() -> list[NotificationRequest]:
-    """The invitation requests the real lifecycle emits for one Chinese speaker and two attendees."""
+def invitations_from_lifecycle(roster: str = "memory") -> list[Any]:
+    """The invitation effects the real lifecycle emits for one Chinese speaker and two attendees: notification
+    requests for all three with the roster in memory; with it in the database, the attendees' invitations
+    are one InvitationSend (what `send_invitations` gets)."""
     definition = shipped().get("conference")
     now = START - timedelta(days=120)
     event = EventDetails(
@@ -65,7 +68,7 @@ def invitations_from_lifecycle() -> list[NotificationRequest]:
               "project_manager": [Person(id="pia", name="Pia", email="pia@example.org")],
               "pr_communications": [Person(id="prue", name="Prue", email="prue@example.org")]},
     )
-    lc = Lifecycle.start(definition, event, now, definition_hash(definition))
+    lc = Lifecycle.start(definition, event, now, definition_hash(definition), roster=roster)
     lc.take_effects()
     lc.apply(InviteSpeaker(key="inv-li", actor=Actor(id="pat", role="activity_planner"),
                            speaker=Person(id="li", name="Li Wei", email="li@example.org", locale="zh"),
@@ -74,7 +77,7 @@ def invitations_from_lifecycle() -> list[NotificationRequest]:
         Attendee(id="ada", name="Ada", email="ada@example.org", key_client=True),
         Attendee(id="bo", name="Bo", email="bo@example.org", locale="zh"),
     ]))
-    return [e for e in lc.take_effects() if isinstance(e, NotificationRequest)]
+    return [e for e in lc.take_effects() if isinstance(e, (NotificationRequest, InvitationSend))]
 
 
 async def test_each_person_gets_their_invitation_in_their_language_with_an_ics(

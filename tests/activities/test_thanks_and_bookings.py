@@ -62,9 +62,15 @@ async def test_a_release_for_an_unsafe_event_id_is_refused(store: LocalFolderSto
 
 
 def test_build_activities_wires_every_name_the_workflow_calls(tmp_path) -> None:  # noqa: ANN001
-    """build_activities returns the five activities under the names the workflow uses, without connecting."""
+    """build_activities returns the ten activities under the names the workflow uses, without connecting."""
     from temporalio import activity
 
-    names = [activity._Definition.must_from_callable(fn).name
-             for fn in build_activities(Settings(archive_root=tmp_path))]
-    assert names == ["send_notification", "send_thanks", "archive", "evaluation_report", "release_booking"]
+    database = tmp_path / "db" / "convene.db"
+    built = build_activities(Settings(archive_root=tmp_path / "archive",
+                                      database_url=f"sqlite+aiosqlite:///{database}"))
+    names = [activity._Definition.must_from_callable(fn).name for fn in built]
+    assert names == ["send_notification", "send_thanks", "archive", "evaluation_report", "release_booking",
+                     "record_audit", "sync_event", "send_invitations", "notify_roster", "import_legacy_record"]
+    assert not database.exists()  # nothing connected yet
+    notifier = built[0].__self__
+    assert notifier.journal is not None and notifier.journal.db is built[5].__self__.journal.db
