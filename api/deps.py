@@ -1,4 +1,5 @@
-"""Dependencies of the routes, as ``Annotated`` aliases: the Temporal client, the caller, the definitions."""
+"""Dependencies of the routes, as ``Annotated`` aliases: the Temporal client, the caller, the definitions,
+the roster database (:class:`store.Roster`, :class:`store.Journal`) and the cache of event details."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ from temporalio.client import Client
 
 from api.auth import NotPermitted, TokenBook, Unauthenticated
 from api.auth import Principal as PrincipalModel
-from api.errors import TemporalUnavailable
+from api.errors import DatabaseUnavailable, TemporalUnavailable
+from api.eventinfo import EventInfoCache
 from api.settings import ApiSettings
 from convene.client import connect
 from definitions import Registry as DefinitionRegistry
+from store import Database
+from store import Journal as JournalStore
+from store import Roster as RosterStore
 
 log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
 
@@ -24,10 +29,11 @@ SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 
 class AppState:
-    """What the app holds for its lifetime; the client is (re)connected on demand if it is missing."""
+    """What the app holds for its lifetime: the Temporal client ((re)connected on demand if it is missing),
+    the one database of the process with its roster and journal, and the cache of event details."""
 
     def __init__(self, settings: ApiSettings, registry: DefinitionRegistry, tokens: TokenBook,
-                 client: Client | None = None) -> None:
+                 client: Client | None = None, database: Database | None = None) -> None:
         self.settings = settings
         self.registry = registry
         self.tokens = tokens
@@ -35,6 +41,26 @@ class AppState:
         self._lock = asyncio.Lock()
         self._last_attempt = float("-inf")
         self.group_by_stage: bool | None = None  # learnt on first use: can the server GROUP BY EventStage?
+        self.database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
+        self.roster = RosterStore(self.database)
+        self.journal = JournalStore(self.database)
+        self.events = EventInfoCache(ttl=settings.event_cache_seconds)
+        self._migrated = False
+
+    async def store_ready(self) -> None:
+        """The database at the newest schema (migrated once; retried on use while it cannot be reached).
+
+        Raises:
+            DatabaseUnavailable: it cannot be reached or migrated now.
+        """
+        if self._migrated:
+            return
+        try:
+            await self.database.migrate()
+        except Exception as exc:  # noqa: BLE001 - whatever stops it (refused, locked, bad URL), it is not usable
+            log.warning("database not ready", database=repr(self.database), error=type(exc).__name__)
+            raise DatabaseUnavailable("the database cannot be reached") from exc
+        self._migrated = True
 
     @property
     def connected(self) -> bool:
@@ -83,6 +109,16 @@ def get_settings(state: State) -> ApiSettings:
     return state.settings
 
 
+async def get_roster(state: State) -> RosterStore:
+    await state.store_ready()
+    return state.roster
+
+
+async def get_journal(state: State) -> JournalStore:
+    await state.store_ready()
+    return state.journal
+
+
 _bearer = HTTPBearer(auto_error=False, description="A token from the tokens file (stored there as its SHA-256).")
 
 
@@ -116,6 +152,10 @@ Writer = Annotated[PrincipalModel, Depends(get_writer)]
 Registry = Annotated[DefinitionRegistry, Depends(get_registry)]
 Settings = Annotated[ApiSettings, Depends(get_settings)]
 EventId = Annotated[str, Depends(get_event_id)]
+Roster = Annotated[RosterStore, Depends(get_roster)]
+"""The attendees and their acts, in the roster database (migrated before first use)."""
+Journal = Annotated[JournalStore, Depends(get_journal)]
+"""The whole audit and every delivery, in the roster database."""
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=200,

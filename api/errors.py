@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
+import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,7 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import NotPermitted, Unauthenticated
 from definitions import UnknownKind
-from workflows.lifecycle import ActRefused
+from workflows.refusals import ActRefused
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -43,6 +44,8 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
     422: "Invalid",
     500: "Internal error",
     503: "Service unavailable",
@@ -54,6 +57,8 @@ _SLUGS = {
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
+    413: "too-large",
+    415: "unsupported-media-type",
     422: "invalid",
     500: "internal",
     503: "unavailable",
@@ -92,6 +97,15 @@ class TemporalUnavailable(Exception):
     """Temporal cannot be reached (not connected yet, connection refused, server unavailable)."""
 
 
+class DatabaseUnavailable(Exception):
+    """The roster database cannot be reached (or migrated) now."""
+
+
+_DATABASE_DOWN = (DatabaseUnavailable, sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+                  sqlalchemy.exc.TimeoutError)
+"""Failures of the database that pass: not reachable, locked for too long, no connection free in time."""
+
+
 def not_found(detail: str) -> Problem:
     return Problem(404, detail)
 
@@ -119,6 +133,8 @@ def to_problem(exc: BaseException, retry_after: int = 5) -> Problem:
         return Problem(403, exc.detail)
     if isinstance(exc, ActRefused):
         return Problem(_REFUSALS.get(exc.kind, 422), exc.message, slug=f"act-{exc.kind}")
+    if isinstance(exc, _DATABASE_DOWN):
+        return _unavailable("the database is unavailable; try again shortly", retry_after)
     if isinstance(exc, UnknownKind):
         return Problem(422, str(exc), slug="unknown-kind", known_kinds=exc.known)
     if isinstance(exc, WorkflowUpdateFailedError):
@@ -189,7 +205,8 @@ def install(app: FastAPI, retry_after: int) -> None:
 
     app.add_exception_handler(RequestValidationError, handle_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, handle_http)  # type: ignore[arg-type]
-    for exc_type in (Problem, Unauthenticated, NotPermitted, ActRefused, UnknownKind, WorkflowUpdateFailedError,
+    for exc_type in (Problem, Unauthenticated, NotPermitted, ActRefused, *_DATABASE_DOWN, UnknownKind,
+                     WorkflowUpdateFailedError,
                      WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowAlreadyStartedError,
                      WorkflowQueryFailedError, RPCError, TemporalUnavailable, ConnectionError, RuntimeError,
                      pydantic.ValidationError, Exception):

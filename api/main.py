@@ -3,6 +3,9 @@
 The app connects to Temporal in its lifespan unless a client is given (tests
 pass the dev server's). If Temporal is down at start-up the app still starts:
 ``/readyz`` and every call that needs Temporal answer 503 until it is back.
+
+It holds one :class:`store.Database` (``CONVENE_DATABASE_URL``) for the process: migrated in
+the lifespan (or, if it cannot be reached then, on first use) and disposed at shutdown.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from temporalio.client import Client
 from api import errors
 from api.auth import TokenBook
 from api.deps import AppState
-from api.errors import TemporalUnavailable
-from api.routes import definitions, events, health, pages
+from api.errors import DatabaseUnavailable, TemporalUnavailable
+from api.routes import definitions, events, health, pages, roster
 from api.settings import api_settings
 from convene.logs import configure
 from convene.settings import Settings, get_settings
 from definitions import Registry, shipped
+from store import Database
 
 log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
 
@@ -73,19 +77,20 @@ class RequestContext:
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None,
-               registry: Registry | None = None) -> FastAPI:
+               registry: Registry | None = None, database: Database | None = None) -> FastAPI:
     """The API for `settings` (an :class:`api.settings.ApiSettings`, or plain settings plus the env).
 
     Args:
-        settings: where Temporal is, the task queue, and who may call (tokens).
+        settings: where Temporal is, the task queue, the database, and who may call (tokens).
         client: a connected Temporal client to use instead of connecting in the lifespan.
         registry: the definitions to start events with (default: ``definitions_dir`` or the shipped ones).
+        database: a database to use instead of one made from ``database_url`` (it is disposed at shutdown).
     """
     cfg = api_settings(settings or get_settings())
     if registry is None:
         registry = Registry.from_dir(cfg.definitions_dir) if cfg.definitions_dir else shipped()
     tokens = TokenBook.from_settings(cfg.tokens_file, cfg.tokens.get_secret_value() if cfg.tokens else None)
-    state = AppState(cfg, registry, tokens, client)
+    state = AppState(cfg, registry, tokens, client, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -95,12 +100,19 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
         if cfg.dev_sign_in:
             log.warning("one-click dev sign-in is on: whoever reaches this API can sign in as the dev team",
                         file=str(cfg.dev_sign_in))
+        try:
+            await state.store_ready()
+        except DatabaseUnavailable:
+            log.warning("starting without the database; attendee routes answer 503 until it is reachable")
         if not state.connected:
             try:
                 await state.client()
             except TemporalUnavailable:
                 log.warning("starting without Temporal; /readyz answers 503 until it is reachable")
-        yield {}
+        try:
+            yield {}
+        finally:
+            await state.database.dispose()
 
     app = FastAPI(
         title="Convene",
@@ -113,6 +125,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
     app.add_middleware(RequestContext)
     app.include_router(health.router)
     app.include_router(events.router)
+    app.include_router(roster.router)
     app.include_router(definitions.router)
     app.include_router(pages.router)
     app.mount("/static", pages.static_files(), name="static")

@@ -18,7 +18,9 @@ from workflows.messages import (
     ActResult,
     AgendaItem,
     Attendee,
+    AuditEntry,
     BudgetLine,
+    DeliveryRecord,
     EventDetails,
     Person,
     SafeId,
@@ -127,6 +129,9 @@ class ItemIn(ActIn):
 
 
 class AttendeesInviteIn(ActIn):
+    """At most 1,000 people a request: a longer list is sent in pages (each with its own key), or as a
+    CSV file to ``POST /events/{id}/attendees/import``."""
+
     attendees: list[Attendee] = Field(min_length=1, max_length=1000)
 
 
@@ -135,7 +140,8 @@ class RsvpIn(ActIn):
 
 
 class CheckInIn(ActIn):
-    pass
+    desk: str | None = Field(default=None, min_length=1, max_length=64,
+                             description="Which desk or lane checks them in (said again if they come twice).")
 
 
 class IncidentIn(ActIn):
@@ -179,10 +185,57 @@ class CancelIn(ActIn):
 
 
 class ActOutcome(BaseModel):
-    """The answer to an accepted act: what it did, and the event afterwards."""
+    """The answer to an accepted act: what it did, and (for the team's acts) the event afterwards.
+
+    Attendee acts (invite, RSVP, check-in, survey) answer without the state: they are many, the
+    door does them by the hundred a minute, and the page reads the event again as it polls anyway.
+    """
 
     result: ActResult
-    state: StateView
+    state: StateView | None = Field(default=None, description="The event after the act (absent for attendee acts).")
+
+
+class InviteOutcome(ActOutcome):
+    """An accepted invitation: how many people it invited, and who was on the list already."""
+
+    invited: int = Field(description="People this invitation added (the same number again for a resend of its key).")
+    skipped: list[str] = Field(default_factory=list, description="Ids of people already invited, left out.")
+
+
+class RowProblem(BaseModel):
+    line: int = Field(description="Line of the CSV file (the header is line 1).")
+    message: str
+
+
+class ImportOutcome(BaseModel):
+    """What an attendee import did: good rows invited in pages of 1,000, bad rows listed."""
+
+    rows: int = Field(description="Rows read without error.")
+    invited: int = Field(description="People invited (resending the same file invites nobody twice).")
+    skipped: int = Field(description="People already invited before, left out.")
+    skipped_ids: list[str] = Field(default_factory=list, description="The first 100 of them.")
+    pages: int = Field(description="Invitation acts sent (one per 1,000 rows).")
+    errors: list[RowProblem] = Field(default_factory=list, description="Rows refused, with why.")
+
+
+class AuditPageOut(BaseModel):
+    """A page of an event's whole audit."""
+
+    total: int = Field(description="Entries in the whole audit.")
+    offset: int
+    limit: int
+    order: Literal["newest", "oldest"]
+    items: list[AuditEntry] = Field(description="In the order asked for. Attendee acts carry seq 0.")
+
+
+class DeliveryPageOut(BaseModel):
+    """A page of an event's notifications, newest first, with counts by status over all of them."""
+
+    total: int
+    counts: dict[str, int]
+    offset: int
+    limit: int
+    items: list[DeliveryRecord]
 
 
 # --- definitions ------------------------------------------------------------------------------

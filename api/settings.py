@@ -33,6 +33,12 @@ class ApiSettings(Settings):
     default_page_size: int = Field(default=50, ge=1, le=1000)
     max_page_size: int = Field(default=500, ge=1, le=1000)
     health_timeout_seconds: float = Field(default=2.0, gt=0)
+    event_cache_seconds: float = Field(
+        default=60.0, ge=0,
+        description="How long an event's details (kind, team) are kept for checking attendee acts, so the door's "
+        "check-ins never ask the workflow. Neither changes after the start; 0 reads them every time.",
+    )
+    import_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="Largest CSV an import accepts.")
     dev_sign_in: Path | None = Field(
         default=None,
         description="Local dev stack only: a JSON file of plaintext tokens by person id (`convene dev` writes "

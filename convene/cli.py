@@ -6,7 +6,6 @@ Every command that talks to Temporal goes through :mod:`convene.client`, like th
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import sys
 from datetime import datetime, timedelta, timezone
@@ -182,9 +181,12 @@ def definitions_schema() -> None:
 
 
 def _run(coro: Any) -> Any:
+    from sqlalchemy.exc import OperationalError
     from temporalio.client import WorkflowUpdateFailedError
     from temporalio.exceptions import ApplicationError
     from temporalio.service import RPCError
+
+    from workflows.refusals import ActRefused
 
     try:
         return asyncio.run(coro)
@@ -193,8 +195,27 @@ def _run(coro: Any) -> Any:
         if isinstance(cause, ApplicationError):
             raise _fail(f"refused ({cause.type}): {cause.message}", 3) from None
         raise _fail(f"refused: {cause}", 3) from None
+    except ActRefused as err:  # refused by the roster database (attendee acts, invitations)
+        raise _fail(f"refused ({err.kind.capitalize()}): {err.message}", 3) from None
     except RPCError as err:
         raise _fail(f"temporal: {err.message}", 4) from None
+    except OperationalError as err:
+        raise _fail(f"database: {err.orig or err}", 4) from None
+
+
+async def _roster_of(event_id: str, recorded: str) -> Any:
+    """The roster database (migrated) if the event keeps its roster there, else None; close it with dispose()."""
+    from api.invitations import in_database
+    from store import Database, Roster
+
+    settings = get_settings()
+    db = Database(settings.database_url, pool_size=2)
+    await db.migrate()
+    roster = Roster(db)
+    if await in_database(roster, event_id, recorded):
+        return roster
+    await db.dispose()
+    return None
 
 
 async def _client() -> Any:
@@ -283,8 +304,24 @@ def events_act(
     except (json.JSONDecodeError, TypeError, ValidationError) as err:
         raise _fail(f"invalid {name}: {err}", 2) from None
 
+    roster_acts = {"rsvp": "rsvp", "check_in": "check_in", "record_survey": "record_survey"}
+
     async def go() -> None:
-        _print_json(await act(await _client(), event_id, act_model))
+        from datetime import UTC
+
+        from convene.client import state
+
+        client = await _client()
+        if name in roster_acts:  # attendee acts are the roster database's, for events that keep it there
+            roster = await _roster_of(event_id, (await state(client, event_id)).roster)
+            if roster is not None:
+                try:
+                    do = getattr(roster, roster_acts[name])
+                    _print_json(await do(event_id, act_model, now=datetime.now(UTC)))
+                finally:
+                    await roster.db.dispose()
+                return
+        _print_json(await act(client, event_id, act_model))
 
     _run(go())
 
@@ -331,11 +368,20 @@ def events_import_attendees(
     file: Annotated[Path, typer.Argument(help="CSV with a header: id, name, email, category, key_client, needs...")],
     actor: Annotated[str, typer.Option(envvar="CONVENE_ACTOR")],
     role: Annotated[str, typer.Option(envvar="CONVENE_ROLE")],
+    key: Annotated[Optional[str], typer.Option(
+        help="Idempotency key of the import (pages are keyed <key>.p1, <key>.p2...); default: made from the ids "
+             "listed, so importing the same file again invites nobody twice.")] = None,
 ) -> None:
-    """Invite the good rows of a CSV list; list the bad rows (exit code 1 if there were any)."""
+    """Invite the good rows of a CSV list in pages of 1,000, as the API does; list the bad rows (exit 1 if any).
+
+    People go to the roster database first and each page is one small act naming them; people already
+    invited are skipped. Progress is printed after each page.
+    """
+    from api.auth import NotPermitted, Principal, choose_role
+    from api.invitations import PAGE, content_key, invite_pages
     from convene.attendees_csv import parse_attendees
-    from convene.client import act
-    from workflows.messages import Actor, InviteAttendees
+    from convene.client import state
+    from workflows.messages import Actor, InvitationBatchRef, InviteAttendees
 
     try:
         good, bad = parse_attendees(file.read_text(encoding="utf-8"))
@@ -346,12 +392,26 @@ def events_import_attendees(
 
     async def go() -> None:
         client = await _client()
-        for i in range(0, len(good), 1000):
-            batch = good[i : i + 1000]
-            digest = hashlib.sha256(",".join(a.id for a in batch).encode()).hexdigest()[:16]
-            await act(client, event_id, InviteAttendees(key=f"csv-{digest}", actor=Actor(id=actor, role=role),
-                                                        attendees=batch))
-        typer.echo(f"invited {len(good)} attendee(s); {len(bad)} row(s) refused")
+        view = await state(client, event_id)
+        base = key or content_key(good)
+        who = Actor(id=actor, role=role)
+        probe = InviteAttendees(key=base, actor=who, batch=InvitationBatchRef(id=base, count=min(len(good), PAGE)))
+        try:  # the API's own check, before anyone is written to the roster
+            choose_role(Principal(id=actor, name=actor, roles=[role]), _definition(view.kind), view.event, probe, role)
+        except (NotPermitted, ValidationError) as err:
+            raise _fail(f"refused (Forbidden): {getattr(err, 'detail', err)}", 3) from None
+        roster = await _roster_of(event_id, view.roster)
+        try:
+            def progress(page: int, pages: int, invited: int, skipped: int) -> None:
+                typer.echo(f"page {page}/{pages}: {invited} invited, {skipped} already invited")
+
+            done = await invite_pages(client, roster, event_id, key=base, actor=who, people=good,
+                                      database=roster is not None, progress=progress)
+        finally:
+            if roster is not None:
+                await roster.db.dispose()
+        typer.echo(f"invited {done.invited} attendee(s); {len(done.skipped)} already invited; "
+                   f"{len(bad)} row(s) refused")
 
     if good:
         _run(go())

@@ -1,8 +1,9 @@
-"""Events: start one, list and count them, read one, and every act on one.
+"""Events: start one, list and count them, read one, and the team's acts on one.
 
 Each act route turns its body into the workflow's act, done by the caller as the
 role :func:`api.auth.choose_role` picks, and answers the act's result with the
-event's state afterwards.
+event's state afterwards. Attendee acts (inviting, RSVP, check-in, survey) and the
+lists that grow with people are in :mod:`api.routes.roster`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -25,18 +26,16 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import choose_role, may_start
 from api.auth import Principal as PrincipalModel
-from api.deps import SAFE_ID, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
+from api.deps import SAFE_ID, AppState, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
 from api.errors import conflict, invalid
 from api.models import (
     AcknowledgeIn,
     ActIn,
     AgendaIn,
     ActOutcome,
-    AttendeesInviteIn,
     Board,
     BudgetIn,
     CancelIn,
-    CheckInIn,
     DecisionIn,
     EventPage,
     EventSummary,
@@ -46,15 +45,14 @@ from api.models import (
     NewEvent,
     PostponeIn,
     ResolveIn,
-    RsvpIn,
     SendBackIn,
     SpeakerInviteIn,
     SpeakerReplyIn,
-    SurveyIn,
     TaskDoneIn,
 )
 from activities.rendering import redact_url
-from convene.client import act, attendees, list_query, start_event, state, workflow_id
+from api.views import merged
+from convene.client import act, list_query, start_event, state, workflow_id
 from definitions import CANCELLED, CLOSED, UnknownKind
 from definitions import Registry as DefinitionRegistry
 from workflows import search
@@ -62,23 +60,17 @@ from workflows.messages import (
     AcknowledgeIncident,
     Act,
     Actor,
-    AttendeePage,
-    AttendeeQuery,
     Cancel,
-    CheckIn,
     CompleteTask,
     Decide,
     EndItem,
     EventDetails,
-    InviteAttendees,
     InviteSpeaker,
     Itinerary,
     Postpone,
     RecordBudget,
-    RecordSurvey,
     ReportIncident,
     ResolveIncident,
-    Rsvp,
     SendBack,
     SetAgenda,
     SpeakerItinerary,
@@ -128,10 +120,19 @@ async def create_event(body: NewEvent, response: Response, client: TemporalClien
         if existing.event.model_dump() != details.model_dump():
             raise conflict(f"event {event_id} already exists with other details") from None
         response.status_code = 200
-        return existing
+        return await _with_roster(app, existing)
     log.info("event started", kind=details.kind, by=principal.id)
     response.headers["Location"] = f"/events/{event_id}"
-    return await state(client, event_id)
+    return await _with_roster(app, await state(client, event_id))
+
+
+async def _with_roster(app: AppState, view: StateView) -> StateView:
+    """The state, with what the roster database holds merged in when the event keeps its roster there."""
+    app.events.remember(view)
+    if view.roster != "database":
+        return view
+    await app.store_ready()
+    return await merged(view, app.roster, app.journal)
 
 
 def _at(value: datetime) -> str:
@@ -242,36 +243,19 @@ async def board(
     return Board(total=total, stages=stages, other=max(total - sum(stages.values()), 0))
 
 
-@router.get("/{event_id}", response_model=StateView, responses=_PROBLEMS)
-async def get_event(event_id: EventId, client: TemporalClient, principal: Principal) -> StateView:
-    """Everything about one event: stage, tasks, gates with reasons, deadlines, audit.
+@router.get("/{event_id}", response_model=StateView, responses={
+    **_PROBLEMS, 503: {"description": "Temporal or the database is unavailable"}})
+async def get_event(event_id: EventId, client: TemporalClient, principal: Principal, app: State) -> StateView:
+    """Everything about one event: stage, tasks, gates with reasons, deadlines, attendee counts, audit.
 
-    Viewers see webhook URLs without credentials, query or fragment (any may carry a token).
+    For an event whose roster is in the database (`roster: database`), the attendee counts, special
+    needs, the newest 50 audit entries (attendee acts included; `audit_total` counts them all: page
+    them with `GET /events/{id}/audit`), the newest 50 deliveries and the invitations' progress come
+    from the database. Viewers see webhook URLs without credentials, query or fragment (any may carry
+    a token).
     """
-    view = await state(client, event_id)
+    view = await _with_roster(app, await state(client, event_id))
     return _for_viewer(view) if principal.read_only else view
-
-
-@router.get("/{event_id}/attendees", response_model=AttendeePage, responses=_PROBLEMS)
-async def list_attendees(
-    event_id: EventId, client: TemporalClient, principal: Principal,
-    search: Annotated[str, Query(max_length=200, description="Part of an id, name or email.")] = "",
-    rsvp: Annotated[Literal["yes", "no", "maybe", "none", "any"], Query(description="none: not answered yet.")] = "any",
-    checked_in: Annotated[bool | None, Query(description="Only those (not) checked in.")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> AttendeePage:
-    """A page of the event's attendees, in invitation order: the RSVP list and the check-in desk.
-
-    The event view has only counts (an event can invite thousands); this pages through the list.
-    Viewers see webhook URLs without credentials, as in the event view.
-    """
-    page = await attendees(client, event_id, AttendeeQuery(search=search, rsvp=rsvp, checked_in=checked_in,
-                                                            offset=offset, limit=limit))
-    if principal.read_only:
-        page.items = [a.model_copy(update={"person": a.person.model_copy(
-            update={"webhook_url": redact_url(a.person.webhook_url)})}) for a in page.items]
-    return page
 
 
 def _for_viewer(view: StateView) -> StateView:
@@ -279,15 +263,20 @@ def _for_viewer(view: StateView) -> StateView:
     team = {role: [p.model_copy(update={"webhook_url": redact_url(p.webhook_url)}) for p in people]
             for role, people in event.team.items()}
     hooks = [redact_url(url) or "" for url in event.webhooks]
-    return view.model_copy(update={"event": event.model_copy(update={"webhooks": hooks, "team": team})})
+    deliveries = [d.model_copy(update={"to": redact_url(d.to)}) if d.to.startswith(("http://", "https://")) else d
+                  for d in view.deliveries]
+    return view.model_copy(update={"event": event.model_copy(update={"webhooks": hooks, "team": team}),
+                                   "deliveries": deliveries})
 
 
 # --- acts -------------------------------------------------------------------------------------
 
 
-async def _perform(client: Client, registry: DefinitionRegistry, principal: PrincipalModel, event_id: str,
-                   body: ActIn | None, header_key: str | None, build: Callable[[str, Actor], Act]) -> ActOutcome:
-    """Check who may, send the act as its update, answer its result and the state after."""
+async def _perform(client: Client, registry: DefinitionRegistry, app: AppState, principal: PrincipalModel,
+                   event_id: str, body: ActIn | None, header_key: str | None,
+                   build: Callable[[str, Actor], Act]) -> ActOutcome:
+    """Check who may, send the act as its update, answer its result and the state after (merged with the
+    roster database, as ``GET /events/{id}`` shows it)."""
     current = await state(client, event_id)
     key = header_key or (body.key if body else None) or uuid.uuid4().hex
     as_role = body.as_role if body else None
@@ -303,7 +292,7 @@ async def _perform(client: Client, registry: DefinitionRegistry, principal: Prin
     act_ = act_.model_copy(update={"actor": Actor(id=principal.id, role=role)})
     result = await act(client, event_id, act_)
     log.info("act applied", act=result.act, seq=result.seq, role=role, stage=result.stage)
-    return ActOutcome(result=result, state=await state(client, event_id))
+    return ActOutcome(result=result, state=await _with_roster(app, await state(client, event_id)))
 
 
 TaskId = Annotated[str, Path(pattern=IDENT)]
@@ -313,118 +302,100 @@ PersonId = Annotated[str, Path(pattern=SAFE_ID)]
 
 @router.post("/{event_id}/decisions", response_model=ActOutcome, responses=_PROBLEMS)
 async def decide(event_id: EventId, body: DecisionIn, client: TemporalClient, registry: Registry,
-                 principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                 principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Approve, reject or waive a gate, as the caller's role among the gate's approvers."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: Decide(
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                          lambda key, actor: Decide(
         key=key, actor=actor, reason=body.reason, gate=body.gate, decision=body.decision))
 
 
 @router.post("/{event_id}/tasks/{task_id}/complete", response_model=ActOutcome, responses=_PROBLEMS)
 async def complete_task(event_id: EventId, task_id: TaskId, client: TemporalClient, registry: Registry,
-                        principal: Writer, body: Annotated[TaskDoneIn | None, Body()] = None,
+                        principal: Writer, app: State, body: Annotated[TaskDoneIn | None, Body()] = None,
                         idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Mark a task of the current stage done."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: CompleteTask(
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                          lambda key, actor: CompleteTask(
         key=key, actor=actor, reason=body.reason if body else None, task=task_id, note=body.note if body else None))
 
 
 @router.post("/{event_id}/budget", response_model=ActOutcome, responses=_PROBLEMS)
 async def record_budget(event_id: EventId, body: BudgetIn, client: TemporalClient, registry: Registry,
-                        principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                        principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Record budget lines (each category replaces its earlier line)."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: RecordBudget(
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                          lambda key, actor: RecordBudget(
         key=key, actor=actor, reason=body.reason, lines=body.lines))
 
 
 @router.post("/{event_id}/speakers", response_model=ActOutcome, responses=_PROBLEMS)
 async def invite_speaker(event_id: EventId, body: SpeakerInviteIn, client: TemporalClient, registry: Registry,
-                         principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                         principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Invite a speaker to a slot."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: InviteSpeaker(key=key, actor=actor, reason=body.reason,
                                                            speaker=body.speaker, slot=body.slot, topic=body.topic))
 
 
 @router.post("/{event_id}/speakers/{speaker_id}/reply", response_model=ActOutcome, responses=_PROBLEMS)
 async def speaker_reply(event_id: EventId, speaker_id: PersonId, body: SpeakerReplyIn, client: TemporalClient,
-                        registry: Registry, principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                        registry: Registry, principal: Writer, app: State,
+                        idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Record a speaker's answer."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: SpeakerReply(
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                          lambda key, actor: SpeakerReply(
         key=key, actor=actor, reason=body.reason, speaker_id=speaker_id, response=body.response))
 
 
 @router.post("/{event_id}/speakers/{speaker_id}/itinerary", response_model=ActOutcome, responses=_PROBLEMS)
 async def speaker_itinerary(event_id: EventId, speaker_id: PersonId, body: ItineraryIn, client: TemporalClient,
-                            registry: Registry, principal: Writer,
+                            registry: Registry, principal: Writer, app: State,
                             idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Record an accepted speaker's itinerary (arrival, lodging, pick-up, meals): the speaker is confirmed."""
     itinerary = Itinerary(arrival=body.arrival, lodging=body.lodging, pickup=body.pickup, meals=body.meals)
-    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: SpeakerItinerary(key=key, actor=actor, reason=body.reason,
                                                               speaker_id=speaker_id, itinerary=itinerary))
 
 
 @router.put("/{event_id}/agenda", response_model=ActOutcome, responses=_PROBLEMS)
 async def set_agenda(event_id: EventId, body: AgendaIn, client: TemporalClient, registry: Registry,
-                     principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                     principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Replace the agenda (checked for overlaps and buffer by the agenda gate)."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: SetAgenda(
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                          lambda key, actor: SetAgenda(
         key=key, actor=actor, reason=body.reason, items=body.items))
 
 
 @router.post("/{event_id}/agenda/{item_id}/start", response_model=ActOutcome, responses=_PROBLEMS)
 async def start_item(event_id: EventId, item_id: PersonId, client: TemporalClient, registry: Registry,
-                     principal: Writer, body: Annotated[ItemIn | None, Body()] = None,
+                     principal: Writer, app: State, body: Annotated[ItemIn | None, Body()] = None,
                      idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """On the day: an agenda item starts now (an overrun is warned of)."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: StartItem(
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                          lambda key, actor: StartItem(
         key=key, actor=actor, reason=body.reason if body else None, item_id=item_id))
 
 
 @router.post("/{event_id}/agenda/{item_id}/end", response_model=ActOutcome, responses=_PROBLEMS)
 async def end_item(event_id: EventId, item_id: PersonId, client: TemporalClient, registry: Registry,
-                   principal: Writer, body: Annotated[ItemIn | None, Body()] = None,
+                   principal: Writer, app: State, body: Annotated[ItemIn | None, Body()] = None,
                    idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """On the day: an agenda item ends now."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: EndItem(
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                          lambda key, actor: EndItem(
         key=key, actor=actor, reason=body.reason if body else None, item_id=item_id))
-
-
-@router.post("/{event_id}/attendees", response_model=ActOutcome, responses=_PROBLEMS)
-async def invite_attendees(event_id: EventId, body: AttendeesInviteIn, client: TemporalClient, registry: Registry,
-                           principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
-    """Invite attendees (each gets an invitation with a calendar file)."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key,
-                          lambda key, actor: InviteAttendees(key=key, actor=actor, reason=body.reason,
-                                                             attendees=body.attendees))
-
-
-@router.post("/{event_id}/attendees/{attendee_id}/rsvp", response_model=ActOutcome, responses=_PROBLEMS)
-async def rsvp(event_id: EventId, attendee_id: PersonId, body: RsvpIn, client: TemporalClient, registry: Registry,
-               principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
-    """Record an attendee's answer."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: Rsvp(
-        key=key, actor=actor, reason=body.reason, attendee_id=attendee_id, response=body.response))
-
-
-@router.post("/{event_id}/attendees/{attendee_id}/check-in", response_model=ActOutcome, responses=_PROBLEMS)
-async def check_in(event_id: EventId, attendee_id: PersonId, client: TemporalClient, registry: Registry,
-                   principal: Writer, body: Annotated[CheckInIn | None, Body()] = None,
-                   idempotency_key: IdempotencyKey = None) -> ActOutcome:
-    """Check an attendee in on site."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: CheckIn(
-        key=key, actor=actor, reason=body.reason if body else None, attendee_id=attendee_id))
 
 
 @router.post("/{event_id}/incidents", response_model=ActOutcome, responses=_PROBLEMS)
 async def report_incident(event_id: EventId, body: IncidentIn, client: TemporalClient, registry: Registry,
-                          principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                          principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Record an incident (a high one is escalated at once).
 
     Without an ``incident_id`` one is made from the idempotency key, so a retried report (same key)
     is the same act, answered as the first, rather than a second incident refused as a conflict.
     """
-    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: ReportIncident(
                               key=key, actor=actor, reason=body.reason,
                               incident_id=body.incident_id or f"inc-{hashlib.sha256(key.encode()).hexdigest()[:10]}",
@@ -434,10 +405,10 @@ async def report_incident(event_id: EventId, body: IncidentIn, client: TemporalC
 
 @router.post("/{event_id}/incidents/{incident_id}/acknowledge", response_model=ActOutcome, responses=_PROBLEMS)
 async def acknowledge_incident(event_id: EventId, incident_id: PersonId, client: TemporalClient, registry: Registry,
-                               principal: Writer, body: Annotated[AcknowledgeIn | None, Body()] = None,
+                               principal: Writer, app: State, body: Annotated[AcknowledgeIn | None, Body()] = None,
                                idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Acknowledge an incident (stops its escalation), optionally saying what is being done."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: AcknowledgeIncident(key=key, actor=actor,
                                                                  reason=body.reason if body else None,
                                                                  incident_id=incident_id,
@@ -446,43 +417,38 @@ async def acknowledge_incident(event_id: EventId, incident_id: PersonId, client:
 
 @router.post("/{event_id}/incidents/{incident_id}/resolve", response_model=ActOutcome, responses=_PROBLEMS)
 async def resolve_incident(event_id: EventId, incident_id: PersonId, client: TemporalClient, registry: Registry,
-                           principal: Writer, body: Annotated[ResolveIn | None, Body()] = None,
+                           principal: Writer, app: State, body: Annotated[ResolveIn | None, Body()] = None,
                            idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Mark an incident resolved."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key,
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: ResolveIncident(key=key, actor=actor,
                                                              reason=body.reason if body else None,
                                                              incident_id=incident_id))
 
 
-@router.post("/{event_id}/survey", response_model=ActOutcome, responses=_PROBLEMS)
-async def record_survey(event_id: EventId, body: SurveyIn, client: TemporalClient, registry: Registry,
-                        principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
-    """Record survey responses (after the event)."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: RecordSurvey(
-        key=key, actor=actor, reason=body.reason, responses=body.responses))
-
-
 @router.post("/{event_id}/send-back", response_model=ActOutcome, responses=_PROBLEMS)
 async def send_back(event_id: EventId, body: SendBackIn, client: TemporalClient, registry: Registry,
-                    principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                    principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Send the event back to an earlier stage (its decisions are reopened)."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: SendBack(
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                          lambda key, actor: SendBack(
         key=key, actor=actor, reason=body.reason, to_stage=body.to_stage))
 
 
 @router.post("/{event_id}/postpone", response_model=ActOutcome, responses=_PROBLEMS)
 async def postpone(event_id: EventId, body: PostponeIn, client: TemporalClient, registry: Registry,
-                   principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                   principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Move the event later; every deadline moves with it."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: Postpone(
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                          lambda key, actor: Postpone(
         key=key, actor=actor, reason=body.reason, new_start=body.new_start, new_end=body.new_end))
 
 
 @router.post("/{event_id}/cancel", response_model=ActOutcome, responses=_PROBLEMS)
 async def cancel(event_id: EventId, body: CancelIn, client: TemporalClient, registry: Registry,
-                 principal: Writer, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                 principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Cancel the event: everyone confirmed is told and bookings are released."""
-    return await _perform(client, registry, principal, event_id, body, idempotency_key, lambda key, actor: Cancel(
+    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                          lambda key, actor: Cancel(
         key=key, actor=actor, reason=body.reason))
 

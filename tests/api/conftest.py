@@ -2,27 +2,39 @@
 
 Every principal here matches a person of ``tests.support.team()`` (same id, same role), so
 what the API allows the workflow allows too; ``vic`` only views, ``max`` holds two roles.
+
+The app and the worker share one roster database: ``api`` uses a SQLite file in the test's
+tmp_path, ``api_db`` the parametrized ``database_url`` (SQLite and PostgreSQL) for the tests
+that must hold on both. The worker runs the real roster activities (``sync_event``,
+``record_audit``, ``send_invitations``...) and notifier on that database, with every send
+recorded instead of made (:func:`roster_activities`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest_asyncio
 from fastapi import FastAPI
+from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
+from activities import Notifier, SmtpConfig, build_activities
 from api import ApiSettings, create_app
 from api.auth import hash_token
+from store import Database, Roster
 from tests.support import RecordingActivities, conference
 from worker import build_worker
+from workflows.messages import DeliveryRecord, EventFacts, NotificationRequest
 
 PRINCIPALS: dict[str, tuple[str, list[str]]] = {
     # key: (principal id, roles)
@@ -53,8 +65,11 @@ def tokens_json() -> str:
 
 
 def api_settings(task_queue: str, **overrides: Any) -> ApiSettings:
+    """Settings for an app under test; without a ``database_url`` its database is an in-memory SQLite
+    (for apps that never read a roster: each connection would see its own)."""
     fields: dict[str, Any] = dict(task_queue=task_queue, archive_root="/tmp/convene-test-archive",
-                                  tokens=tokens_json(), tokens_file=None, log_json=True)
+                                  tokens=tokens_json(), tokens_file=None, log_json=True,
+                                  database_url="sqlite+aiosqlite:///:memory:", invitations_per_second=0)
     fields.update(overrides)
     return ApiSettings(**fields)
 
@@ -69,6 +84,41 @@ def event_body(event_id: str | None = None, **overrides: Any) -> dict[str, Any]:
     return details.model_dump(mode="json")
 
 
+def _name(fn: Any) -> str:
+    return activity._Definition.must_from_callable(fn).name
+
+
+class RecordingNotifier(Notifier):
+    """The real notifier (its journal, its keys, its outcomes) with the channels replaced by a record:
+    every message is appended to the stand-ins' notifications and answered sent (or fails, for the
+    stand-ins' unreachable people)."""
+
+    def __init__(self, stand_ins: RecordingActivities) -> None:
+        super().__init__(smtp=SmtpConfig(), webhook_secret="test-secret")
+        self.stand_ins = stand_ins
+
+    async def _deliver(self, request: NotificationRequest) -> DeliveryRecord:
+        if request.recipient.person_id in self.stand_ins.unreachable:
+            raise RuntimeError(f"mail relay unreachable for {request.recipient.person_id}")
+        self.stand_ins.notifications.append(request)
+        r = request.recipient
+        return DeliveryRecord(key=request.key, kind=request.kind, channel=request.channel,
+                              to=r.email or r.person_id or r.role, status="sent", at=datetime.now(timezone.utc))
+
+
+ROSTER_ACTIVITIES = {"send_notification", "record_audit", "sync_event", "send_invitations", "notify_roster",
+                     "import_legacy_record"}
+
+
+def roster_activities(settings: ApiSettings, stand_ins: RecordingActivities, db: Database) -> list[Any]:
+    """The worker's activities: the real roster activities and notifier on `db` (the app's database), with
+    sends recorded instead of made; the stand-ins for the dossier and the bookings."""
+    real = build_activities(settings, notifier=RecordingNotifier(stand_ins), database=db)
+    mine = [fn for fn in real if _name(fn) in ROSTER_ACTIVITIES]
+    assert {_name(fn) for fn in mine} == ROSTER_ACTIVITIES
+    return [*mine, *(fn for fn in stand_ins.all() if _name(fn) not in ROSTER_ACTIVITIES)]
+
+
 @dataclass
 class Api:
     app: FastAPI
@@ -76,6 +126,23 @@ class Api:
     env: WorkflowEnvironment
     task_queue: str
     stand_ins: RecordingActivities
+    db: Database | None = None
+    """The worker's connection to the roster database the app uses too (each has its own, as two processes)."""
+
+    @property
+    def roster(self) -> Roster:
+        assert self.db is not None
+        return Roster(self.db)
+
+    async def ready(self, event_id: str, seconds: float = 15.0, **facts: Any) -> EventFacts:
+        """Wait until the event's facts in the roster database say `facts` (by default: that it is there)."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            found = await self.roster.facts(event_id)
+            if found is not None and all(getattr(found, k) == v for k, v in facts.items()):
+                return found
+            assert asyncio.get_running_loop().time() < deadline, f"{event_id}: facts {found} never showed {facts}"
+            await asyncio.sleep(0.05)
 
     async def state(self, event_id: str) -> dict[str, Any]:
         r = await self.http.get(f"/events/{event_id}", headers=auth("viewer"))
@@ -104,11 +171,33 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield http
 
 
+@asynccontextmanager
+async def api_on(env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities,
+                 database_url: str, **overrides: Any) -> AsyncIterator[Api]:
+    """The API on the dev server's client and `database_url`, with a worker on the same task queue and database."""
+    settings = api_settings(task_queue, database_url=database_url, **overrides)
+    db = Database(database_url, pool_size=4)
+    await db.migrate()
+    try:
+        app = create_app(settings, client=env.client)
+        async with build_worker(env.client, settings, activities=roster_activities(settings, stand_ins, db)):
+            async with serve(app) as http:
+                yield Api(app=app, http=http, env=env, task_queue=task_queue, stand_ins=stand_ins, db=db)
+    finally:
+        await db.dispose()
+
+
 @pytest_asyncio.fixture
-async def api(dev_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities) -> AsyncIterator[Api]:
-    """The API on the dev server's client, with a worker on the same (fresh) task queue."""
-    settings = api_settings(task_queue)
-    app = create_app(settings, client=dev_env.client)
-    async with build_worker(dev_env.client, settings, activities=stand_ins.all()):
-        async with serve(app) as http:
-            yield Api(app=app, http=http, env=dev_env, task_queue=task_queue, stand_ins=stand_ins)
+async def api(dev_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities,
+              tmp_path: Path) -> AsyncIterator[Api]:
+    """The API on the dev server's client and a SQLite file, with a worker on the same (fresh) task queue."""
+    async with api_on(dev_env, task_queue, stand_ins, f"sqlite+aiosqlite:///{tmp_path / 'convene.db'}") as it:
+        yield it
+
+
+@pytest_asyncio.fixture
+async def api_db(dev_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities,
+                 database_url: str) -> AsyncIterator[Api]:
+    """The same API and worker on each database the tests run on (SQLite, then PostgreSQL)."""
+    async with api_on(dev_env, task_queue, stand_ins, database_url) as it:
+        yield it

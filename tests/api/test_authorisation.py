@@ -37,6 +37,8 @@ class Row:
     params: dict[str, str] = field(default_factory=dict)
     setup: tuple[tuple[str, str, dict[str, Any]], ...] = ()
     method: str = "POST"
+    csv: str | None = None
+    """A CSV body (text/csv) instead of JSON."""
 
 
 def _later(days: int) -> str:
@@ -75,6 +77,8 @@ MATRIX: list[Row] = [
             (PLANNER, "/agenda", {"items": [{"id": "opening", "kind": "opening", "title": "Welcome",
                                              "start": _later(120), "minutes": 20}]}),)),
     Row("invite attendees", f"{E}/attendees", frozenset({PR, PM}), {"attendees": [{"id": "ann", "name": "Ann"}]}),
+    Row("import attendees", f"{E}/attendees/import", frozenset({PR, PM}), {},
+        csv="id,name,email\nann,Ann Lee,ann@example.org\nbob,Bob Stone,bob@example.org\n"),
     Row("rsvp", f"{E}/attendees/{{attendee_id}}/rsvp", frozenset({PR, PM}), {"response": "yes"},
         {"attendee_id": "ann"}, setup=((PR, "/attendees", {"attendees": [{"id": "ann", "name": "Ann"}]}),)),
     Row("check-in", f"{E}/attendees/{{attendee_id}}/check-in", frozenset({PR, PM}), None,
@@ -116,7 +120,7 @@ def test_every_mutating_route_has_a_row_in_the_matrix():
     rows = {(r.method, r.route) for r in MATRIX}
     assert routes - rows == set(), "mutating routes missing from the authorisation matrix"
     assert rows - routes == set(), "matrix rows for routes that do not exist"
-    assert len(routes) == 1 + len(ACT_NAMES)
+    assert len(routes) == 2 + len(ACT_NAMES)  # starting an event, an act each, importing attendees from CSV
 
 
 def test_every_act_has_a_route():
@@ -132,12 +136,15 @@ def test_every_act_has_a_route():
 
 
 def _stable(view: dict[str, Any]) -> dict[str, Any]:
-    """What only an act changes (not the clock, not notification results landing later)."""
-    return {k: v for k, v in view.items() if k not in ("now", "deadlines", "deliveries", "effects")}
+    """What only an act changes (not the clock, not notification or invitation results landing later)."""
+    return {k: v for k, v in view.items() if k not in ("now", "deadlines", "deliveries", "effects", "invitations")}
 
 
 async def _send(api: Api, row: Row, url: str, role: str) -> Any:
     headers = auth(role) | {"Idempotency-Key": f"m-{uuid.uuid4().hex}"}
+    if row.csv is not None:
+        return await api.http.request(row.method, url, content=row.csv.encode(),
+                                      headers=headers | {"Content-Type": "text/csv"})
     if row.body is None:  # routes whose body is optional are also tried without one
         return await api.http.request(row.method, url, headers=headers)
     return await api.http.request(row.method, url, json=row.body, headers=headers)
@@ -197,7 +204,8 @@ async def test_authorisation_matrix(api: Api):
         "start": 201, "approve budget": 409, "approve go/no-go": 409, "waive a gate": 200,
         "task owned by the pm": 200, "task owned by finance": 200, "task owned by the venue": 200, "budget": 200,
         "invite speaker": 200, "speaker reply": 200, "speaker itinerary": 200, "set agenda": 200,
-        "start agenda item": 409, "end agenda item": 409, "invite attendees": 200, "rsvp": 200, "check-in": 409,
+        "start agenda item": 409, "end agenda item": 409, "invite attendees": 200, "import attendees": 200,
+        "rsvp": 200, "check-in": 409,
         "report incident": 200, "acknowledge incident": 200, "resolve incident": 200, "survey": 409,
         "send back": 409, "postpone": 200, "cancel": 200,
     }

@@ -18,6 +18,7 @@ async def invite(api: Api, event_id: str, n: int) -> None:
 
 
 async def test_attendees_are_listed_a_page_at_a_time_and_filtered(api: Api):
+    """120 attendees come back in invitation order, a page at a time, filtered by RSVP and search."""
     event_id = await api.start()
     await invite(api, event_id, 120)
     for i in (3, 4, 5):
@@ -46,6 +47,7 @@ async def test_attendees_are_listed_a_page_at_a_time_and_filtered(api: Api):
 
 
 async def test_bad_attendee_queries_are_422_and_unknown_events_404(api: Api):
+    """Out-of-range paging or unknown filters are 422, an unknown event 404, no token 401."""
     event_id = await api.start()
     for query in ("limit=0", "limit=501", "offset=-1", "rsvp=perhaps", "checked_in=sometimes"):
         r = await api.http.get(f"/events/{event_id}/attendees?{query}", headers=auth("viewer"))
@@ -57,6 +59,7 @@ async def test_bad_attendee_queries_are_422_and_unknown_events_404(api: Api):
 
 
 async def test_check_in_before_the_day_is_refused_and_the_desk_shows_nobody_in(api: Api):
+    """A check-in before the day is 409 and the desk lists everyone as not checked in."""
     event_id = await api.start()
     await invite(api, event_id, 3)
     r = await api.http.post(f"/events/{event_id}/attendees/guest-001/check-in", headers=auth("project_manager"))
@@ -67,6 +70,7 @@ async def test_check_in_before_the_day_is_refused_and_the_desk_shows_nobody_in(a
 
 
 async def test_may_says_which_buttons_each_person_gets(api: Api):
+    """`may` offers each person the gates, tasks and acts the API would accept from them, and nothing once over."""
     event_id = await api.start()
 
     async def may(key: str) -> dict:
@@ -104,6 +108,7 @@ async def test_may_says_which_buttons_each_person_gets(api: Api):
 
 
 async def test_one_click_sign_in_is_only_for_a_dev_stack(api: Api, tmp_path: Path):
+    """Dev sign-in offers only tokens the API accepts, and only to a loopback caller naming a loopback host."""
     r = await api.http.get("/ui/api/dev-people")
     assert (r.status_code, r.json()) == (200, [])  # not configured: nobody is offered
 

@@ -166,6 +166,8 @@ export function parseLine(line) {
   return null;
 }
 
+const SCAN_ALL = 2000;  // a roster up to this size is read whole (four pages); a larger one is searched
+
 async function everyoneInvited(ctx) {
   const known = [];
   for (let offset = 0; ; offset += 500) {
@@ -175,8 +177,28 @@ async function everyoneInvited(ctx) {
   }
 }
 
+/** The people already invited who could be one of `people` (same email or name) or hold an id their names
+ * would make: the whole roster when it is small, else a search per person (a roster can run to tens of
+ * thousands; the server leaves out anyone invited already by id in any case). */
+async function invitedLike(ctx, people) {
+  const first = await api(eventPath(ctx, "/attendees?limit=1"));
+  if (first.total <= SCAN_ALL) return everyoneInvited(ctx);
+  const terms = new Set();
+  for (const p of people) {
+    terms.add(p.email || p.name);
+    terms.add(slug(p.name, slug((p.email || "").split("@")[0], "guest")));
+  }
+  const found = new Map();
+  for (const term of terms) {
+    const q = new URLSearchParams({ search: term.slice(0, 200), limit: 500 });
+    const page = await api(eventPath(ctx, `/attendees?${q}`));
+    for (const a of page.items) found.set(a.person.id, a.person);
+  }
+  return [...found.values()];
+}
+
 /** Invite attendees: one per line ("Name <email>") and a category; ids made from names, people already
- * invited skipped (the lifecycle refuses a second invitation). */
+ * invited skipped (the server leaves out anyone already on the roster, and says who). */
 export function attendeeInviteForm(ctx) {
   const listId = unique("invite-lines");
   const lines = h("textarea", { id: listId, name: "lines", rows: 4, "aria-describedby": `${listId}-hint`,
@@ -198,7 +220,7 @@ export function attendeeInviteForm(ctx) {
       }
       let known;
       try {
-        known = await everyoneInvited(ctx);
+        known = await invitedLike(ctx, people);
       } catch (err) {
         throw new Invalid(t("error.generic", { detail: err.message }), lines);
       }
@@ -222,7 +244,11 @@ export function attendeeInviteForm(ctx) {
       if (!attendees.length) throw new Invalid(t("attendees.all_known"), lines);
       return { attendees };
     },
-    accepted: (out, stage) => [t("decide.accepted", { message: out.result.message, stage }), note].join(" ").trim(),
+    accepted: (out, stage) => {
+      const already = out.skipped?.length  // invited meanwhile by someone else: the server left them out
+        ? t("attendees.skipped", { n: out.skipped.length, who: out.skipped.slice(0, 10).join(", ") }) : "";
+      return [t("decide.accepted", { message: out.result.message, stage }), note, already].join(" ").trim();
+    },
     after: (form) => form.reset(),
     children: [h("div", { class: "field" }, h("label", { for: listId }, t("attendees.lines")), lines,
       h("p", { class: "help", id: `${listId}-hint` }, t("attendees.lines_hint"))), category],

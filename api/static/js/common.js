@@ -334,7 +334,8 @@ export async function perform({ path, method = "POST", body, buttons = [], resul
   try {
     out = await api(path, { method, body, key: idempotencyKey });
     holder.pendingAct = null;
-    const stage = named("stage", out.state.stage, out.state.stage_title);
+    // attendee acts answer without the event's state (the page reads it again as it polls)
+    const stage = out.state ? named("stage", out.state.stage, out.state.stage_title) : named("stage", out.result.stage);
     answer = { ok: true, text: accepted ? accepted(out, stage) : t("decide.accepted", { message: out.result.message, stage }) };
   } catch (err) {
     if (!unknownOutcome(err.status)) holder.pendingAct = null;

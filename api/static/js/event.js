@@ -1,11 +1,12 @@
 // One event: where it is in its lifecycle, what still blocks it, what is due and what escalates,
-// the money, the people, the agenda and the audit log, and (for those who may) every act the event
-// takes, as forms and buttons (actions.js, attendees.js). Polled every 2.5 s, so a decision taken
-// elsewhere shows within a few seconds; each section is redrawn only when its data changed, and never
-// while someone is typing in it.
+// the money, the people (and how far the invitations have gone out), the agenda and the audit log,
+// and (for those who may) every act the event takes, as forms and buttons (actions.js, attendees.js).
+// Polled every 2.5 s, so a decision taken elsewhere shows within a few seconds; each section is
+// redrawn only when its data changed, and never while someone is typing in it. The audit log is paged
+// from GET /events/{id}/audit, newest first: the event itself carries only its newest entries.
 import {
-  $, ApiError, BOOT, api, busy, chip, date, dateTime, decisionControls, duration, fill, h, money, named, number, poll,
-  relative, riskBadges, s, start, t, time,
+  $, ApiError, BOOT, announce, api, busy, chip, date, dateTime, decisionControls, duration, fill, h, money, named, number,
+  poll, relative, riskBadges, s, start, t, time,
 } from "./common.js";
 import {
   agendaEditor, budgetEditor, eventActions, eventEnded, incidentList, incidentReportForm, isOnSite, runControls,
@@ -28,8 +29,8 @@ let movedOn = false;        // this refresh shows a new stage or status: every s
 const drawn = {};           // section -> signature of what it shows
 let lastResult = null;      // the answer to this person's last decision, kept above the gates
 let lastResultStage = null; // ... while the event stays in the stage it was given in
-let auditAll = false;       // the whole audit log, or its newest entries
-const AUDIT_FIRST = 12;
+const AUDIT_PAGE = 12;      // entries shown first, and added by each "older" click
+const audit = { shown: AUDIT_PAGE, older: [], sig: null };  // how many are shown; entries read from the route
 
 const role = (id) => (id === "system" ? t("role.system") : named("role", id, definition?.definition?.roles
   ?.find((r) => r.id === id)?.title));
@@ -129,7 +130,7 @@ function gateItem(g, withControls) {
       eventId: EVENT_ID, gate: g.id, gateTitle: g.title, may: controls,
       onDone: (out, text) => {
         lastResult = text;
-        lastResultStage = out.state.stage;
+        lastResultStage = out.state?.stage ?? out.result.stage;
         drawn.gates = null;
         live.now();
       },
@@ -317,8 +318,33 @@ function stat(label, value, kind) {
   return h("div", { class: `stat${kind ? ` stat-${kind}` : ""}` }, h("dt", {}, label), h("dd", {}, value));
 }
 
+/** How far the invitations have gone out: a bar (sent, failed, skipped, still pending) and the counts. */
+function invitationProgress(inv) {
+  const handled = inv.sent + inv.failed + inv.skipped;
+  const label = t("event.invitations_progress", { done: number(handled), invited: number(inv.invited) });
+  const bar = h("div", { class: "stack stack-invitations", role: "progressbar", "aria-label": t("event.invitations"),
+                         "aria-valuemin": "0", "aria-valuemax": String(inv.invited),
+                         "aria-valuenow": String(handled), "aria-valuetext": label });
+  for (const [n, cls] of [[inv.sent, "sent"], [inv.failed, "failed"], [inv.skipped, "skipped"],
+                          [inv.pending, "pending"]]) {
+    const part = h("span", { class: `stack-${cls}`, title: `${t(`event.invitations_${cls}`)}: ${number(n)}` });
+    part.style.flexGrow = String(n);
+    bar.append(part);
+  }
+  return [
+    h("h3", {}, t("event.invitations")),
+    h("p", { class: "muted small" }, label),
+    bar,
+    h("dl", { class: "stats stats-invitations" },
+      stat(t("event.invitations_sent"), number(inv.sent), "ok"),
+      stat(t("event.invitations_failed"), number(inv.failed), inv.failed ? "risk" : null),
+      inv.skipped ? stat(t("event.invitations_skipped"), number(inv.skipped)) : null,
+      stat(t("event.invitations_pending"), number(inv.pending), inv.pending ? "wait" : null)),
+  ];
+}
+
 function renderPeople(st) {
-  section("people", [st.speakers, st.attendees, st.special_needs.length], () => {
+  section("people", [st.speakers, st.attendees, st.special_needs.length, st.invitations], () => {
     const sp = st.speakers, at = st.attendees;
     const answered = at.rsvp_yes + at.rsvp_maybe + at.rsvp_no;
     const bar = h("div", { class: "stack", role: "img", "aria-label":
@@ -346,7 +372,8 @@ function renderPeople(st) {
         stat(t("event.rsvp_no"), number(at.rsvp_no)),
         stat(t("event.checked_in"), number(at.checked_in))),
       at.invited ? bar : null,
-      st.special_needs.length ? h("p", { class: "muted small" }, `${t("event.special_needs")}: ${st.special_needs.length}`) : null);
+      st.special_needs.length ? h("p", { class: "muted small" }, `${t("event.special_needs")}: ${st.special_needs.length}`) : null,
+      st.invitations?.invited ? invitationProgress(st.invitations) : null);
   });
 }
 
@@ -438,20 +465,89 @@ function renderActs(st) {
 }
 
 // --- audit -----------------------------------------------------------------------------------
+// The event view carries the newest entries (up to 50, with those the workflow has not written to the
+// database yet) and `audit_total`; once someone asks for older ones, the newest `shown` are read from
+// GET /events/{id}/audit (newest first) and again whenever the audit grows, so nothing is shown twice
+// or skipped however the entries slide while they read.
 
-function renderAudit(st) {
-  section("audit", [st.audit, auditAll], () => {
-    if (!st.audit.length) {
+const entryId = (a) => `${a.seq}|${a.key ?? ""}|${a.at}|${a.act}|${a.summary}`;
+const newestFirst = (a, b) => new Date(b.at) - new Date(a.at) || b.seq - a.seq;
+const READ_AT_ONCE = 500;   // the audit route's largest page
+
+/** Every entry known, newest first: the event view's own and those read from the audit route, once each. */
+function knownAudit(st) {
+  const seen = new Set();
+  const out = [];
+  for (const a of [...st.audit].reverse().concat(audit.older)) {
+    const id = entryId(a);
+    if (!seen.has(id)) {
+      seen.add(id);
+      out.push(a);
+    }
+  }
+  return out.sort(newestFirst);
+}
+
+/** Read the newest `audit.shown` entries (and a page more) from the audit route, when the event view has
+ * fewer than that and something changed since they were read. */
+async function readOlder(st) {
+  const total = st.audit_total ?? st.audit.length;
+  if (audit.shown <= st.audit.length || total <= st.audit.length) return;
+  const sig = JSON.stringify([total, audit.shown, st.audit[st.audit.length - 1]]);
+  if (sig === audit.sig) return;
+  const want = Math.min(audit.shown + AUDIT_PAGE, total);
+  const items = [];
+  for (let offset = 0; offset < want; offset += READ_AT_ONCE) {
+    const limit = Math.min(READ_AT_ONCE, want - offset);
+    const page = await api(`/events/${encodeURIComponent(EVENT_ID)}/audit?order=newest&offset=${offset}&limit=${limit}`);
+    items.push(...page.items);
+    if (page.items.length < limit) break;
+  }
+  audit.older = items;
+  audit.sig = sig;
+}
+
+/** "Older entries": a page more. */
+async function olderAudit() {
+  if (!ctx.st) return;
+  const more = $("#audit-more");
+  audit.shown += AUDIT_PAGE;
+  more.disabled = true;
+  try {
+    await readOlder(ctx.st);
+  } catch (err) {
+    audit.shown -= AUDIT_PAGE;
+    announce(t("error.generic", { detail: err.message }));
+  } finally {
+    more.disabled = false;
+  }
+  drawAudit(ctx.st);
+}
+
+async function renderAudit(st) {
+  try {
+    await readOlder(st);
+  } catch {
+    // shown from what is known; read again on the next refresh
+  }
+  drawAudit(st);
+}
+
+function drawAudit(st) {
+  const all = knownAudit(st);
+  const total = Math.max(st.audit_total ?? 0, all.length);
+  const shown = all.slice(0, audit.shown);
+  section("audit", [shown, total], () => {
+    const more = $("#audit-more");
+    const left = Math.max(0, total - shown.length);
+    more.hidden = left === 0;
+    fill(more, t("event.audit_older", { n: number(left) }));
+    fill("#audit-count", left ? t("event.audit_count", { shown: number(shown.length), total: number(total) }) : "");
+    if (!shown.length) {
       fill("#audit", h("li", { class: "muted" }, t("event.no_audit")));
       return;
     }
     const now = new Date(st.now);
-    const newest = [...st.audit].reverse();
-    const shown = auditAll ? newest : newest.slice(0, AUDIT_FIRST);
-    const more = $("#audit-more");
-    more.hidden = newest.length <= AUDIT_FIRST;
-    more.setAttribute("aria-expanded", String(auditAll));
-    fill(more, auditAll ? t("event.audit_fewer") : t("event.audit_all", { n: newest.length }));
     fill("#audit", shown.map((a) => h("li", { class: `audit-item act-${a.act}${a.actor === "system" ? " is-system" : ""}` },
       h("span", { class: "audit-dot", "aria-hidden": "true" }),
       h("div", { class: "audit-when" },
@@ -459,7 +555,8 @@ function renderAudit(st) {
         h("span", { class: "muted small" }, relative((new Date(a.at) - now) / 1000))),
       h("div", { class: "audit-body" },
         h("p", { class: "audit-what" }, chip(named("act", a.act), "act"), " ", a.summary),
-        h("p", { class: "audit-who muted small" }, t("event.by", { actor: a.actor, role: role(a.role) }), ` · #${a.seq}`),
+        h("p", { class: "audit-who muted small" }, t("event.by", { actor: a.actor, role: role(a.role) }),
+          a.seq ? ` · #${a.seq}` : null),
         a.reason ? h("blockquote", { class: "audit-why" }, h("span", { class: "sr-only" }, `${t("event.why")}: `), a.reason) : null))));
   });
 }
@@ -507,14 +604,10 @@ async function refresh() {
   renderPeople(st);
   renderAgenda(st);
   renderActs(st);
-  renderAudit(st);
+  await renderAudit(st);
 }
 
-$("#audit-more").addEventListener("click", () => {
-  auditAll = !auditAll;
-  drawn.audit = null;
-  live.now();
-});
+$("#audit-more").addEventListener("click", olderAudit);
 
 me = await start();
 const live = poll(refresh, REFRESH_MS);
