@@ -123,3 +123,14 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long forms (marked ``slow``: 50,000-person events, long crash rounds) run only when asked for, with
+    ``-m slow`` or ``CONVENE_RELIABILITY_LONG=1``; every run, CI's included, runs the short forms."""
+    if "slow" in (config.getoption("markexpr", default="") or "") or os.environ.get("CONVENE_RELIABILITY_LONG") == "1":
+        return
+    skip = pytest.mark.skip(reason="long form: run with `-m slow` or CONVENE_RELIABILITY_LONG=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -28,6 +28,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from api import ApiSettings, create_app
 from api.auth import hash_token
+from store import Database
+from tests.api.conftest import roster_activities
 from tests.support import RecordingActivities
 from worker import build_worker
 
@@ -81,20 +83,25 @@ class Site:
     client: Client
     task_queue: str
     stand_ins: RecordingActivities
+    db: Database
     timings: dict[str, float] = field(default_factory=dict)
 
 
 @pytest_asyncio.fixture(scope="session")
-async def site(dev_env: WorkflowEnvironment) -> AsyncIterator[Site]:
+async def site(dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
     task_queue = f"e2e-{uuid.uuid4().hex[:12]}"
+    database_url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('e2e-db') / 'convene.db'}"
     settings = ApiSettings(task_queue=task_queue, archive_root="/tmp/convene-test-archive", tokens=tokens_json(),
-                           tokens_file=None, log_json=True, log_level="WARNING")
+                           tokens_file=None, log_json=True, log_level="WARNING", database_url=database_url)
     app = create_app(settings, client=dev_env.client)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
                                            lifespan="on"))
     stand_ins = RecordingActivities()
-    async with build_worker(dev_env.client, settings, activities=stand_ins.all()):
+    db = Database(database_url)  # the worker's own connection to the roster the page reads
+    await db.migrate()
+    activities = roster_activities(settings, stand_ins, db)
+    async with build_worker(dev_env.client, settings, activities=activities):
         serving = asyncio.create_task(server.serve(), name="e2e-uvicorn")
         async with asyncio.timeout(15):
             while not server.started:
@@ -103,10 +110,11 @@ async def site(dev_env: WorkflowEnvironment) -> AsyncIterator[Site]:
                 await asyncio.sleep(0.02)
         try:
             yield Site(url=f"http://127.0.0.1:{port}", client=dev_env.client, task_queue=task_queue,
-                       stand_ins=stand_ins)
+                       stand_ins=stand_ins, db=db)
         finally:
             server.should_exit = True
             await asyncio.wait_for(serving, 15)
+            await db.dispose()
 
 
 @pytest_asyncio.fixture(scope="session")

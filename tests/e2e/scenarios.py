@@ -11,6 +11,7 @@ from decimal import Decimal
 from temporalio.client import Client
 
 from convene.client import act, state
+from store import Database, Roster
 from tests.support import (
     APPROVER,
     FINANCE,
@@ -35,6 +36,7 @@ from workflows.messages import (
     InviteSpeaker,
     Person,
     RecordBudget,
+    AttendeeQuery,
     Rsvp,
     SetAgenda,
     SpeakerReply,
@@ -70,7 +72,7 @@ async def awaiting_budget(client: Client, task_queue: str, *, title: str, owner_
     return event_id
 
 
-async def rich_event(client: Client, task_queue: str) -> str:
+async def rich_event(client: Client, task_queue: str, db: Database) -> str:
     """A conference in planning with something in every section: budget with actuals, speakers, RSVPs,
     an agenda, escalations fired on a missed deadline, and an audit log with reasons."""
     event_id = f"e2e-rich-{uuid.uuid4().hex[:8]}"
@@ -99,8 +101,14 @@ async def rich_event(client: Client, task_queue: str) -> str:
     guests = [Attendee(id=f"guest-{i}", name=f"Guest {i}", email=f"guest{i}@example.org",
                        category="partner" if i % 3 else "expert") for i in range(12)]
     await d.do(InviteAttendees(key=key("inv"), actor=PR, attendees=guests))
+    roster = Roster(db)  # RSVPs are roster transactions: once the invitations' activity has added the guests
+    async with asyncio.timeout(30):
+        while (await roster.page(event_id, AttendeeQuery(limit=1))).total < len(guests) \
+                or await roster.facts(event_id) is None:
+            await asyncio.sleep(0.1)
     for i, answer in enumerate(["yes"] * 7 + ["maybe"] * 2 + ["no"]):
-        await d.do(Rsvp(key=key("rsvp"), actor=PR, attendee_id=f"guest-{i}", response=answer))  # type: ignore[arg-type]
+        await roster.rsvp(event_id, Rsvp(key=key("rsvp"), actor=PR, attendee_id=f"guest-{i}",
+                                         response=answer), datetime.now(timezone.utc))  # type: ignore[arg-type]
     start = (await d.state()).event.start
     items = day_one(start) + [
         AgendaItem(id="lunch", kind="meal", title="Lunch", start=start + timedelta(minutes=190), minutes=60),

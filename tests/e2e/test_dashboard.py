@@ -160,7 +160,7 @@ async def test_reject_needs_a_reason_and_a_refusal_is_shown_at_once(site: Site, 
 async def test_the_event_page_shows_every_section(site: Site, open_as: OpenAs):
     """Lifecycle strip with the current stage, gates with reasons, deadlines with their ladders, the budget
     chart, speakers and attendees, the agenda and the audit log; screenshot kept."""
-    event_id = await rich_event(site.client, site.task_queue)
+    event_id = await rich_event(site.client, site.task_queue, site.db)
     person = await open_as("finance_approver", f"/ui/events/{event_id}")
     page = person.page
     await expect(page.locator("#diagram svg[role=img] .is-current")).to_contain_text("Planning", timeout=10_000)
@@ -180,7 +180,12 @@ async def test_the_event_page_shows_every_section(site: Site, open_as: OpenAs):
     path = save_screenshot("event.png", await page.screenshot(full_page=True))
     assert path.stat().st_size > 20_000
 
-    await page.get_by_role("button", name=re.compile(r"Show all \d+ entries")).click()
+    older = page.get_by_role("button", name=re.compile(r"Older entries \(\d+ more\)"))
+    for _ in range(20):  # the timeline pages back through GET /events/{id}/audit, a page per click
+        if not await older.is_visible():
+            break
+        await older.click()
+        await page.wait_for_timeout(200)
     await expect(page.locator("#audit")).to_contain_text("within the limit, contingency kept")
     await expect(page.locator("#audit")).to_contain_text("finn as Finance approver")
 

@@ -23,6 +23,7 @@ from convene.client import act, start_event, state
 from definitions import shipped
 from definitions.timelapse import timelapse
 from tests.e2e.conftest import OpenAs, Site, save_screenshot
+from store import Journal
 from tests.e2e.scenarios import awaiting_budget, owner, rich_event, walk_to
 from tests.e2e.test_dashboard import assert_accessible_basics
 from tests.support import APPROVER, FINANCE, conference, key
@@ -292,7 +293,9 @@ async def test_a_conference_is_walked_from_preparation_to_closed_by_clicking(sit
     assert (final.status, final.stage) == ("closed", "closed")
     assert all(t.done for t in final.tasks if t.required), [t.id for t in final.tasks if t.required and not t.done]
     assert {g.status for g in final.gates} == {"passed"}, [(g.id, g.status) for g in final.gates]
-    by_hand = [a for a in final.audit if a.actor in ("pia", "finn")]
+    audit = [e async for e in Journal(site.db).audit(event_id)]  # the whole trail, attendee acts included
+    assert [e.seq for e in audit if e.seq] == list(range(1, final.audit_total + 1))
+    by_hand = [a for a in audit if a.actor in ("pia", "finn")]
     assert {a.act for a in by_hand} >= {"complete_task", "record_budget", "decide", "invite_attendees",
                                         "invite_speaker", "speaker_reply", "speaker_itinerary", "set_agenda",
                                         "start_item", "end_item", "rsvp", "check_in", "report_incident",
@@ -305,7 +308,7 @@ async def test_a_viewer_sees_no_forms_and_a_refused_act_changes_nothing(site: Si
     forged act with their token is answered 403. The project manager's refused acts (a category the
     API refuses, a category twice) show the refusal next to the form and change nothing, and the
     editor keeps what they typed while the event changes under it."""
-    event_id = await rich_event(site.client, site.task_queue)
+    event_id = await rich_event(site.client, site.task_queue, site.db)
     viewer = await open_as("viewer", f"/ui/events/{event_id}")
     page = viewer.page
     await expect(page.locator("#speakers")).to_contain_text("Kim Keynote", timeout=ACT)

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from convene.client import state
 from tests.support import conference, start_conference
+from tests.reliability.support import database_url, journal_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +24,8 @@ async def start_worker(env: WorkflowEnvironment, task_queue: str, tmp: Path) -> 
     return await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "worker.py"), cwd=ROOT, stdout=log, stderr=log,
         env={**os.environ, "CONVENE_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-             "CONVENE_TASK_QUEUE": task_queue, "CONVENE_ARCHIVE_ROOT": str(tmp / "archive")},
+             "CONVENE_TASK_QUEUE": task_queue, "CONVENE_ARCHIVE_ROOT": str(tmp / "archive"),
+             "CONVENE_DATABASE_URL": database_url(tmp)},
     )
 
 
@@ -56,7 +58,8 @@ async def test_timer_pending_through_a_worker_kill_fires_once(dev_env: WorkflowE
         s = await state(client, details.id)
         reminders = [a.summary for a in s.audit if a.act == "remind"]
         assert len(reminders) == 1 and "Budget approved" in reminders[0]
-        sent = [d.key for d in s.deliveries if ":budget_approval.0." in d.key]
+        _, deliveries = await journal_of(tmp_path, s.event.id)  # the worker records each send there
+        sent = [d.key for d in deliveries if ":budget_approval.0." in d.key]
         assert sent and len(sent) == len(set(sent))  # each recipient/channel once
     finally:
         if worker.returncode is None:

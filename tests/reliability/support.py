@@ -167,6 +167,7 @@ def worker_env(address: str, task_queue: str, tmp: Path, **extra: str) -> dict[s
         "CONVENE_TEMPORAL_ADDRESS": address,
         "CONVENE_TASK_QUEUE": task_queue,
         "CONVENE_ARCHIVE_ROOT": str(tmp / "archive"),
+        "CONVENE_DATABASE_URL": database_url(tmp),  # shared by this test's processes
         "CONVENE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "CONVENE_WEBHOOK_TIMEOUT_SECONDS": "5",
         "PYTHONUNBUFFERED": "1",
@@ -409,3 +410,23 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+# ------------------------------------------------------------------------------------- the roster database
+
+
+def database_url(tmp: Path) -> str:
+    """The roster database `worker_env` gives this test's processes."""
+    return f"sqlite+aiosqlite:///{tmp / 'convene.db'}"
+
+
+async def journal_of(tmp: Path, event_id: str) -> tuple[list[Any], list[Any]]:
+    """(the whole audit, every delivery) of `event_id` as the worker wrote them to the database."""
+    from store import Database, Journal
+
+    db = Database(database_url(tmp))
+    try:
+        journal = Journal(db)
+        return [e async for e in journal.audit(event_id)], [d async for d in journal.deliveries(event_id)]
+    finally:
+        await db.dispose()

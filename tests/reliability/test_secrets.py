@@ -18,7 +18,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from temporalio.testing import WorkflowEnvironment
@@ -27,7 +26,7 @@ from api import create_app
 from convene.logs import configure
 from tests.activities.support import Inbox
 from tests.api.conftest import TOKENS, api_settings, auth, event_body, serve
-from tests.reliability.support import WorkerProcess, free_port, signature, webhook_receiver
+from tests.reliability.support import database_url, WorkerProcess, free_port, signature, webhook_receiver
 from tests.support import RecordingActivities
 from worker import build_worker
 
@@ -86,7 +85,8 @@ async def test_no_secret_reaches_any_log_and_webhooks_verify(dev_env: WorkflowEn
     try:
         await worker.start()
         with webhook_receiver(secret=WEBHOOK_SECRET) as receiver, CapturedLogs() as logs:
-            app = create_app(api_settings(task_queue, log_level="DEBUG"), client=dev_env.client)
+            app = create_app(api_settings(task_queue, log_level="DEBUG", database_url=database_url(tmp_path)),
+                             client=dev_env.client)  # the worker's roster database: deliveries are read there
             async with serve(app) as http:
                 event_id = f"secret-{uuid.uuid4().hex[:8]}"
                 body = event_body(event_id, webhooks=[receiver.url(token=URL_TOKEN)])

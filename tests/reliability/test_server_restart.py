@@ -19,6 +19,7 @@ from tests.reliability.support import (
     WorkerProcess,
     act_until_answered,
     audit_keys,
+    journal_of,
     failed_workflow_tasks,
     state_when_up,
     webhook_receiver,
@@ -92,7 +93,8 @@ async def test_server_killed_and_restarted_keeps_every_act_and_fires_each_timer_
                     assert keys[o.key] == (1 if o.accepted else 0), (o, keys[o.key])
                 reminders = [a for a in view.audit if a.act == "remind"]
                 assert len(reminders) == 1 and "Budget approved" in reminders[0].summary, (view.event.id, reminders)
-                fired = [f for f in view.deliveries if ":budget_approval.0." in f.key]
+                _, deliveries = await journal_of(tmp_path, view.event.id)
+                fired = [f for f in deliveries if ":budget_approval.0." in f.key]
                 assert fired and len({f.key for f in fired}) == len(fired), fired
                 assert view.stage == "preparation" and view.status == "active"
                 assert not await failed_workflow_tasks(handle(client, view.event.id))

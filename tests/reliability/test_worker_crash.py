@@ -29,7 +29,7 @@ from tests.reliability.scenario import Script, scripts
 from tests.reliability.support import (
     WorkerProcess,
     act_until_answered,
-    audit_keys,
+    journal_of,
     env_int,
     failed_workflow_tasks,
     history_identities,
@@ -62,10 +62,13 @@ async def check_outcome(client: Any, plan: list[Script], receiver: Any, archive:
     for s in plan:
         view = await state(client, s.event_id)
         assert view.stage == s.expected_stage, f"{s.event_id} ({s.kind}) is in {view.stage}"
-        in_audit = audit_keys(view)
+        audit, _ = await journal_of(archive.parent, s.event_id)
+        audit += [e for e in view.audit if e.seq > max((a.seq for a in audit), default=0)]  # not yet written
+        in_audit = Counter(a.key for a in audit if a.key)
+        assert [a.seq for a in audit] == list(range(1, view.audit_total + 1)), f"{s.event_id}: audit numbering"
         for key, outcome in s.accepted().items():
             assert in_audit[key] == 1, f"{s.event_id}: accepted {key} appears {in_audit[key]} times in the audit"
-            entry = next(a for a in view.audit if a.key == key)
+            entry = next(a for a in audit if a.key == key)
             assert outcome.result is not None and entry.seq == outcome.result.seq, (key, entry, outcome.result)
             assert entry.act == outcome.name
         for key in s.refused():
@@ -73,11 +76,12 @@ async def check_outcome(client: Any, plan: list[Script], receiver: Any, archive:
             assert in_audit[key] == 0, f"{s.event_id}: refused {key} is in the audit"
         assert s.must_refuse <= s.refused(), f"{s.event_id}: accepted what must be refused"
         if s.reused_key:
-            entry = next(a for a in view.audit if a.key == s.reused_key)
+            entry = next(a for a in audit if a.key == s.reused_key)
             assert entry.act == "decide", "a reused key must not replace the act it first named"
-        delivery_keys = Counter(d.key for d in view.deliveries)
+        _, deliveries = await journal_of(archive.parent, s.event_id)  # written by the worker, keyed
+        delivery_keys = Counter(d.key for d in deliveries)
         assert not [k for k, n in delivery_keys.items() if n > 1], f"{s.event_id}: a delivery recorded twice"
-        hooks = [d for d in view.deliveries if d.channel == "webhook"]
+        hooks = [d for d in deliveries if d.channel == "webhook"]
         assert all(d.status == "sent" for d in hooks), [d for d in hooks if d.status != "sent"]
         assert {d.key for d in hooks} == s.expected_webhook_keys(now), s.event_id
         expected_keys |= s.expected_webhook_keys(now)
@@ -229,6 +233,9 @@ async def test_two_workers_share_events_and_the_survivor_finishes(dev_env: Workf
             # A task the server hands to the dead worker's last long poll waits out its start-to-close timeout
             # (60 s for a notification); a moment's pause lets the server drop those polls first.
             await asyncio.sleep(1.0)
+            # What the dead worker did up to its death (between the look above and the kill it may have
+            # finished more: the audit and facts writes run beside each event's loop).
+            at_kill = {s.event_id: await history_identities(handle(client, s.event_id)) for s in plan}
             go_on.set()
             await asyncio.gather(*running)
             t1 = time.monotonic()
@@ -240,7 +247,7 @@ async def test_two_workers_share_events_and_the_survivor_finishes(dev_env: Workf
             await check_outcome(client, plan, receiver, tmp_path / "archive", now)
             assert b.proc is not None and b.proc.returncode is None, "the survivor is still running"
             for s in plan:  # every event, the dead worker's too, was finished by the survivor
-                after = (await history_identities(handle(client, s.event_id)))[len(before[s.event_id]):]
+                after = (await history_identities(handle(client, s.event_id)))[len(at_kill[s.event_id]):]
                 assert after and all(i.startswith(f"{b.pid}@") for i in after), (s.event_id, after)
         finally:
             for task in running:
