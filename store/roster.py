@@ -203,7 +203,7 @@ class Roster:
         async with self.db.read() as conn:
             rows = await conn.execute(
                 select(A).where(A.c.event_id == event_id, or_(A.c.rsvp.is_(None), A.c.rsvp != "no"),
-                                A.c.needs != [])  # JSON '[]' on both databases
+                                func.json_array_length(A.c.needs) > 0)  # the same function on both databases
                 .order_by(A.c.position).limit(limit))
             return [NeedView(attendee_id=r.attendee_id, name=r.name, needs=list(r.needs), note=r.needs_note,
                              checked_in=r.checked_in_at is not None) for r in rows if r.needs]
