@@ -216,6 +216,12 @@ class ImportOutcome(BaseModel):
     skipped_ids: list[str] = Field(default_factory=list, description="The first 100 of them.")
     pages: int = Field(description="Invitation acts sent (one per 1,000 rows).")
     errors: list[RowProblem] = Field(default_factory=list, description="Rows refused, with why.")
+    encoding: str = Field("utf-8", description="How the file's bytes were read: the encoding given, its BOM's "
+                                               "(utf-16 for Excel's Unicode text), utf-8, or detected "
+                                               "(gb18030, big5, cp1252...).")
+    encoding_how: str = Field("UTF-8", description="given, BOM, UTF-8 or detected.")
+    delimiter: str = Field(",", description="The separator read: `,`, `;` or a tab (sniffed from the header, or an "
+                                            "Excel `sep=` first line).")
 
 
 class AuditPageOut(BaseModel):

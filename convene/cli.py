@@ -371,6 +371,9 @@ def events_import_attendees(
     key: Annotated[Optional[str], typer.Option(
         help="Idempotency key of the import (pages are keyed <key>.p1, <key>.p2...); default: made from the ids "
              "listed, so importing the same file again invites nobody twice.")] = None,
+    encoding: Annotated[Optional[str], typer.Option(
+        help="The file's encoding (utf-8, gb18030, big5, cp1252, utf-16...); default: its BOM's, else UTF-8 if "
+             "valid, else detected. The encoding and separator used are printed first.")] = None,
 ) -> None:
     """Invite the good rows of a CSV list in pages of 1,000, as the API does; list the bad rows (exit 1 if any).
 
@@ -379,14 +382,16 @@ def events_import_attendees(
     """
     from api.auth import NotPermitted, Principal, choose_role
     from api.invitations import PAGE, content_key, invite_pages
-    from convene.attendees_csv import parse_attendees
+    from convene.attendees_csv import EncodingError, read_attendees
     from convene.client import state
     from workflows.messages import Actor, InvitationBatchRef, InviteAttendees
 
     try:
-        good, bad = parse_attendees(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
+        read = read_attendees(file.read_bytes(), encoding=encoding)
+    except (OSError, EncodingError) as err:
         raise _fail(f"{file}: {err}", 2) from None
+    good, bad = read.attendees, read.errors
+    typer.echo(f"{file}: {read.decision}")
     for row in bad:
         typer.secho(f"{file}:{row}", err=True, fg=typer.colors.YELLOW)
 

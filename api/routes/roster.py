@@ -56,7 +56,7 @@ from api.models import (
     SurveyIn,
 )
 from api.views import audit_of_state, deliveries_of_state, invitations_of_state
-from convene.attendees_csv import MAX_ROWS, parse_attendees
+from convene.attendees_csv import MAX_ROWS, EncodingError, read_attendees
 from convene.client import act, attendees, state
 from definitions import Registry as DefinitionRegistry
 from workflows.messages import (
@@ -207,6 +207,11 @@ async def import_attendees(
     principal: Writer, app: State, idempotency_key: IdempotencyKey = None,
     as_role: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,63}$",
                                          description="Act as this role (one the caller holds).")] = None,
+    encoding: Annotated[str | None, Query(
+        pattern=r"^[A-Za-z0-9_.:-]{1,40}$",
+        description="The file's encoding (utf-8, gb18030, big5, cp1252, utf-16...). Default: the Content-Type's "
+                    "charset if any, else detected (BOM, UTF-8, then the most plausible); the answer says "
+                    "which.")] = None,
 ) -> ImportOutcome:
     """Invite the attendees of a CSV file, in pages of 1,000; the rows that cannot be read are listed.
 
@@ -225,15 +230,18 @@ async def import_attendees(
         raw += chunk
         if len(raw) > app.settings.import_max_bytes:
             raise Problem(413, f"the file is larger than {app.settings.import_max_bytes:,} bytes")
+    charset = next((p.split("=", 1)[1].strip().strip('"') for p in request.headers.get("content-type", "")
+                    .split(";")[1:] if p.strip().lower().startswith("charset=")), None)
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise invalid("the file is not UTF-8 text") from None
-    people, bad = parse_attendees(text)
+        read = read_attendees(bytes(raw), encoding=encoding or charset)
+    except EncodingError as err:
+        raise invalid(str(err)) from None
+    people, bad = read.attendees, read.errors
+    decision = {"encoding": read.encoding, "encoding_how": read.encoding_how, "delimiter": read.delimiter}
     errors = [RowProblem(line=e.line, message=e.message) for e in bad]
     if not people:
         raise invalid(errors[0].message if errors else "the file lists nobody",
-                      errors=[e.model_dump() for e in errors])
+                      errors=[e.model_dump() for e in errors], **decision)
     key = idempotency_key or content_key(people)
     probe = InviteAttendees(key=key, actor=Actor(id=principal.id, role=as_role or principal.roles[0]),
                             batch=InvitationBatchRef(id=key, count=min(len(people), PAGE)))
@@ -246,9 +254,9 @@ async def import_attendees(
     done = await invite_pages(client, roster, event_id, key=key, actor=checked.actor, people=people,
                               database=database)
     log.info("attendees imported", rows=len(people), invited=done.invited, skipped=len(done.skipped),
-             pages=done.pages, refused_rows=len(errors))
+             pages=done.pages, refused_rows=len(errors), **decision)
     return ImportOutcome(rows=len(people), invited=done.invited, skipped=len(done.skipped),
-                         skipped_ids=done.skipped[:100], pages=done.pages, errors=errors)
+                         skipped_ids=done.skipped[:100], pages=done.pages, errors=errors, **decision)
 
 
 # --- RSVP, check-in, survey -------------------------------------------------------------------------

@@ -154,6 +154,7 @@ async def test_the_cli_imports_through_the_roster_in_pages(api: Api, tmp_path: P
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
+        f"{file}: read as utf-8 (UTF-8), separated by ','",
         "page 1/2: 995 invited, 5 already invited",
         "page 2/2: 500 invited, 0 already invited",
         "invited 1495 attendee(s); 5 already invited; 0 row(s) refused",
@@ -164,3 +165,66 @@ async def test_the_cli_imports_through_the_roster_in_pages(api: Api, tmp_path: P
     record = await state(api.env.client, event_id)
     assert [a.summary for a in record.audit if a.act == "invite_attendees"] == [
         "5 attendee(s) invited", "995 attendee(s) invited", "500 attendee(s) invited"]
+
+
+async def test_the_api_imports_files_as_excel_writes_them_and_says_how_it_read_them(api: Api):
+    """Issue 17 items 1-3 through the API: GBK, Big5, UTF-16 "Unicode text" with tabs, ';' with and without
+    ``sep=;``, cp1252; each answer names the encoding and separator read; a wrong encoding given is a 422."""
+    event_id = await api.start()
+    path = f"/events/{event_id}/attendees/import"
+    headers = auth(PR) | {"Content-Type": "text/csv"}
+    files = [
+        ("id,name,email\r\nwf,王芳,wf@example.org\r\n".encode("gbk"), ("gb18030", "detected", ","), "王芳"),
+        ("id,name,email\nct,陳大文,ct@example.org\n".encode("big5"), ("big5", "detected", ","), "陳大文"),
+        ("\ufeffid\tname\temail\r\nlm\t李明\tlm@example.org\r\n".encode("utf-16-le"), ("utf-16", "BOM", "\t"), "李明"),
+        (b"id;name;email\nann;Ann Lee;ann@example.org\n", ("utf-8", "UTF-8", ";"), "Ann Lee"),
+        (b"sep=;\nid;name;email\nbob;Bob Ray;bob@example.org\n", ("utf-8", "UTF-8", ";"), "Bob Ray"),
+        ("id;name;email\njm;José Müller;jm@example.org\n".encode("cp1252"), ("cp1252", "detected", ";"), "José Müller"),
+    ]
+    for raw, (encoding, how, delimiter), name in files:
+        r = await api.http.post(path, content=raw, headers=headers)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert (out["encoding"], out["encoding_how"], out["delimiter"], out["invited"], out["errors"]) == (
+            encoding, how, delimiter, 1, []), (name, out)
+    page = (await api.http.get(f"/events/{event_id}/attendees", params={"limit": 10}, headers=auth(PR))).json()
+    assert sorted(a["person"]["name"] for a in page["items"]) == sorted(f[2] for f in files)
+
+    given = await api.http.post(path, params={"encoding": "shift_jis"}, headers=headers,
+                                content="id,name\nyt,山田太郎\n".encode("shift_jis"))
+    assert given.status_code == 200 and given.json()["encoding_how"] == "given", given.text
+    wrong = await api.http.post(path, params={"encoding": "utf-8"}, headers=headers,
+                                content="id,name\nwf,王芳\n".encode("gbk"))
+    assert wrong.status_code == 422 and "not utf-8" in wrong.json()["detail"]
+
+
+async def test_the_cli_reads_a_gbk_file_and_takes_an_encoding(api: Api, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    """`convene events import-attendees` on a GBK file from Chinese Excel: detected, said, imported;
+    `--encoding big5` on a Big5 file is obeyed; a file not in the encoding given exits 2."""
+    event_id = await api.start()
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("id,name,email\r\nwf,王芳,wf@example.org\r\n".encode("gbk"))
+    big5 = tmp_path / "big5.csv"
+    big5.write_bytes("id;name\nct;陳大文\n".encode("big5"))
+    monkeypatch.setenv("CONVENE_TEMPORAL_ADDRESS", api.env.client.service_client.config.target_host)
+    monkeypatch.setenv("CONVENE_TEMPORAL_NAMESPACE", api.env.client.namespace)
+    monkeypatch.setenv("CONVENE_DATABASE_URL", str(api.db.url.render_as_string(hide_password=False)))
+    get_settings.cache_clear()
+    try:
+        base = ["events", "import-attendees", event_id]
+        who = ["--actor", "prue", "--role", PR]
+        first = await asyncio.to_thread(CliRunner().invoke, cli.app, [*base, str(gbk), *who])
+        second = await asyncio.to_thread(CliRunner().invoke, cli.app,
+                                         [*base, str(big5), *who, "--encoding", "big5"])
+        wrong = await asyncio.to_thread(CliRunner().invoke, cli.app,
+                                        [*base, str(gbk), *who, "--encoding", "utf-8"])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[0] == f"{gbk}: read as gb18030 (detected), separated by ','"
+    assert second.exit_code == 0, second.output
+    assert second.output.splitlines()[0] == f"{big5}: read as big5 (given), separated by ';'"
+    assert wrong.exit_code == 2 and "not utf-8" in wrong.output
+    page = (await api.http.get(f"/events/{event_id}/attendees", params={"limit": 10}, headers=auth(PR))).json()
+    assert sorted(a["person"]["name"] for a in page["items"]) == ["王芳", "陳大文"]
