@@ -10,10 +10,13 @@ A retried activity must never deliver twice:
   worker remembers the keys it has delivered (a bounded LRU), so a retry after a
   lost completion is answered from memory instead of sending again;
 * every webhook carries the key as ``Idempotency-Key``, so the receiver drops a
-  repeat, and the body is signed (``X-Convene-Signature: sha256=<hmac>``).
+  repeat, and the body is signed (``X-Convene-Signature: sha256=<hmac>``). A header
+  is ASCII: the key is sent percent-encoded (:func:`header_key`: UTF-8, ``%XX`` for
+  every byte outside visible ASCII and for ``%`` itself), so an ASCII key is sent as
+  it is and ``延期-1`` as ``%E5%BB%B6%E6%9C%9F-1``; the body's ``key`` is the key itself.
 
-Failures that retrying cannot fix (a refused address, a 4xx answer) are raised
-as non-retryable ``PermanentDeliveryFailure``; the rest are raised retryable and
+Failures that retrying cannot fix (a refused address, a 4xx answer, a message whose
+text cannot be encoded) are raised as non-retryable ``PermanentDeliveryFailure``; the rest are raised retryable and
 the workflow's retry policy paces the next attempt.
 
 Given a :class:`~store.journal.Journal` (every worker built by ``build_activities``
@@ -30,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +53,15 @@ from convene.logs import get_logger
 from convene.settings import Settings
 from store.journal import Journal
 from workflows.messages import DeliveryRecord, NotificationRequest
+
+_HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%")
+
+
+def header_key(key: str) -> str:
+    """An idempotency key as an HTTP header value: visible ASCII as is, every other byte of its UTF-8 (and
+    ``%``) as ``%XX``; ``urllib.parse.unquote`` gives the key back."""
+    return urllib.parse.quote(key, safe=_HEADER_SAFE)
+
 
 MAX_RETRY_AFTER = timedelta(hours=1)
 """The longest a receiver's ``Retry-After`` may hold back the next attempt."""
@@ -238,11 +251,14 @@ class Notifier:
         return r.person_id or r.role
 
     async def _deliver(self, request: NotificationRequest) -> DeliveryRecord:
-        if request.channel == "email":
-            return await self._email(request)
-        if request.channel == "webhook":
-            return await self._webhook(request)
-        return self._log_line(request)
+        try:
+            if request.channel == "email":
+                return await self._email(request)
+            if request.channel == "webhook":
+                return await self._webhook(request)
+            return self._log_line(request)
+        except UnicodeError as err:  # the same text fails the same way on every attempt: never retried
+            raise permanent(f"the {request.channel} message cannot be encoded: {type(err).__name__}: {err}") from None
 
     # -------------------------------------------------------------- channels
 
@@ -337,7 +353,7 @@ class Notifier:
             "User-Agent": "convene-webhook/1",
             "X-Convene-Signature": sign(self._secret, body),
             "X-Convene-Kind": request.kind,
-            "Idempotency-Key": request.key,
+            "Idempotency-Key": header_key(request.key),
         }
         try:
             async with self._http_client() as client:

@@ -216,7 +216,8 @@ def build_email(
     msg.add_alternative(rendered.html, subtype="html")
     if ics is not None:
         msg.add_attachment(
-            ics, maintype="text", subtype="calendar", filename=f"{request.event_id}.ics", params={"method": "REQUEST"}
+            ics, maintype="text", subtype="calendar", filename=f"{request.event_id}.ics",
+            params={"method": "REQUEST", "charset": "utf-8"},  # icalendar writes UTF-8; say so (issue 17, item 4)
         )
     msg["Content-Language"] = request.locale  # after the parts: setting content clears Content-* headers
     return msg

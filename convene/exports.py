@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from icalendar import Event as VEvent
@@ -37,25 +39,49 @@ _LABELS = {
 }
 
 
-def agenda_ics(state: StateView) -> bytes:
-    """Every agenda item as a VEVENT (stable UIDs, so re-importing updates rather than duplicates)."""
+def agenda_ics(state: StateView, now: datetime | None = None) -> bytes:
+    """Every agenda item as a VEVENT (stable UIDs, so re-importing updates rather than duplicates).
+
+    Times are written in the event's zone as ``TZID=<IANA zone>`` with the zone's VTIMEZONE (UTC ``...Z``
+    for a UTC event), never as a bare offset, so every calendar reads the same instant; each VEVENT has a
+    DTSTAMP (``now``, default the current time, in UTC).
+    """
+    zone = ZoneInfo(state.event.timezone or "UTC")
+    stamp = (now or datetime.now(UTC)).astimezone(UTC)
     cal = Calendar()
     cal.add("prodid", "-//Convene//agenda//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"{state.event.title}")
+    cal.add("x-wr-timezone", zone.key)
     speakers = {s.person.id: s.person.name for s in state.speaker_list}
     for v in state.agenda:
         ev = VEvent()
         uid = hashlib.sha256(f"{state.event.id}/{v.item.id}".encode()).hexdigest()[:32]
         ev.add("uid", f"{uid}@convene")
+        ev.add("dtstamp", stamp)
         ev.add("summary", v.item.title)
-        ev.add("dtstart", v.item.start)
-        ev.add("dtend", v.item.end)
+        ev.add("dtstart", _in_zone(v.item.start, zone))
+        ev.add("dtend", _in_zone(v.item.end, zone))
         ev.add("location", f"{state.event.venue or ''} {v.item.room}".strip())
         if v.item.speaker_id in speakers:
             ev.add("description", f"{v.item.kind}: {speakers[v.item.speaker_id]}")
         cal.add_component(ev)
+    if state.agenda:  # a VTIMEZONE for every TZID used (none for UTC), covering the agenda's dates
+        first = min(v.item.start for v in state.agenda).date() - timedelta(days=366)
+        last = max(v.item.end for v in state.agenda).date() + timedelta(days=366)
+        cal.add_missing_timezones(first_date=first, last_date=last)
     return cal.to_ical()
+
+
+def _in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
+    """An aware time in the event's zone, or in UTC (written ``...Z``) for a UTC event and for the second
+    pass of a repeated hour (RFC 5545 reads an ambiguous local time as its first occurrence)."""
+    if moment.tzinfo is None:  # never expected (EventTime is aware); read as UTC rather than floating
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(zone)
+    if zone.key in ("UTC", "Etc/UTC") or local.fold:
+        return moment.astimezone(UTC)
+    return local
 
 
 def agenda_html(state: StateView, lang: str | None = None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -105,7 +106,7 @@ class Receiver:
         with self.lock:
             status = self.script.pop(0) if self.script else 200
             self.hits.append(Hit(headers, body, status))
-            key = headers.get("idempotency-key")
+            key = urllib.parse.unquote(headers.get("idempotency-key", ""))  # sent percent-encoded (ASCII)
             if 200 <= status < 300 and all(a["key"] != key for a in self.accepted):
                 self.accepted.append(json.loads(body))
             return status

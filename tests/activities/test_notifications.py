@@ -6,10 +6,12 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import timedelta
+import urllib.parse
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from icalendar import Calendar
 from structlog.testing import capture_logs
@@ -40,6 +42,7 @@ from workflows.messages import (
     InviteSpeaker,
     NotificationRequest,
     Person,
+    Postpone,
 )
 
 HOSTILE = "<script>alert(1)</script> {{ 7*7 }}"
@@ -291,3 +294,120 @@ async def test_a_webhook_body_is_json_with_the_rendered_message(notifier: Notifi
     assert body["subject"] == "取消通知：Convene Summit" and "原因：Typhoon" in body["text"]
     assert body["context"]["reason"] == "Typhoon" and body["recipient"] == {"role": "guest", "person_id": "ann"}
     assert re.fullmatch(r"sha256=[0-9a-f]{64}", receiver.hits[0].headers["x-convene-signature"])
+
+
+# --- issue 17, items 4 and 5: the invitation's .ics says its charset and writes instants -----------------------
+
+
+def _sent_ics(message: Any) -> Any:
+    [ics] = parts(message)[2]
+    return ics
+
+
+async def test_the_ics_attachment_says_charset_utf8_and_decodes_to_the_chinese_title(
+    notifier: Notifier, inbox: Inbox
+) -> None:
+    """Item 4: a Chinese invitation's .ics part is ``text/calendar; method=REQUEST; charset=utf-8`` and its text,
+    decoded by that charset, names 年度技术大会 at 上海国际会议中心; its times are UTC, with a DTSTAMP."""
+    request = notification(locale="zh", attach_ics=True, title="年度技术大会", venue="上海国际会议中心")
+    record = await send(notifier, request)
+    assert record.status == "sent"
+    [message] = inbox.to("ann@example.org")
+    ics = _sent_ics(message)
+    assert ics.get_content_type() == "text/calendar"
+    assert ics.get_param("charset") == "utf-8" and ics.get_param("method") == "REQUEST"
+    assert ics.get_content_charset() == "utf-8"
+    text = ics.get_payload(decode=True).decode(ics.get_content_charset())
+    assert "SUMMARY:年度技术大会\r\n" in text and "LOCATION:上海国际会议中心\r\n" in text
+    assert ics.get_content() == text  # what a mail client does with the declared charset
+    [vevent] = Calendar.from_ical(text).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == "年度技术大会"
+    assert "DTSTART:20260505T010000Z\r\n" in text and vevent.decoded("DTSTART") == START
+    assert vevent.decoded("DTEND") == END and "DTSTAMP" in vevent
+
+
+async def test_a_european_invitation_ics_in_another_zone_is_utf8_and_utc(notifier: Notifier, inbox: Inbox) -> None:
+    """Another message: an English invitation for a Europe/Paris event at 09:00 +02:00 (Genève, Zürich):
+    charset utf-8, accents intact, DTSTART written 07:00Z and read back as the same instant."""
+    start = datetime.fromisoformat("2030-05-01T09:00:00+02:00")
+    request = notification(attach_ics=True, title="Sommet à Genève", venue="Kongresshaus Zürich",
+                           start=start.isoformat(), end=(start + timedelta(hours=8)).isoformat(),
+                           timezone="Europe/Paris")
+    assert (await send(notifier, request)).status == "sent"
+    [message] = inbox.to("ann@example.org")
+    ics = _sent_ics(message)
+    assert ics.get_param("charset") == "utf-8"
+    [vevent] = Calendar.from_ical(ics.get_content()).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == "Sommet à Genève" and str(vevent["LOCATION"]) == "Kongresshaus Zürich"
+    assert "DTSTART:20300501T070000Z" in ics.get_content()
+    assert vevent.decoded("DTSTART") == start and vevent.decoded("DTEND") == start + timedelta(hours=8)
+    assert vevent.decoded("DTSTAMP").tzinfo is not None
+
+
+# --- issue 17, item 10: keys outside ASCII in headers --------------------------------------------------------
+
+
+def postponement_webhooks(act_key: str, url: str) -> list[NotificationRequest]:
+    """The webhook notifications the real lifecycle emits for a postponement keyed ``act_key``."""
+    definition = shipped().get("conference")
+    now = START - timedelta(days=120)
+    event = EventDetails(id="summit-2026", title="年度技术大会", kind="conference", start=START, end=END,
+                         timezone="Asia/Shanghai", owner="pia", webhooks=[url])
+    lc = Lifecycle.start(definition, event, now, definition_hash(definition))
+    lc.take_effects()
+    lc.apply(Postpone(key=act_key, actor=Actor(id="pia", role="project_manager"),
+                      new_start=START + timedelta(days=30), new_end=END + timedelta(days=30)))
+    return [e for e in lc.take_effects() if isinstance(e, NotificationRequest) and e.channel == "webhook"]
+
+
+async def test_a_postpone_keyed_in_chinese_delivers_its_webhook_once_with_an_ascii_header(
+    notifier: Notifier, receiver: Receiver
+) -> None:
+    """Item 10: a postponement keyed ``延期-1`` on an event with a webhook: the receiver answers 503 once, the
+    retry is delivered, the Idempotency-Key header is ASCII (percent-encoded UTF-8) and the same on both
+    tries, it decodes to the notification's key, and the message is accepted once."""
+    [request] = postponement_webhooks("延期-1", receiver.url)
+    assert request.key == f"summit-2026:postpone.延期-1:webhook:{request.key.rsplit(':', 1)[1]}"
+    receiver.script = [503]
+    record = await deliver_with_retries(notifier, request)
+    assert record.status == "sent" and record.detail == "accepted (200)"
+    assert [h.status for h in receiver.hits] == [503, 200]
+    sent = {h.headers["idempotency-key"] for h in receiver.hits}
+    assert sent == {request.key.replace("延期", "%E5%BB%B6%E6%9C%9F")}
+    [header] = sent
+    assert header.isascii() and urllib.parse.unquote(header) == request.key
+    assert len(receiver.accepted) == 1 and receiver.accepted[0]["key"] == request.key
+    again = await send(notifier, request)  # a retry after a lost completion: not posted again
+    assert again.status == "sent" and len(receiver.hits) == 2
+
+
+async def test_ascii_keys_are_sent_as_they_are_and_other_scripts_and_percent_signs_round_trip(
+    notifier: Notifier, receiver: Receiver
+) -> None:
+    """Another kind of key: ASCII keys (with ``:`` ``.`` ``+``) are unchanged in the header; a European key with a
+    space and a ``%`` and a cancellation in Greek are encoded so that unquoting gives each key back."""
+    for key in ("summit-2026:cancel.team:webhook:2030-01-01T00:00:00+00:00", "Zürich 100%", "ακύρωση/1"):
+        request = notification(channel="webhook", email=None, webhook_url=receiver.url, kind="cancellation",
+                               key=key, reason="Typhoon")
+        assert (await send(notifier, request)).status == "sent"
+        header = receiver.hits[-1].headers["idempotency-key"]
+        assert header.isascii() and urllib.parse.unquote(header) == key
+        assert (header == key) is (key.isascii() and "%" not in key and " " not in key)
+    assert receiver.hits[1].headers["idempotency-key"] == "Z%C3%BCrich%20100%25"
+    assert len(receiver.accepted) == 3
+
+
+async def test_a_message_that_cannot_be_encoded_fails_once_not_retried(receiver: Receiver) -> None:
+    """No plain exception escapes as retryable: a UnicodeEncodeError while sending (here from the HTTP client)
+    becomes a non-retryable PermanentDeliveryFailure."""
+
+    class Refusing(httpx.AsyncClient):
+        async def post(self, *args: Any, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+            raise UnicodeEncodeError("ascii", "延", 0, 1, "ordinal not in range(128)")
+
+    notifier = Notifier(smtp=SmtpConfig(host=None, port=25, mail_from="convene@example.org"),
+                        webhook_secret=WEBHOOK_SECRET, http_client=Refusing)
+    with pytest.raises(ApplicationError) as err:
+        await send(notifier, notification(channel="webhook", email=None, webhook_url=receiver.url))
+    assert err.value.non_retryable and err.value.type == "PermanentDeliveryFailure"
+    assert "cannot be encoded" in str(err.value) and "UnicodeEncodeError" in str(err.value)
