@@ -137,6 +137,9 @@ class EventLifecycle:
                                        roster="database" if self._database else "memory")
         else:
             self._lc = Lifecycle(inp.definition, inp.event, inp.record, inp.definition_hash).at(now)
+        # A postponement re-arms the automatic attendee reminder (issue 17, item 8); runs recorded
+        # before that change keep the old behaviour so their histories replay.
+        self._lc.rearm_own_steps = workflow.patched("postpone-rearms-own-steps")
         # A record kept in memory is moved once, at the start of the first run under this code.
         self._legacy = self._lc.move_roster() if self._database and not self._lc.in_database else []
         self._flushing = False

@@ -285,6 +285,9 @@ class Lifecycle:
     record: EventRecord
     definition_hash: str = ""
     effects: list[Effect] = field(default_factory=list)
+    # A postponement re-arms the steps that did their deadline's work for the old date (see _move_dates).
+    # False only for runs recorded before that change (the workflow's patched("postpone-rearms-own-steps")).
+    rearm_own_steps: bool = True
 
     def __post_init__(self) -> None:
         config = machine_config(self.definition) | {"initial": self.record.stage}
@@ -718,12 +721,16 @@ class Lifecycle:
         if action is None:
             return
         if action == "send_attendee_reminder":
+            cause = f"{d.id}.auto-reminder"
+            at = self._anchor(d.at)
+            if any(f.deadline == d.id and f.anchor != at for f in self.record.fired):
+                cause += f".{at.isoformat() if at else ''}"  # again for a new date: a new message, not a retry
             if self.in_database:
-                self._notify_roster("reminder", "not_declined", cause=f"{d.id}.auto-reminder")
+                self._notify_roster("reminder", "not_declined", cause=cause)
                 told = "reminders sent to every attendee who has not declined"
             else:
                 people = [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
-                self._notify_people("reminder", people, cause=f"{d.id}.auto-reminder")
+                self._notify_people("reminder", people, cause=cause)
                 told = f"reminders sent to {len(people)} attendee(s)"
             if d.met_when.task and d.met_when.task not in self.record.tasks:
                 self.record.tasks[d.met_when.task] = TaskRecord(done_at=self.now, by=SYSTEM, note="sent automatically")
@@ -1139,6 +1146,10 @@ class Lifecycle:
         return f"sent back from {origin} to {act.to_stage}; decisions reopened in {', '.join(reopened)}"
 
     def _check_postpone(self, act: Postpone) -> None:
+        stages = [st.id for st in self.definition.stages]
+        if self.record.stage in stages and stages.index(self.record.stage) >= self.definition.first_on_site_index():
+            raise _conflict(f"the doors have opened (the event is in {self.record.stage}); it can no longer be "
+                            "postponed")
         if act.new_start <= self.now:
             raise _invalid("the new start must be in the future")
         if act.new_start <= self.event.start:
@@ -1152,7 +1163,12 @@ class Lifecycle:
         return f"postponed from {old.isoformat()} to {act.new_start.isoformat()}"
 
     def _move_dates(self, start: datetime, end: datetime) -> None:
-        """Shift the event; ladder steps already fired stay fired unless their new time is still ahead."""
+        """Shift the event; ladder steps already fired stay fired unless their new time is still ahead.
+
+        A step that did the deadline's own work for the old date (the automatic attendee reminder, which
+        marks its task done) is re-armed with it: the task is reopened when the step's new time is ahead,
+        so the deadline is pending again and the reminder goes out before the new date.
+        """
         before = {d.id: self._anchor(d.at) for d in self.definition.deadlines}
         self.event = self.event.model_copy(update={"start": start, "end": end})
         for d in self.definition.deadlines:
@@ -1160,8 +1176,14 @@ class Lifecycle:
             if old_at is None or new_at is None or old_at == new_at:
                 continue
             for i, step in enumerate(d.ladder):
-                if self._fired(d, i, old_at) and new_at + step.delta <= self.now:
+                if not self._fired(d, i, old_at):
+                    continue
+                if new_at + step.delta <= self.now:
                     self.record.fired.append(FiredStep(deadline=d.id, step=i, at=self.now, anchor=new_at))
+                elif self.rearm_own_steps and step.action == "send_attendee_reminder" and d.met_when.task:
+                    done = self.record.tasks.get(d.met_when.task)
+                    if done is not None and done.by == SYSTEM:  # done by this step, for the old date
+                        del self.record.tasks[d.met_when.task]
 
     def _check_cancel(self, act: Cancel) -> None:
         if not self.may_cancel():  # type: ignore[attr-defined]

@@ -1049,3 +1049,106 @@ def test_memory_roster_survey_reminder_goes_to_attendees_who_came_and_have_not_a
                 if isinstance(e, NotificationRequest) and "survey-reminder" in e.key]
     assert reminded == ["bob"]
     assert lc.at(END + 10 * DAY + timedelta(hours=1)).tick() == []
+
+
+# --- issue 17, items 8 and 9: postponing --------------------------------------------------------------------
+
+
+def test_postpone_once_the_doors_have_opened_is_a_conflict() -> None:
+    """Item 9: on day 2 of the running event (on site) a postponement is refused as a conflict, as in
+    post-event; nothing moves."""
+    lc = on_site()
+    lc.at(START + DAY)  # day 2 of the event
+    act = Postpone(key=key(), actor=PM, new_start=START + 30 * DAY, new_end=END + 30 * DAY)
+    err = refusal(lc, act)
+    assert (err.kind, err.message) == (
+        "conflict", "the doors have opened (the event is in on_site); it can no longer be postponed")
+    assert lc.event.start == START
+    with pytest.raises(ActRefused):
+        lc.apply(act)
+    assert lc.event.start == START and lc.event.end == END
+
+
+def test_postpone_in_post_event_is_a_conflict_and_the_archive_does_not_move() -> None:
+    """Item 9, another stage: in post-event the archive and survey deadlines stay where they are."""
+    lc = post_event()
+    archive_before = deadline(lc, "archive").at
+    err = refusal(lc.at(END + DAY), Postpone(key=key(), actor=PM, new_start=END + 30 * DAY, new_end=END + 32 * DAY))
+    assert (err.kind, err.message) == (
+        "conflict", "the doors have opened (the event is in post_event); it can no longer be postponed")
+    assert deadline(lc, "archive").at == archive_before == END + 7 * DAY
+
+
+def test_postpone_before_the_doors_open_is_still_accepted() -> None:
+    """In promotion, the day before the start, a postponement is accepted."""
+    lc = start()
+    prepare(lc)
+    plan(lc)
+    assert lc.record.stage == "promotion"
+    result = lc.at(START - DAY).apply(Postpone(key=key(), actor=PM, new_start=START + 30 * DAY,
+                                               new_end=END + 30 * DAY))
+    assert result.status == "active" and lc.event.start == START + 30 * DAY
+
+
+def test_the_attendee_reminder_fires_again_before_a_postponed_date() -> None:
+    """Item 8: the start-7d reminder fired; postponing by 30 days re-arms it: pending, due at the new start-7d,
+    fired there again as a new message (its own cause), and then met."""
+    lc = start()
+    prepare(lc)
+    plan(lc)
+    lc.take_effects()
+    assert "attendee_reminders[0]" in lc.at(START - 7 * DAY).tick()
+    first = [n.cause for n in lc.take_effects() if isinstance(n, RosterNotice)]
+    assert first == ["attendee_reminders.auto-reminder"] and deadline(lc, "attendee_reminders").status == "met"
+
+    lc.at(START - 6 * DAY).apply(Postpone(key=key(), actor=PM, new_start=START + 30 * DAY, new_end=END + 30 * DAY))
+    dv = deadline(lc, "attendee_reminders")
+    assert (dv.status, dv.at, [s.fired for s in dv.steps]) == ("pending", START + 23 * DAY, [False])
+    assert "reminders_sent" not in lc.record.tasks
+    lc.take_effects()
+    assert "attendee_reminders[0]" not in lc.at(START + 22 * DAY).tick()
+    assert "attendee_reminders[0]" in lc.at(START + 23 * DAY).tick()
+    again = [(n.kind, n.audience, n.cause) for n in lc.take_effects() if isinstance(n, RosterNotice)]
+    assert again == [("reminder", "not_declined",
+                      f"attendee_reminders.auto-reminder.{(START + 23 * DAY).isoformat()}")]
+    assert deadline(lc, "attendee_reminders").status == "met" and lc.record.tasks["reminders_sent"].by == SYSTEM
+    assert lc.at(START + 24 * DAY).tick().count("attendee_reminders[0]") == 0  # once per date
+
+
+def test_a_reminder_sent_by_hand_is_not_undone_by_a_postponement_and_memory_rosters_are_told_again() -> None:
+    """Another kind: with the roster in memory the re-fired reminder reaches each attendee under a new key;
+    a reminders_sent task marked done by a person stays done (the engine reopens only its own)."""
+    lc = start(roster="memory")
+    prepare(lc)
+    plan(lc)
+    lc.take_effects()
+    lc.at(START - 7 * DAY).tick()
+    keys_before = {n.key for n in lc.take_effects() if isinstance(n, NotificationRequest) and n.kind == "reminder"
+                   and n.recipient.person_id in ("ann", "bob")}
+    assert len(keys_before) >= 2
+    lc.at(START - 6 * DAY).apply(Postpone(key=key(), actor=PM, new_start=START + 30 * DAY, new_end=END + 30 * DAY))
+    lc.take_effects()
+    assert "attendee_reminders[0]" in lc.at(START + 23 * DAY).tick()
+    keys_after = {n.key for n in lc.take_effects() if isinstance(n, NotificationRequest) and n.kind == "reminder"
+                  and n.recipient.person_id in ("ann", "bob")}
+    assert len(keys_after) == len(keys_before) and not keys_after & keys_before
+
+    by_hand = start()
+    prepare(by_hand)
+    plan(by_hand)
+    tasks(by_hand, PR, "reminders_sent")
+    by_hand.at(START - DAY).apply(Postpone(key=key(), actor=PM, new_start=START + 30 * DAY, new_end=END + 30 * DAY))
+    assert by_hand.record.tasks["reminders_sent"].by != SYSTEM
+    assert deadline(by_hand, "attendee_reminders").status == "met"
+
+
+def test_runs_recorded_before_the_rearm_keep_the_old_behaviour() -> None:
+    """The workflow sets ``rearm_own_steps`` from ``patched()``: False (a history recorded before the change)
+    leaves the reminder's task done, as those runs did, so their histories replay."""
+    lc = start()
+    lc.rearm_own_steps = False
+    prepare(lc)
+    plan(lc)
+    lc.at(START - 7 * DAY).tick()
+    lc.at(START - 6 * DAY).apply(Postpone(key=key(), actor=PM, new_start=START + 30 * DAY, new_end=END + 30 * DAY))
+    assert deadline(lc, "attendee_reminders").status == "met" and "reminders_sent" in lc.record.tasks
