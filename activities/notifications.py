@@ -30,6 +30,9 @@ send again either.
 
 from __future__ import annotations
 
+import functools
+import socket
+
 import hashlib
 import hmac
 import json
@@ -65,6 +68,12 @@ def header_key(key: str) -> str:
 
 MAX_RETRY_AFTER = timedelta(hours=1)
 """The longest a receiver's ``Retry-After`` may hold back the next attempt."""
+
+
+@functools.cache
+def _local_hostname() -> str:
+    """The name this host gives in EHLO, looked up once per process."""
+    return socket.getfqdn()
 
 
 @dataclass(frozen=True)
@@ -302,6 +311,7 @@ class Notifier:
                 recipients=[r.email],
                 hostname=self.smtp.host,
                 port=self.smtp.port,
+                local_hostname=_local_hostname(),  # else a name lookup in a thread for every message
                 username=self.smtp.username,
                 password=self.smtp.password,
                 start_tls=self.smtp.starttls,
