@@ -268,11 +268,18 @@ class Driver:
         await self.do(Decide(key=key("waive"), actor=SPONSOR, gate="invitations_sent", decision="waive",
                              reason="short-notice event"))
 
-    async def promote(self) -> None:
-        await self.tasks(PR, "audience_defined", "content_ready", "channels_running", "reminders_sent")
+    async def promote(self, reminders_by_hand: bool = True) -> None:
+        """Promotion's tasks and the go decision; without `reminders_by_hand` the reminders are left to the
+        engine (its start - 7 days ladder step sends them and ticks the task), and the go waits for them."""
+        await self.tasks(PR, "audience_defined", "content_ready", "channels_running",
+                         *(["reminders_sent"] if reminders_by_hand else []))
         await self.tasks(TECH, "equipment_tested")
         await self.tasks(VENUE, "safety_inspection")
         await self.tasks(self.pm, "emergency_plan", "staff_briefed")
+        if reminders_by_hand:
+            await self.go()
+
+    async def go(self) -> None:
         await self.do(Decide(key=key("go"), actor=self.pm, gate="go_decision", decision="approve", reason="all ready"))
 
     async def run_the_day(self) -> None:
