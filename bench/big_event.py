@@ -386,7 +386,7 @@ async def _walk(f: Figures, client: Any, http: httpx.AsyncClient, tokens: dict[s
     samples_api, samples_query = [], []
     for _ in range(40):
         t = time.perf_counter()
-        r = await http.get(e, headers=auth("project_manager"))
+        event_view = await http.get(e, headers=auth("project_manager"))
         samples_api.append(time.perf_counter() - t)
         t = time.perf_counter()
         view = await state(client, "big-1")
@@ -408,7 +408,7 @@ async def _walk(f: Figures, client: Any, http: httpx.AsyncClient, tokens: dict[s
         assert r.status_code == 200, r.text[:300]
     f.attendee_page_p50_ms, f.audit_page_p50_ms = percentile(pages, 50) * 1000, percentile(audits, 50) * 1000
     f.audit_total = r.json()["total"]
-    assert r.json()["attendees"]["checked_in"] == check_ins, r.json()["attendees"]
+    assert event_view.json()["attendees"]["checked_in"] == check_ins, event_view.json()["attendees"]
 
     # --- the day ends; post-event runs by itself (thanks, archive, report); lessons by hand
     while True:
