@@ -160,22 +160,32 @@ def template_variables(request: NotificationRequest) -> dict[str, Any]:
     }
 
 
-def build_ics(request: NotificationRequest, organizer: str, now: datetime | None = None) -> bytes | None:
-    """An iCalendar invite (METHOD:REQUEST) for the event in ``request.context``; None without start/end.
+def ics_method(request: NotificationRequest) -> str:
+    """``CANCEL`` for a cancellation's calendar update, else ``REQUEST`` (an invitation or its update)."""
+    return "CANCEL" if request.context.get("ics_method") == "CANCEL" else "REQUEST"
 
-    The UID is derived from the event id, so every invite for one event (and a later update after a
-    postponement) is the same calendar entry.
+
+def build_ics(request: NotificationRequest, organizer: str, now: datetime | None = None) -> bytes | None:
+    """An iCalendar object (RFC 5545/5546) for the event in ``request.context``; None without start/end.
+
+    The UID is derived from the event id, so the invitation and every later update are one calendar
+    entry. ``context["ics_sequence"]`` (default 0) is its SEQUENCE, raised by the workflow at each
+    postponement and at the cancellation so calendars apply the newest; ``context["ics_method"]`` is
+    ``REQUEST`` (default) or ``CANCEL``, which also marks the entry ``STATUS:CANCELLED``.
     """
     ctx = request.context
     start, end = parse_time(ctx.get("start")), parse_time(ctx.get("end"))
     if start is None or end is None:
         return None
+    method = ics_method(request)
     cal = Calendar()
     cal.add("prodid", "-//Convene//Event invitation//EN")
     cal.add("version", "2.0")
-    cal.add("method", "REQUEST")
+    cal.add("method", method)
     event = Event()
     event.add("uid", f"{request.event_id}@convene")
+    event.add("sequence", int(ctx.get("ics_sequence") or 0))
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     event.add("dtstamp", (now or datetime.now(UTC)).astimezone(UTC))
     event.add("dtstart", start.astimezone(UTC))
     event.add("dtend", end.astimezone(UTC))
@@ -219,7 +229,7 @@ def build_email(
         msg = MIMEMultipart("mixed")
         msg.attach(body)
         part = MIMEText(ics.decode("utf-8"), "calendar", "utf-8")  # icalendar writes UTF-8; say so (issue 17, item 4)
-        part.set_param("method", "REQUEST")
+        part.set_param("method", ics_method(request))
         part.add_header("Content-Disposition", "attachment", filename=f"{request.event_id}.ics")
         msg.attach(part)
     msg["Subject"] = Header(one_line(rendered.subject, 998), "utf-8")

@@ -26,6 +26,7 @@ NotificationKind = Literal[
     "escalation",
     "thanks",
     "cancellation",
+    "postponement",
     "stage_entered",
     "stage_left",
     "decision",

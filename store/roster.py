@@ -214,11 +214,13 @@ class Roster:
         if audience == "survey_pending":
             answered = select(S.c.respondent).where(S.c.event_id == A.c.event_id)
             return and_(or_(A.c.checked_in_at.is_not(None), A.c.rsvp == "yes"), A.c.attendee_id.not_in(answered))
+        if audience == "invited":
+            return A.c.invitation == "sent"
         return A.c.event_id.is_not(None)
 
     async def audience(self, event_id: str, audience: RosterAudience, after: int,
                        limit: int) -> list[tuple[int, Attendee]]:
-        """People to tell (``not_declined``, ``survey_pending`` or ``all``), in invitation order after `after`."""
+        """People to tell (``not_declined``, ``survey_pending``, ``invited`` or ``all``), in invitation order after `after`."""
         async with self.db.read() as conn:
             rows = await conn.execute(
                 select(A).where(A.c.event_id == event_id, A.c.position > after, self._audience(audience))

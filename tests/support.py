@@ -99,6 +99,8 @@ class RecordingActivities:
     invitations: list[InvitationSend] = field(default_factory=list)
     notices: list[RosterNotice] = field(default_factory=list)
     legacy: list[LegacyRoster] = field(default_factory=list)
+    hold_invitations: asyncio.Event | None = None  # set: invitation sends wait for it
+    log: list[str] = field(default_factory=list)  # "invitations:<batch> started|done", "notice:<audience>:<cause>"
 
     def all(self) -> list[Any]:
         @activity.defn(name="send_notification")
@@ -142,6 +144,10 @@ class RecordingActivities:
         async def send_invitations(req: InvitationSend) -> str:
             """Listed attendees get their invitation as the real activity would send it (same keys)."""
             self.invitations.append(req)
+            self.log.append(f"invitations:{req.batch} started")
+            if self.hold_invitations is not None:
+                await self.hold_invitations.wait()
+            self.log.append(f"invitations:{req.batch} done")
             for person in req.attendees:
                 channel = "email" if person.email else "log"
                 self.notifications.append(NotificationRequest(
@@ -154,6 +160,7 @@ class RecordingActivities:
         @activity.defn(name="notify_roster")
         async def notify_roster(req: RosterNotice) -> str:
             self.notices.append(req)
+            self.log.append(f"notice:{req.audience}:{req.cause}")
             return "0 sent"
 
         @activity.defn(name="import_legacy_record")

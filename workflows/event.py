@@ -140,6 +140,8 @@ class EventLifecycle:
         # A postponement re-arms the automatic attendee reminder (issue 17, item 8); runs recorded
         # before that change keep the old behaviour so their histories replay.
         self._lc.rearm_own_steps = workflow.patched("postpone-rearms-own-steps")
+        # Postponing and cancelling update every invitation's calendar entry (issue 17, items 6-7).
+        self._lc.calendar_updates = workflow.patched("calendar-updates")
         # A record kept in memory is moved once, at the start of the first run under this code.
         self._legacy = self._lc.move_roster() if self._database and not self._lc.in_database else []
         self._flushing = False
@@ -148,6 +150,7 @@ class EventLifecycle:
         self._acted = False
         self._timer: asyncio.Task[None] | None = None
         self._running: set[asyncio.Future[None]] = set()
+        self._inviting: set[asyncio.Future[None]] = set()  # invitation sends in flight
         self._timer_at: datetime | None = None
         # What the starter already set need not be upserted again (one history event saved per event).
         self._attributes: dict[str, Any] = {p.key.name: p.value for p in workflow.info().typed_search_attributes}
@@ -229,6 +232,9 @@ class EventLifecycle:
             task = asyncio.ensure_future(self._run_effect(effect))
             self._running.add(task)
             task.add_done_callback(self._effect_done)
+            if isinstance(effect, InvitationSend):
+                self._inviting.add(task)
+                task.add_done_callback(self._inviting.discard)
 
     def _effect_done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
@@ -304,6 +310,10 @@ class EventLifecycle:
             if not lc.in_database:  # else the activity recorded the delivery in the database itself
                 lc.record.deliveries.append(record)
         elif isinstance(effect, (InvitationSend, RosterNotice)):
+            if isinstance(effect, RosterNotice) and effect.audience == "invited" and self._inviting:
+                # A calendar update goes to everyone whose invitation went out: invitations still being
+                # sent (with the old dates) go first, so nobody is left holding the old entry.
+                await asyncio.gather(*list(self._inviting), return_exceptions=True)
             name = (f"invitations:{effect.batch}" if isinstance(effect, InvitationSend)
                     else f"notice:{effect.kind}:{effect.cause}")
             activity_name = "send_invitations" if isinstance(effect, InvitationSend) else "notify_roster"

@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from transitions import Machine
 
@@ -288,6 +288,9 @@ class Lifecycle:
     # A postponement re-arms the steps that did their deadline's work for the old date (see _move_dates).
     # False only for runs recorded before that change (the workflow's patched("postpone-rearms-own-steps")).
     rearm_own_steps: bool = True
+    # Postponing and cancelling send everyone holding the invitation an updated .ics (same UID, SEQUENCE + 1;
+    # METHOD:CANCEL for a cancellation). False only for runs recorded before (patched("calendar-updates")).
+    calendar_updates: bool = True
 
     def __post_init__(self) -> None:
         config = machine_config(self.definition) | {"initial": self.record.stage}
@@ -754,8 +757,10 @@ class Lifecycle:
                 )
                 self._audit("auto_reject", SYSTEM, "system", None, None, f"{gate.title}: rejected, no decision in time")
         elif action == "postpone" and postpone_days:
-            shift = timedelta(days=postpone_days)
+            shift, old = timedelta(days=postpone_days), self.event.start
             self._move_dates(self.event.start + shift, self.event.end + shift)
+            if self.calendar_updates:
+                self._update_calendars("postponement", "REQUEST", {"postponed_from": old.isoformat()})
             self._audit("auto_postpone", SYSTEM, "system", None, None, f"postponed by {_span(postpone_days)}")
         elif action == "cancel" and self.may_cancel():  # type: ignore[attr-defined]
             self._cancel(f"{d.title} missed")
@@ -1160,6 +1165,8 @@ class Lifecycle:
         self._move_dates(act.new_start, act.new_end)
         self._notify(Notify(kind="reminder", roles=[self.definition.owner_role], channels=["email", "log"]),
                      cause=f"postpone.{act.key}", context={"postponed_from": old.isoformat()})
+        if self.calendar_updates:
+            self._update_calendars("postponement", "REQUEST", {"postponed_from": old.isoformat()})
         return f"postponed from {old.isoformat()} to {act.new_start.isoformat()}"
 
     def _move_dates(self, start: datetime, end: datetime) -> None:
@@ -1194,12 +1201,15 @@ class Lifecycle:
         return f"cancelled: {act.reason}"
 
     def _cancel(self, reason: str) -> None:
-        people = [s.person for s in self.record.speakers.values() if s.on_board]
-        if self.in_database:
-            self._notify_roster("cancellation", "not_declined", cause="cancel", extra={"reason": reason})
-        else:
-            people += [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
-        self._notify_people("cancellation", people, cause="cancel", extra={"reason": reason})
+        if self.calendar_updates:
+            self._update_calendars("cancellation", "CANCEL", {"reason": reason})
+        else:  # runs recorded before: a text notice to those who had not declined
+            people = [s.person for s in self.record.speakers.values() if s.on_board]
+            if self.in_database:
+                self._notify_roster("cancellation", "not_declined", cause="cancel", extra={"reason": reason})
+            else:
+                people += [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
+            self._notify_people("cancellation", people, cause="cancel", extra={"reason": reason})
         self._notify(Notify(kind="cancellation", roles=sorted(self.definition.role_ids()), channels=["log"]),
                      cause="cancel.team", context={"reason": reason})
         for booking in self.definition.on_cancel:
@@ -1317,10 +1327,30 @@ class Lifecycle:
             ))
 
     def _notify_roster(self, kind: str, audience: RosterAudience, cause: str,
-                       extra: dict[str, Any] | None = None) -> None:
+                       extra: dict[str, Any] | None = None, ics: bool = False) -> None:
         """Tell attendees in the roster database (an activity pages through them)."""
         self.effects.append(RosterNotice(event_id=self.event.id, kind=kind, audience=audience, cause=cause,
-                                         locale=self.event.locale, context=self._context() | (extra or {})))
+                                         locale=self.event.locale, context=self._context() | (extra or {}),
+                                         attach_ics=ics))
+
+    def _update_calendars(self, kind: str, method: Literal["REQUEST", "CANCEL"], extra: dict[str, Any]) -> None:
+        """Tell everyone holding the invitation (every invited speaker, answered or not, and every attendee
+        whose invitation went out, whatever they answered) with an .ics that replaces it in their calendar.
+
+        The calendar entry keeps its UID (the event's); its SEQUENCE goes up by one at each change, and a
+        cancellation is ``METHOD:CANCEL`` (RFC 5546 3.2.2, 3.2.5). Each change is its own message: keyed
+        ``calendar.<sequence>``, stable across the send's retries.
+        """
+        self.record.calendar_sequence += 1
+        sequence = self.record.calendar_sequence
+        extra = extra | {"ics_method": method, "ics_sequence": sequence}
+        cause = f"calendar.{sequence}"
+        people: list[Person] = [s.person for s in self.record.speakers.values()]
+        if self.in_database:
+            self._notify_roster(kind, "invited", cause=cause, extra=extra, ics=True)
+        else:
+            people += [a.person for a in self.record.attendees.values()]
+        self._notify_people(kind, people, cause=cause, extra=extra, ics=True)
 
     def _audit(self, act: str, actor: str, role: str, key: str | None, reason: str | None, summary: str) -> AuditEntry:
         entry = AuditEntry(seq=self.audit_count + 1, at=self.now, act=act, actor=actor, role=role, key=key,

@@ -489,6 +489,9 @@ class EventRecord(BaseModel):
     fired: list[FiredStep] = Field(default_factory=list)
     audit: list[AuditEntry] = Field(
         default_factory=list, description="The whole audit (memory roster) or its newest entries (database).")
+    calendar_sequence: int = Field(
+        default=0, description="iCalendar SEQUENCE of the event's invitation: +1 at each postponement and at "
+        "the cancellation (RFC 5545 3.8.7.4), so calendars apply the newest.")
     audit_seq: int = Field(default=0, description="Audit entries recorded so far (database roster).")
     audit_outbox: list[AuditEntry] = Field(
         default_factory=list, description="Entries not yet written to the database (database roster).")
@@ -723,7 +726,8 @@ class AuditBatch(BaseModel):
     entries: list[AuditEntry]
 
 
-RosterAudience = Literal["not_declined", "survey_pending", "all"]
+RosterAudience = Literal["not_declined", "survey_pending", "invited", "all"]
+"""``invited``: everyone whose invitation went out (it is in their calendar, whatever they answered)."""
 
 
 class RosterNotice(BaseModel):

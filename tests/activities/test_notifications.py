@@ -62,6 +62,11 @@ def invitations_from_lifecycle(roster: str = "memory") -> list[Any]:
     """The invitation effects the real lifecycle emits for one Chinese speaker and two attendees: notification
     requests for all three with the roster in memory; with it in the database, the attendees' invitations
     are one InvitationSend (what `send_invitations` gets)."""
+    return lifecycle_with_invitations(roster)[1]
+
+
+def lifecycle_with_invitations(roster: str = "database", extra: list[Attendee] | None = None) -> tuple[Lifecycle, list[Any]]:
+    """The lifecycle of :func:`invitations_from_lifecycle` (with `extra` attendees invited too) and its effects."""
     definition = shipped().get("conference")
     now = START - timedelta(days=120)
     event = EventDetails(
@@ -78,9 +83,9 @@ def invitations_from_lifecycle(roster: str = "memory") -> list[Any]:
                            slot="keynote", topic="Durable workflows"))
     lc.apply(InviteAttendees(key="inv-att", actor=Actor(id="prue", role="pr_communications"), attendees=[
         Attendee(id="ada", name="Ada", email="ada@example.org", key_client=True),
-        Attendee(id="bo", name="Bo", email="bo@example.org", locale="zh"),
+        Attendee(id="bo", name="Bo", email="bo@example.org", locale="zh"), *(extra or []),
     ]))
-    return [e for e in lc.take_effects() if isinstance(e, (NotificationRequest, InvitationSend))]
+    return lc, [e for e in lc.take_effects() if isinstance(e, (NotificationRequest, InvitationSend))]
 
 
 async def test_each_person_gets_their_invitation_in_their_language_with_an_ics(

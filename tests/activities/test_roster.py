@@ -31,8 +31,11 @@ from workflows.messages import (
     AuditEntry,
     DeliveryRecord,
     EventFacts,
+    Actor,
+    Cancel,
     InvitationSend,
     LegacyRoster,
+    Postpone,
     NotificationRequest,
     RosterNotice,
     SurveyResponse,
@@ -146,6 +149,63 @@ async def test_listed_attendees_are_added_and_keyed_as_the_workflow_keyed_them(
     assert bo["Subject"] == "活動邀請：Convene Summit"
     assert [p.get_content_type() for p in bo.iter_attachments()] == ["text/calendar"]
     assert (await Roster(db).invitation_progress(EVENT)).invited == 2
+
+
+async def test_postponing_then_cancelling_updates_every_calendar_that_holds_the_invitation(
+    db: Database, workers: Callable[[], Notifier], inbox: Inbox
+) -> None:
+    """Issue 17, items 6-7, from the real lifecycle's effects to the SMTP server: the unanswered speaker and the
+    attendees whose invitation went out get the new dates as an .ics with the invitation's UID and SEQUENCE 1;
+    the person whose invitation bounced gets nothing; the cancellation reaches the same people as
+    ``METHOD:CANCEL``, SEQUENCE 2, STATUS CANCELLED. A retried notice sends nobody twice."""
+    from icalendar import Calendar
+
+    from tests.activities.test_notifications import lifecycle_with_invitations
+
+    lc, effects = lifecycle_with_invitations(extra=[Attendee(id="gone", name="Gone", email=f"gone@{REFUSED_DOMAIN}")])
+    rosters = activities(db, workers())
+    notifier = workers()
+
+    async def run(effects: list[Any]) -> None:
+        for e in effects:
+            if isinstance(e, InvitationSend):
+                await env().run(rosters.send_invitations, e)
+            elif isinstance(e, RosterNotice):
+                await env().run(rosters.notify_roster, e)
+            elif isinstance(e, NotificationRequest) and e.channel == "email" and e.recipient.role == "guest":
+                await ActivityEnvironment().run(notifier.send_notification, e)
+
+    def calendars(who: str) -> list[Any]:
+        out = []
+        for message in inbox.to(f"{who}@example.org"):
+            for part in message.iter_attachments():
+                assert part.get_param("charset") == "utf-8"
+                [vevent] = Calendar.from_ical(part.get_content()).walk("VEVENT")
+                out.append((part.get_param("method"), str(vevent["UID"]), int(vevent.get("SEQUENCE", 0)),
+                            vevent.decoded("DTSTART"), str(vevent.get("STATUS"))))
+        return out
+
+    await run(effects)
+    first = {who: calendars(who) for who in ("li", "ada", "bo")}
+    assert {who: [c[:3] for c in cals] for who, cals in first.items()} == {
+        who: [("REQUEST", "summit-2026@convene", 0)] for who in ("li", "ada", "bo")}
+
+    moved = START + timedelta(days=30)
+    lc.apply(Postpone(key="延期-1", actor=Actor(id="pia", role="project_manager"), new_start=moved,
+                      new_end=END + timedelta(days=30)))
+    postponed = lc.take_effects()
+    await run(postponed)
+    await run(postponed)  # a retry after lost completions: nobody is told twice
+    for who in ("li", "ada", "bo"):
+        assert calendars(who)[1:] == [("REQUEST", "summit-2026@convene", 1, moved, "CONFIRMED")], who
+    assert not inbox.to(f"gone@{REFUSED_DOMAIN}")
+
+    lc.apply(Cancel(key="c-1", actor=Actor(id="sam", role="sponsor"), reason="typhoon"))
+    await run(lc.take_effects())
+    for who in ("li", "ada", "bo"):
+        assert calendars(who)[2:] == [("CANCEL", "summit-2026@convene", 2, moved, "CANCELLED")], who
+    [li_cancel] = inbox.to("li@example.org")[2:]
+    assert li_cancel["Subject"] == "取消通知：Convene Summit"
 
 
 async def test_sends_are_paced_to_the_configured_rate(

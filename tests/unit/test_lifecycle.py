@@ -743,8 +743,10 @@ def test_send_back_to_a_stage_whose_gates_still_pass_stays_there() -> None:
     assert result.stage == "planning"
 
 
-def test_cancel_compensates_bookings_and_tells_confirmed_people() -> None:
-    """Cancel emits a Compensate per on_cancel booking and tells accepted speakers and attendees not rsvp=no."""
+def test_cancel_compensates_bookings_and_tells_everyone_holding_the_invitation() -> None:
+    """Cancel emits a Compensate per on_cancel booking and sends a METHOD:CANCEL calendar update to every
+    invited speaker (accepted, unanswered ``lee`` and declined ``max`` alike: each holds the entry) and to
+    every attendee whose invitation went out (issue 17, item 7)."""
     lc = start()
     prepare(lc)
     invite_keynote(lc, "kim")
@@ -758,9 +760,14 @@ def test_cancel_compensates_bookings_and_tells_confirmed_people() -> None:
     assert [e for e in effects if isinstance(e, Compensate)] == [
         Compensate("venue"), Compensate("lodging"), Compensate("catering"), Compensate("equipment_rental")]
     assert CONFERENCE.on_cancel == ["venue", "lodging", "catering", "equipment_rental"]
-    assert guests(effects) == {"kim": "cancellation"}  # the accepted speaker; attendees from the roster:
-    assert [(n.kind, n.audience, n.cause, n.context["reason"]) for n in effects if isinstance(n, RosterNotice)] == [
-        ("cancellation", "not_declined", "cancel", "sponsor withdrew")]
+    assert guests(effects) == {"kim": "cancellation", "lee": "cancellation", "max": "cancellation"}
+    speakers = [e for e in effects if isinstance(e, NotificationRequest) and e.recipient.role == "guest"]
+    assert all(e.attach_ics and e.context["ics_method"] == "CANCEL" and e.context["ics_sequence"] == 1
+               for e in speakers)
+    assert {e.key for e in speakers} == {f"{lc.event.id}:calendar.1:{p}:email" for p in ("kim", "lee", "max")}
+    assert [(n.kind, n.audience, n.cause, n.context["reason"], n.context["ics_method"], n.attach_ics)
+            for n in effects if isinstance(n, RosterNotice)] == [
+        ("cancellation", "invited", "calendar.1", "sponsor withdrew", "CANCEL", True)]
     assert all(e.context["reason"] == "sponsor withdrew" for e in effects if isinstance(e, NotificationRequest))
     team_roles = {e.recipient.role for e in effects
                   if isinstance(e, NotificationRequest) and e.recipient.role != "guest"}
@@ -1152,3 +1159,81 @@ def test_runs_recorded_before_the_rearm_keep_the_old_behaviour() -> None:
     lc.at(START - 7 * DAY).tick()
     lc.at(START - 6 * DAY).apply(Postpone(key=key(), actor=PM, new_start=START + 30 * DAY, new_end=END + 30 * DAY))
     assert deadline(lc, "attendee_reminders").status == "met" and "reminders_sent" in lc.record.tasks
+
+
+# --- issue 17, items 6-7: everyone holding the invitation is told when it changes ----------------------------
+
+
+def calendar_updates(effects: list) -> list[tuple[str, str, str | None, int, str]]:
+    """(kind, who, method, sequence, cause) of each calendar update: people by id, the roster as ``roster:<audience>``."""
+    out = []
+    for e in effects:
+        if isinstance(e, (NotificationRequest, RosterNotice)) and e.attach_ics and "ics_sequence" in e.context:
+            who = e.recipient.person_id if isinstance(e, NotificationRequest) else f"roster:{e.audience}"
+            out.append((e.kind, who, e.context["ics_method"], e.context["ics_sequence"], e.cause
+                        if isinstance(e, RosterNotice) else e.key.split(":")[1]))
+    return sorted(out, key=lambda t: (t[3], str(t[1])))
+
+
+def test_postponing_sends_every_invitation_holder_the_new_date_with_the_next_sequence() -> None:
+    """Item 6: a postponement in promotion tells the accepted keynote, the speaker who never answered and every
+    attendee whose invitation went out (the roster's ``invited``), each with an .ics of the new dates
+    (REQUEST, SEQUENCE 1); a second postponement is SEQUENCE 2 under its own key, so it is a new message."""
+    lc = start()
+    prepare(lc)
+    invite_keynote(lc, "kim")
+    invite_keynote(lc, "lee", accept=False)
+    lc.take_effects()
+    lc.apply(Postpone(key="p-1", actor=PM, new_start=START + 30 * DAY, new_end=END + 30 * DAY))
+    first = lc.take_effects()
+    assert calendar_updates(first) == [
+        ("postponement", "kim", "REQUEST", 1, "calendar.1"), ("postponement", "lee", "REQUEST", 1, "calendar.1"),
+        ("postponement", "roster:invited", "REQUEST", 1, "calendar.1")]
+    updated = [e for e in first if isinstance(e, NotificationRequest) and e.kind == "postponement"]
+    assert {e.context["start"] for e in updated} == {(START + 30 * DAY).isoformat()}
+    assert {e.context["postponed_from"] for e in updated} == {START.isoformat()}
+    assert lc.record.calendar_sequence == 1
+
+    lc.apply(Postpone(key="p-2", actor=PM, new_start=START + 40 * DAY, new_end=END + 40 * DAY))
+    second = lc.take_effects()
+    assert [t[3] for t in calendar_updates(second)] == [2, 2, 2]
+    keys = {e.key for e in first + second if isinstance(e, NotificationRequest) and e.recipient.person_id == "lee"}
+    assert keys == {f"{lc.event.id}:calendar.1:lee:email", f"{lc.event.id}:calendar.2:lee:email"}
+
+    lc.apply(Cancel(key="c-1", actor=SPONSOR, reason="venue flooded"))
+    assert [(t[2], t[3]) for t in calendar_updates(lc.take_effects())] == [("CANCEL", 3)] * 3
+
+
+def test_an_automatic_postponement_updates_calendars_too_and_memory_rosters_name_each_attendee() -> None:
+    """Another path and another roster: a ladder's ``postpone`` step on a roster kept in the workflow (events
+    recorded before the roster database) sends the update to each attendee by name."""
+    data = CONFERENCE.model_dump()
+    data["deadlines"][0]["ladder"].append({"offset_days": 3, "action": "postpone", "postpone_days": 14})
+    definition = type(CONFERENCE).model_validate(data)  # budget approval: 3 days late, postpone by 14 days
+    lc = Lifecycle.start(definition, conference(NOW), NOW, definition_hash(definition), roster="memory")
+    prepare_tasks(lc)  # the budget is never approved
+    invite_keynote(lc, "kim")
+    invite(lc, "ann", "bob")
+    lc.take_effects()
+    assert any(f.startswith("budget_approval") for f in lc.at(START - 57 * DAY).tick())
+    assert lc.event.start == START + 14 * DAY
+    assert calendar_updates(lc.take_effects()) == [
+        ("postponement", "ann", "REQUEST", 1, "calendar.1"), ("postponement", "bob", "REQUEST", 1, "calendar.1"),
+        ("postponement", "kim", "REQUEST", 1, "calendar.1")]
+
+
+def test_runs_recorded_before_calendar_updates_keep_their_notices() -> None:
+    """``calendar_updates`` is False for histories recorded before the change: the owner alone hears of a
+    postponement, and a cancellation is the old text notice to those who had not declined."""
+    lc = start()
+    lc.calendar_updates = False
+    prepare(lc)
+    invite_keynote(lc, "kim")
+    invite_keynote(lc, "lee", accept=False)
+    lc.take_effects()
+    lc.apply(Postpone(key="p-1", actor=PM, new_start=START + 30 * DAY, new_end=END + 30 * DAY))
+    assert calendar_updates(lc.take_effects()) == [] and lc.record.calendar_sequence == 0
+    lc.apply(Cancel(key="c-1", actor=SPONSOR, reason="sponsor withdrew"))
+    effects = lc.take_effects()
+    assert guests(effects) == {"kim": "cancellation"}
+    assert [(n.audience, n.cause) for n in effects if isinstance(n, RosterNotice)] == [("not_declined", "cancel")]

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support import (
-    APPROVER, PM, SPONSOR, Driver, RecordingActivities, conference, eventually, key, settings, start_conference,
+    APPROVER, PM, PR, SPONSOR, Driver, RecordingActivities, conference, eventually, key, settings, start_conference,
 )
 from worker import build_worker
-from workflows.messages import Cancel, CompleteTask, Decide, Postpone
+from workflows.messages import Attendee, Cancel, CompleteTask, Decide, InviteAttendees, Postpone
 
 
 def budget_steps(stand_ins: RecordingActivities) -> Counter[tuple[str, str, str]]:
@@ -116,7 +117,7 @@ async def test_postponing_two_weeks_moves_every_pending_step(
 async def test_cancel_runs_every_compensation_even_when_one_fails_first(
     ts_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities
 ):
-    """Cancelling tells confirmed people, releases every booking (one retried twice), and ends in `cancelled`."""
+    """Cancelling tells everyone holding the invitation, releases every booking (one retried twice), and ends in `cancelled`."""
     client = ts_env.client
     details = conference(await ts_env.get_current_time(), event_id="cancel-1")
     stand_ins.fail_releases["venue"] = 2
@@ -134,9 +135,9 @@ async def test_cancel_runs_every_compensation_even_when_one_fails_first(
     }
     told = {n.recipient.person_id for n in stand_ins.notifications if n.kind == "cancellation" and n.channel == "email"}
     assert "kim" in told  # the confirmed speaker, by the workflow itself
-    # attendees are told from the roster database: everyone who has not declined
-    assert [(n.kind, n.audience, n.cause, n.context["reason"]) for n in stand_ins.notices] == [
-        ("cancellation", "not_declined", "cancel", "sponsor withdrew")]
+    # attendees are told from the roster database: everyone whose invitation went out, with a METHOD:CANCEL .ics
+    assert [(n.kind, n.audience, n.cause, n.context["reason"], n.context["ics_method"], n.attach_ics)
+            for n in stand_ins.notices] == [("cancellation", "invited", "calendar.1", "sponsor withdrew", "CANCEL", True)]
     assert final.audit[-1].act == "cancel" and final.audit[-1].actor == "sam"
 
 
@@ -185,3 +186,30 @@ async def test_a_notification_retrying_does_not_hold_back_the_event(
         s = await drive.state()
         speakers = next(d for d in s.deadlines if d.id == "speakers_confirmation")
         assert speakers.steps[0].fired
+
+
+async def test_a_postponement_during_an_invitation_send_updates_calendars_after_it(
+    ts_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities
+):
+    """Issue 17, item 6, through Temporal: invitations still going out (with the old dates) when the event is
+    postponed finish first; only then does the calendar update go to everyone whose invitation went out, so
+    nobody is left holding the old date."""
+    client = ts_env.client
+    details = conference(await ts_env.get_current_time(), event_id="moved-1")
+    stand_ins.hold_invitations = asyncio.Event()
+    async with build_worker(client, settings(task_queue), activities=stand_ins.all()):
+        await start_conference(client, task_queue, details)
+        drive = Driver(client, details.id)
+        await drive.do(InviteAttendees(key="inv-1", actor=PR, attendees=[
+            Attendee(id="ann", name="Ann", email="ann@example.org")]))
+        await eventually(lambda: "invitations:inv-1 started" in stand_ins.log)
+        new_start = details.start + timedelta(days=30)
+        await drive.do(Postpone(key="p-1", actor=PM, new_start=new_start, new_end=details.end + timedelta(days=30)))
+        await asyncio.sleep(1.0)  # the update is queued; it must not start while the send is held
+        assert [e for e in stand_ins.log if e.startswith("notice:")] == []
+        stand_ins.hold_invitations.set()
+        await eventually(lambda: "notice:invited:calendar.1" in stand_ins.log)
+    assert stand_ins.log == ["invitations:inv-1 started", "invitations:inv-1 done", "notice:invited:calendar.1"]
+    [update] = stand_ins.notices
+    assert (update.kind, update.attach_ics, update.context["ics_sequence"], update.context["start"]) == (
+        "postponement", True, 1, new_start.isoformat())
