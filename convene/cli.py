@@ -11,6 +11,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, Optional
+from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
@@ -152,6 +153,9 @@ def definitions_simulate(
     pace: Annotated[float, typer.Option(
         help="Time-lapse: seconds one day of the calendar lasts (the dev stack's demo uses 10); 0: real time.",
         min=0, max=86400)] = 0,
+    timezone_name: Annotated[str, typer.Option("--timezone", help=(
+        "The event's zone (IANA, e.g. Europe/Paris): whole days are counted as calendar days there, "
+        "across clock changes, as the running event counts them."))] = "UTC",
 ) -> None:
     """Every deadline and escalation step for a start date, and who is told. No server needed."""
     from workflows.timeline import as_gantt, as_table, simulate
@@ -163,7 +167,12 @@ def definitions_simulate(
         from definitions.timelapse import timelapse
 
         definition = timelapse(definition, timedelta(seconds=pace))
-    entries = simulate(definition, start, start + timedelta(days=days))
+    try:
+        start = start.astimezone(ZoneInfo(timezone_name))  # the table shows the event's wall-clock times
+    except Exception:  # noqa: BLE001 - ZoneInfo raises several kinds
+        raise typer.BadParameter(f"unknown time zone {timezone_name!r}; use an IANA name such as Europe/Paris",
+                                 param_hint="--timezone") from None
+    entries = simulate(definition, start, start + timedelta(days=days), zone=timezone_name)
     typer.echo(as_table(entries, seconds=bool(pace)))
     if gantt:
         typer.echo("\n" + as_gantt(definition, entries))

@@ -10,8 +10,10 @@ This module is pure: no I/O, no clock. Workflows import it inside the sandbox.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
+
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -55,6 +57,24 @@ TERMINAL_STATES = (CLOSED, CANCELLED)
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def calendar_plus(moment: datetime, days: float, hours: float, zone: str) -> datetime:
+    """`moment` moved by `days` and `hours`: whole days as calendar days in `zone`, the rest as elapsed time.
+
+    "Start - 7 days" of a 09:00 Paris event on the Monday after the spring clock change is 09:00 the Monday
+    before (08:00Z), not 10:00 (07:00Z + 7 x 24 h). A wall-clock time that does not exist on the target day
+    (inside a spring-forward gap) is read with the offset before the gap, as RFC 5545 3.3.5 reads it; a time
+    that exists twice is the first. Fractions of a day (the time-lapse demo) stay elapsed time.
+    Pure: it reads the tz database (ZoneInfo caches each zone), never the clock; the workflow calls it.
+    """
+    whole = int(days)  # toward zero
+    rest = timedelta(days=days - whole, hours=hours)
+    if whole:
+        tz = ZoneInfo(zone)
+        wall = moment.astimezone(tz).replace(tzinfo=None) + timedelta(days=whole)
+        moment = wall.replace(tzinfo=tz).astimezone(moment.tzinfo)
+    return moment + rest
 
 
 class Offset(_Frozen):

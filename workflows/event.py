@@ -140,8 +140,10 @@ class EventLifecycle:
         # A postponement re-arms the automatic attendee reminder (issue 17, item 8); runs recorded
         # before that change keep the old behaviour so their histories replay.
         self._lc.rearm_own_steps = workflow.patched("postpone-rearms-own-steps")
-        # Postponing and cancelling update every invitation's calendar entry (issue 17, items 6-7).
-        self._lc.calendar_updates = workflow.patched("calendar-updates")
+        # Postponing and cancelling update every invitation's calendar entry, and whole days count as
+        # calendar days in the event's zone across clock changes (issue 17); one patch for both.
+        calendar = workflow.patched("calendar-updates")
+        self._lc.calendar_updates = self._lc.zone_days = calendar
         # A record kept in memory is moved once, at the start of the first run under this code.
         self._legacy = self._lc.move_roster() if self._database and not self._lc.in_database else []
         self._flushing = False

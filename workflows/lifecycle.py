@@ -33,12 +33,14 @@ from definitions.schema import (
     Gate,
     InvitationsSent,
     KeynotesConfirmed,
+    LadderStep,
     NoOpenIncidents,
     Notify,
     Offset,
     Stage,
     Task,
     TasksDone,
+    calendar_plus,
 )
 from workflows.refusals import ActRefused  # noqa: F401 - re-exported: the API and tests import it from here
 from workflows.refusals import conflict as _conflict, forbidden as _forbidden, invalid as _invalid
@@ -291,6 +293,9 @@ class Lifecycle:
     # Postponing and cancelling send everyone holding the invitation an updated .ics (same UID, SEQUENCE + 1;
     # METHOD:CANCEL for a cancellation). False only for runs recorded before (patched("calendar-updates")).
     calendar_updates: bool = True
+    # Offsets of whole days move by calendar days in the event's zone (the same wall-clock time across a
+    # clock change). False only for runs recorded before (patched("calendar-updates")): 24-hour days.
+    zone_days: bool = True
 
     def __post_init__(self) -> None:
         config = machine_config(self.definition) | {"initial": self.record.stage}
@@ -419,7 +424,7 @@ class Lifecycle:
         if isinstance(check, AgendaReady):
             return self._agenda_reasons(check.min_buffer_share)
         if isinstance(check, InvitationsSent):
-            latest = self.event.start - timedelta(days=check.days_before_start)
+            latest = self._plus(self.event.start, -check.days_before_start)
             if self.in_database:
                 if not r.invitations:
                     return ["no invitations sent yet"]
@@ -510,13 +515,23 @@ class Lifecycle:
 
     # ------------------------------------------------------------------ deadlines
 
+    def _plus(self, moment: datetime, days: float = 0, hours: float = 0) -> datetime:
+        """`moment` + `days` (calendar days in the event's zone, see :func:`calendar_plus`) + `hours`."""
+        if not self.zone_days:
+            return moment + timedelta(days=days, hours=hours)
+        return calendar_plus(moment, days, hours, self.event.timezone or "UTC")
+
     def _anchor(self, offset: Offset, default_stage: str | None = None) -> datetime | None:
         if offset.anchor == "start":
-            return self.event.start + offset.delta
+            return self._plus(self.event.start, offset.days, offset.hours)
         if offset.anchor == "end":
-            return self.event.end + offset.delta
+            return self._plus(self.event.end, offset.days, offset.hours)
         entered = self.record.stages_entered.get(offset.stage or default_stage or "")
-        return None if entered is None else entered + offset.delta
+        return None if entered is None else self._plus(entered, offset.days, offset.hours)
+
+    def _step_at(self, at: datetime, step: LadderStep) -> datetime:
+        """When a ladder step fires: its deadline's time `at` moved by the step's offset."""
+        return self._plus(at, step.offset_days, step.offset_hours)
 
     def _deadline_met(self, d: Deadline) -> bool:
         if d.met_when.gate:
@@ -539,7 +554,7 @@ class Lifecycle:
             steps = [
                 StepView(
                     index=i,
-                    at=at + s.delta,
+                    at=self._step_at(at, s),
                     kind=s.kind,
                     notify=list(s.notify),
                     level=s.level,
@@ -604,7 +619,7 @@ class Lifecycle:
             at = self._anchor(d.at)
             if at is None or self._deadline_met(d):
                 continue
-            times += [at + s.delta for i, s in enumerate(d.ladder) if not self._fired(d, i, at)]
+            times += [self._step_at(at, s) for i, s in enumerate(d.ladder) if not self._fired(d, i, at)]
         stage = self.current_stage()
         if any(isinstance(c, EventEnded) for g in stage.gates for c in g.checks) and self.now < self.event.end:
             times.append(self.event.end)
@@ -628,7 +643,7 @@ class Lifecycle:
                 continue
             for i, days in enumerate(self.definition.speaker_reminder_days):
                 if not self._fired_key(f"speaker:{sp.person.id}", i, sp.invited_at):
-                    out.append((sp.invited_at + timedelta(days=days), ("speaker", sp, i)))
+                    out.append((self._plus(sp.invited_at, days), ("speaker", sp, i)))
         for item in r.agenda:
             run = r.run.get(item.id)
             if run and run.started_at and not run.ended_at and not self._fired_key(f"overrun:{item.id}", 0, run.started_at):
@@ -700,7 +715,7 @@ class Lifecycle:
             if at is None or self._deadline_met(d):
                 continue
             for i, step in enumerate(d.ladder):
-                if self.now < at + step.delta or self._fired(d, i, at):
+                if self.now < self._step_at(at, step) or self._fired(d, i, at):
                     continue
                 self.record.fired.append(FiredStep(deadline=d.id, step=i, at=self.now, anchor=at))
                 fired.append(f"{d.id}[{i}]")
@@ -757,8 +772,8 @@ class Lifecycle:
                 )
                 self._audit("auto_reject", SYSTEM, "system", None, None, f"{gate.title}: rejected, no decision in time")
         elif action == "postpone" and postpone_days:
-            shift, old = timedelta(days=postpone_days), self.event.start
-            self._move_dates(self.event.start + shift, self.event.end + shift)
+            old = self.event.start
+            self._move_dates(self._plus(self.event.start, postpone_days), self._plus(self.event.end, postpone_days))
             if self.calendar_updates:
                 self._update_calendars("postponement", "REQUEST", {"postponed_from": old.isoformat()})
             self._audit("auto_postpone", SYSTEM, "system", None, None, f"postponed by {_span(postpone_days)}")
@@ -1185,7 +1200,7 @@ class Lifecycle:
             for i, step in enumerate(d.ladder):
                 if not self._fired(d, i, old_at):
                     continue
-                if new_at + step.delta <= self.now:
+                if self._step_at(new_at, step) <= self.now:
                     self.record.fired.append(FiredStep(deadline=d.id, step=i, at=self.now, anchor=new_at))
                 elif self.rearm_own_steps and step.action == "send_attendee_reminder" and d.met_when.task:
                     done = self.record.tasks.get(d.met_when.task)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from definitions.schema import Definition, Offset, short_span
+from definitions.schema import Definition, Offset, calendar_plus, short_span
 
 
 class TimelineEntry(BaseModel):
@@ -25,26 +25,32 @@ class TimelineEntry(BaseModel):
     action: str | None = None
 
 
-def _when(offset: Offset, start: datetime, end: datetime) -> datetime | None:
+def _when(offset: Offset, start: datetime, end: datetime, zone: str) -> datetime | None:
     if offset.anchor == "start":
-        return start + offset.delta
+        return calendar_plus(start, offset.days, offset.hours, zone)
     if offset.anchor == "end":
-        return end + offset.delta
+        return calendar_plus(end, offset.days, offset.hours, zone)
     return None  # relative to entering a stage: known only once the event runs
 
 
-def simulate(definition: Definition, start: datetime, end: datetime | None = None) -> list[TimelineEntry]:
-    """Every deadline and ladder step of `definition` for an event starting at `start`, in time order."""
+def simulate(definition: Definition, start: datetime, end: datetime | None = None,
+             zone: str | None = None) -> list[TimelineEntry]:
+    """Every deadline and ladder step of `definition` for an event starting at `start`, in time order.
+
+    Whole days count as calendar days in `zone` (an IANA name, the event's; default the zone of `start`
+    when it is a ZoneInfo, else UTC), as the running event counts them.
+    """
+    zone = zone or getattr(start.tzinfo, "key", None) or "UTC"
     end = end or start + timedelta(days=1)
     entries: list[TimelineEntry] = []
     for d in definition.deadlines:
-        at = _when(d.at, start, end)
+        at = _when(d.at, start, end, zone)
         for i, step in enumerate(d.ladder):
             delta = step.delta
             sign = "+" if delta >= timedelta(0) else "-"
             rel = f"{d.at.describe()} {sign} {short_span(abs(delta.total_seconds()))}" if delta else d.at.describe()
             entries.append(TimelineEntry(
-                at=None if at is None else at + delta, relative=rel, deadline=d.id, title=d.title,
+                at=None if at is None else calendar_plus(at, step.offset_days, step.offset_hours, zone), relative=rel, deadline=d.id, title=d.title,
                 what=f"{step.kind} {i + 1}/{len(d.ladder)}", notify=list(step.notify), level=step.level,
                 at_risk=step.at_risk, action=step.action,
             ))

@@ -64,3 +64,14 @@ def test_unknown_kind_is_a_clear_error():
 def test_checked_in_schema_is_up_to_date():
     """definitions/definition.schema.json (used by editors) matches the models; regenerate with `convene definitions schema`."""
     assert json.loads((ROOT / "definitions/definition.schema.json").read_text()) == json_schema()
+
+
+def test_simulate_counts_calendar_days_in_the_named_zone_and_refuses_an_unknown_one():
+    """A Paris conference at 09:00 on 1 April 2027 (summer time): its budget reminder, 63 days earlier in winter,
+    is shown at 09:00 Paris, as the running event counts it; an unknown zone is a usage error (exit 2)."""
+    args = ["definitions", "simulate", "conference", "--start", "2027-04-01T09:00:00+02:00", "--no-gantt"]
+    result = runner.invoke(app, [*args, "--timezone", "Europe/Paris"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2].startswith("2027-01-28 09:00  start-60d - 3d  Budget approved")
+    bad = runner.invoke(app, [*args, "--timezone", "Mars/Olympus"])
+    assert bad.exit_code == 2 and "unknown time zone 'Mars/Olympus'" in bad.output

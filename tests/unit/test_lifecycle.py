@@ -54,8 +54,12 @@ BOARD = shipped().get("board_meeting")
 
 
 def start(event: EventDetails | None = None, at: datetime = NOW, roster: str = "database") -> Lifecycle:
-    """A new conference; ``roster="memory"`` is the path of events recorded before the roster database."""
-    lc = Lifecycle.start(CONFERENCE, event or conference(NOW), at, definition_hash(CONFERENCE), roster=roster)
+    """A new conference; ``roster="memory"`` is the path of events recorded before the roster database.
+
+    Its zone is UTC, so ``START - n * DAY`` is exactly where a step falls; the tests of calendar days across
+    clock changes name their zones."""
+    lc = Lifecycle.start(CONFERENCE, event or conference(NOW, timezone="UTC"), at, definition_hash(CONFERENCE),
+                         roster=roster)
     lc.take_effects()
     return lc
 
@@ -1210,7 +1214,8 @@ def test_an_automatic_postponement_updates_calendars_too_and_memory_rosters_name
     data = CONFERENCE.model_dump()
     data["deadlines"][0]["ladder"].append({"offset_days": 3, "action": "postpone", "postpone_days": 14})
     definition = type(CONFERENCE).model_validate(data)  # budget approval: 3 days late, postpone by 14 days
-    lc = Lifecycle.start(definition, conference(NOW), NOW, definition_hash(definition), roster="memory")
+    lc = Lifecycle.start(definition, conference(NOW, timezone="UTC"), NOW, definition_hash(definition),
+                         roster="memory")
     prepare_tasks(lc)  # the budget is never approved
     invite_keynote(lc, "kim")
     invite(lc, "ann", "bob")
@@ -1237,3 +1242,80 @@ def test_runs_recorded_before_calendar_updates_keep_their_notices() -> None:
     effects = lc.take_effects()
     assert guests(effects) == {"kim": "cancellation"}
     assert [(n.audience, n.cause) for n in effects if isinstance(n, RosterNotice)] == [("not_declined", "cancel")]
+
+
+# --- issue 17, the kind: calendar arithmetic moves by calendar days in the event's zone ------------------------
+
+PARIS_MONDAY = datetime(2030, 4, 1, 7, 0, tzinfo=timezone.utc)  # 09:00 CEST, the day after the spring clock change
+
+
+def zoned(zone: str, start: datetime = PARIS_MONDAY, now: datetime = NOW) -> Lifecycle:
+    lc = Lifecycle.start(CONFERENCE, conference(now, timezone=zone, start=start, end=start + 2 * DAY), now,
+                         definition_hash(CONFERENCE))
+    lc.take_effects()
+    return lc
+
+
+@pytest.mark.parametrize(("moment", "days", "hours", "zone", "expected"), [
+    # start - 7 days of a 09:00 Paris event on the Monday after the spring change: 09:00 CET the Monday before
+    (PARIS_MONDAY, -7, 0, "Europe/Paris", datetime(2030, 3, 25, 8, 0, tzinfo=timezone.utc)),
+    # New York's autumn change (3 Nov 2030): 09:00 EST on the 10th, 8 days back is 09:00 EDT
+    (datetime(2030, 11, 10, 14, 0, tzinfo=timezone.utc), -8, 0, "America/New_York",
+     datetime(2030, 11, 2, 13, 0, tzinfo=timezone.utc)),
+    # forward across the autumn change: 09:00 EDT + 30 days is 09:00 EST
+    (datetime(2030, 10, 20, 13, 0, tzinfo=timezone.utc), 30, 0, "America/New_York",
+     datetime(2030, 11, 19, 14, 0, tzinfo=timezone.utc)),
+    # a zone without clock changes counts as 24-hour days
+    (datetime(2030, 4, 1, 1, 0, tzinfo=timezone.utc), -7, 0, "Asia/Shanghai",
+     datetime(2030, 3, 25, 1, 0, tzinfo=timezone.utc)),
+    # 02:30 on the day of the spring gap does not exist: read with the offset before it (RFC 5545 3.3.5)
+    (datetime(2030, 4, 1, 0, 30, tzinfo=timezone.utc), -1, 0, "Europe/Paris",
+     datetime(2030, 3, 31, 1, 30, tzinfo=timezone.utc)),
+    # hours and fractions of a day (the time-lapse demo) are elapsed time
+    (PARIS_MONDAY, -7.5, -2, "Europe/Paris", datetime(2030, 3, 24, 18, 0, tzinfo=timezone.utc)),
+])
+def test_whole_days_are_calendar_days_in_the_event_zone(moment: datetime, days: float, hours: float, zone: str,
+                                                         expected: datetime) -> None:
+    from definitions.schema import calendar_plus
+
+    assert calendar_plus(moment, days, hours, zone) == expected
+
+
+def test_the_attendee_reminder_keeps_its_wall_clock_time_across_the_spring_change() -> None:
+    """A Paris conference at 09:00 on 1 April 2030: its start - 7 days reminder is due 09:00 Paris on 25 March
+    (08:00Z, winter time), not 10:00; it does not fire at 07:59Z and fires at 08:00Z. The invitations gate
+    (a month ahead) and the simulated timeline count the same way."""
+    lc = zoned("Europe/Paris")
+    reminder = datetime(2030, 3, 25, 8, 0, tzinfo=timezone.utc)
+    assert deadline(lc, "attendee_reminders").at == reminder
+    assert "attendee_reminders[0]" not in lc.at(reminder - timedelta(minutes=1)).tick()
+    assert "attendee_reminders[0]" in lc.at(reminder).tick()
+
+    from workflows.timeline import simulate
+    simulated = {e.deadline: e.at for e in simulate(CONFERENCE, PARIS_MONDAY, PARIS_MONDAY + 2 * DAY,
+                                                    zone="Europe/Paris")}
+    assert simulated["attendee_reminders"] == reminder
+    assert deadline(lc, "invitations").at == datetime(2030, 3, 2, 8, 0, tzinfo=timezone.utc)  # 09:00 CET
+
+
+def test_runs_recorded_before_count_24_hour_days() -> None:
+    """``zone_days`` is False for histories recorded before the change (patched("calendar-updates")): their
+    steps stay where they were (07:00Z), so a step that fired there is not fired again."""
+    lc = zoned("Europe/Paris")
+    lc.zone_days = False
+    assert deadline(lc, "attendee_reminders").at == PARIS_MONDAY - 7 * DAY
+
+
+def test_a_ladder_postponement_moves_by_calendar_days_in_the_zone() -> None:
+    """An automatic postponement of 14 days from 09:00 Paris on 25 March (CET) lands on 09:00 Paris on 8 April
+    (CEST): 07:00Z, not 08:00Z."""
+    data = CONFERENCE.model_dump()
+    data["deadlines"][0]["ladder"].append({"offset_days": 3, "action": "postpone", "postpone_days": 14})
+    definition = type(CONFERENCE).model_validate(data)
+    start_ = datetime(2030, 3, 25, 8, 0, tzinfo=timezone.utc)
+    lc = Lifecycle.start(definition, conference(NOW, timezone="Europe/Paris", start=start_, end=start_ + 2 * DAY),
+                         NOW, definition_hash(definition))
+    lc.take_effects()
+    lc.at(start_ - 50 * DAY).tick()
+    assert lc.event.start == datetime(2030, 4, 8, 7, 0, tzinfo=timezone.utc)
+    assert lc.event.end == datetime(2030, 4, 10, 7, 0, tzinfo=timezone.utc)
