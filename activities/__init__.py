@@ -16,12 +16,13 @@ from typing import Any
 
 from activities.archive import ArchiveStore, Archivist, LocalFolderStore, verify
 from activities.bookings import Bookings
+from activities.links import PersonalLinks
 from activities.notifications import Notifier, SmtpConfig
 from activities.reports import Reporter
 from activities.roster import RosterActivities
 from activities.thanks import Thanks
-from convene.settings import Settings
-from store import Database, Journal, Roster
+from convene.settings import Settings, link_key
+from store import Database, Journal, Links, Roster
 
 __all__ = [
     "ArchiveStore",
@@ -63,6 +64,9 @@ def build_activities(
         notifier = Notifier.from_settings(settings, journal=journal)
     elif notifier.journal is None:
         notifier.journal = journal
+    if notifier.links is None:
+        notifier.links = PersonalLinks(Links(database, link_key(settings)), roster, settings.public_url,
+                                       settings.link_days_after_end)
     store = store or LocalFolderStore(settings.archive_root)
     rosters = RosterActivities(roster, journal, notifier, settings.invitations_per_second)
     return [

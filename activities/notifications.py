@@ -51,6 +51,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import permanent, transient
+from activities.links import PersonalLinks
 from activities.rendering import Templates, build_email, build_ics, message_id, redact_url, template_variables
 from convene.logs import get_logger
 from convene.settings import Settings
@@ -168,6 +169,7 @@ class Notifier:
         remember: how many delivered keys this worker remembers.
         journal: where every delivery outcome is written, and asked whether a key was delivered by
             any worker; None sends as before, remembering delivered keys in this worker only.
+        links: puts each person's own link in their emails (``personal_link``); None leaves it out.
     """
 
     def __init__(
@@ -180,6 +182,7 @@ class Notifier:
         templates: Templates | None = None,
         remember: int = 10_000,
         journal: Journal | None = None,
+        links: PersonalLinks | None = None,
     ) -> None:
         self.smtp = smtp
         self._secret = webhook_secret.encode() if isinstance(webhook_secret, str) else webhook_secret
@@ -188,6 +191,7 @@ class Notifier:
         self.templates = templates or Templates()
         self.sent = SentKeys(remember)
         self.journal = journal
+        self.links = links
 
     @classmethod
     def from_settings(cls, settings: Settings, journal: Journal | None = None) -> Notifier:
@@ -227,6 +231,8 @@ class Notifier:
             return earlier
         attempt, last = attempt_info()
         try:
+            if self.links is not None:
+                request = await self.links.enrich(request)
             record = await self._deliver(request)
         except Exception as err:
             permanent_failure = isinstance(err, ApplicationError) and err.non_retryable

@@ -39,6 +39,8 @@ class ApiSettings(Settings):
         "check-ins never ask the workflow. Neither changes after the start; 0 reads them every time.",
     )
     import_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="Largest CSV an import accepts.")
+    public_requests_per_minute: int = Field(
+        default=60, ge=1, description="Personal pages (/p/...) one client address may open or answer a minute.")
     dev_sign_in: Path | None = Field(
         default=None,
         description="Local dev stack only: a JSON file of plaintext tokens by person id (`convene dev` writes "

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = SecretStr("change-me")
     webhook_timeout_seconds: float = 10.0
 
+    # Personal links (an attendee's or speaker's own page, their ticket): signed with this secret
+    # (default: derived from the webhook secret), opened at public_url (what the emails link to).
+    link_secret: SecretStr | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    link_days_after_end: float = 30.0  # links work until this long after the event ends (the survey)
+
     # The database: what grows with people (roster, survey, deliveries, the whole audit).
     # A SQLite file beside the dev server's by default; PostgreSQL at scale
     # (postgresql+asyncpg://user:password@host/db).
@@ -59,6 +65,16 @@ class Settings(BaseSettings):
     # Logs
     log_level: str = "INFO"
     log_json: bool = True
+
+
+def link_key(settings: Settings) -> bytes:
+    """The key personal links and tickets are derived from (``link_secret``, else one derived from the
+    webhook secret, so a deployment that set one has working links without another setting)."""
+    import hashlib
+
+    if settings.link_secret is not None:
+        return settings.link_secret.get_secret_value().encode()
+    return hashlib.sha256(b"convene-links|" + settings.webhook_secret.get_secret_value().encode()).digest()
 
 
 @cache

@@ -77,6 +77,10 @@ def calendar_plus(moment: datetime, days: float, hours: float, zone: str) -> dat
     return moment + rest
 
 
+RESERVED_ROLES = frozenset({"guest", "convene"})
+"""Role names a definition may not declare (see ``workflows.lifecycle.GUEST`` and ``SYSTEM``)."""
+
+
 class Offset(_Frozen):
     """A point in time relative to the event: ``start - 60 days`` is ``{anchor: start, days: -60}``."""
 
@@ -309,6 +313,9 @@ class Definition(_Frozen):
     permissions: Permissions = Field(default_factory=Permissions)
     deadlines: list[Deadline] = Field(default_factory=list)
     archive_includes: list[str] = Field(default_factory=list, description="Documents the archive must hold.")
+    rsvp_closes_hours_before_start: float = Field(
+        default=0, ge=0, description="Attendees may answer or change their RSVP through their own link until this "
+        "many hours before the start (0: until the start).")
     speaker_reminder_days: list[float] = Field(
         default_factory=lambda: [7, 14],
         description="Days after an invitation at which a speaker who has not answered is reminded.",
@@ -388,6 +395,9 @@ class Definition(_Frozen):
         for name in TERMINAL_STATES:
             if name in stage_ids:
                 problems.append(("stages", f"{name!r} is reserved for the end of every lifecycle"))
+        for name in RESERVED_ROLES & roles:
+            problems.append(("roles", f"{name!r} is reserved: the engine acts as 'convene', and people outside "
+                                      "the team answering through their own link act as 'guest'"))
         all_tasks = [t.id for s in self.stages for t in s.tasks]
         all_gates = [g.id for s in self.stages for g in s.gates]
         dupes("task", all_tasks, "stages")

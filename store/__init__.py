@@ -7,6 +7,7 @@ their acts, :class:`Journal` the audit and the deliveries.
 
 from store.db import DEFAULT_URL, Database
 from store.journal import AuditPage, DeliveryPage, Journal
+from store.links import Link, LinkRefused, Links
 from store.roster import Roster
 
-__all__ = ["DEFAULT_URL", "AuditPage", "Database", "DeliveryPage", "Journal", "Roster"]
+__all__ = ["DEFAULT_URL", "AuditPage", "Database", "DeliveryPage", "Journal", "Link", "LinkRefused", "Links", "Roster"]

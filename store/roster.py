@@ -184,6 +184,23 @@ class Roster:
             items = [record_of(r) for r in rows]
         return AttendeePage(total=total, matched=matched, items=items)
 
+    async def person(self, event_id: str, attendee_id: str) -> AttendeeRecord | None:
+        """One attendee's record (their page, their ticket at the door), or None."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(A).where(A.c.event_id == event_id, A.c.attendee_id == attendee_id))).first()
+        return None if row is None else record_of(row)
+
+    async def set_needs_note(self, event_id: str, attendee_id: str, note: str | None) -> None:
+        """The attendee's own note on their needs (access, diet, interpreting), at most 500 characters."""
+        async with self.db.write() as conn:
+            await conn.execute(update(A).where(A.c.event_id == event_id, A.c.attendee_id == attendee_id)
+                               .values(needs_note=(note or None) and note[:500]))
+
+    async def answered_survey(self, event_id: str, respondent: str) -> bool:
+        async with self.db.read() as conn:
+            return (await conn.execute(select(S.c.respondent).where(
+                S.c.event_id == event_id, S.c.respondent == respondent))).first() is not None
+
     async def counts(self, event_id: str) -> dict[str, int]:
         """``invited``, ``rsvp_yes``, ``rsvp_no``, ``rsvp_maybe``, ``checked_in``: one grouped query."""
         async with self.db.read() as conn:

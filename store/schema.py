@@ -119,3 +119,19 @@ audit = Table(
     Column("answer", JSON, doc="An attendee act's answer, given again to a repeat of its key."),
     Index("ix_audit_event_at", "event_id", "at", "entry"),
 )
+
+personal_links = Table(
+    "personal_links",
+    metadata,
+    Column("link_id", String(32), primary_key=True, doc="The public half of the link (derived, unguessable)."),
+    Column("event_id", ID, nullable=False),
+    Column("person_id", ID, nullable=False),
+    Column("purpose", String(16), nullable=False, doc="attendee, speaker or ticket."),
+    Column("version", Integer, nullable=False, default=1, doc="Raised by a revocation: older links stop working."),
+    Column("secret_hash", String(64), nullable=False, doc="sha256 of the link's secret; the secret is never kept."),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_personal_links_person", "event_id", "person_id", "purpose"),
+)
+"""One row per person and purpose: their page (``attendee``, ``speaker``) and their ticket (``ticket``)."""

@@ -123,6 +123,8 @@ INVITATION_BATCHES = 100
 """Invitation batches kept one by one; past this the two oldest are merged (their count added, the
 later time kept), so the invitations gate's record stays bounded however many batches are sent."""
 
+GUEST = "guest"
+"""The role of a person outside the team acting for themselves (a speaker through their personal link)."""
 SYSTEM = "convene"
 """The actor id of acts the engine does by itself (ladder actions, activity tasks)."""
 
@@ -822,6 +824,11 @@ class Lifecycle:
 
     def _authorize(self, act: AnyAct) -> None:
         actor = act.actor
+        if actor.role == GUEST:  # a person outside the team, answering for themselves through their link
+            if isinstance(act, (SpeakerReply, SpeakerItinerary)) and act.speaker_id == actor.id:
+                self._speaker(act.speaker_id)  # an invited speaker, or invalid
+                return
+            raise _forbidden(f"{actor.id} may answer only for themselves: their own speaker reply and itinerary")
         if actor.role not in self.definition.role_ids():
             raise _forbidden(f"{actor.role!r} is not a role of a {self.definition.kind}")
         people = self._people(actor.role)
@@ -1533,4 +1540,5 @@ class Lifecycle:
             open_incidents=[i for i in r.incidents.values() if i.resolved_at is None],
             progress=Progress(done=done_items, total=total_items),
             audit=r.audit, audit_total=self.audit_count, deliveries=r.deliveries, effects=r.effects, roster=r.roster,
+            calendar_sequence=r.calendar_sequence,
         )

@@ -668,6 +668,7 @@ class StateView(BaseModel):
     effects: list[EffectRecord]
     roster: Literal["memory", "database"] = "memory"
     invitations: InvitationProgress | None = None
+    calendar_sequence: int = Field(default=0, description="The iCalendar SEQUENCE of the event's calendar entry.")
 
 
 # --- activity inputs ------------------------------------------------------------------------------

@@ -1,0 +1,425 @@
+"""Personal pages: an attendee or speaker answers for themselves through their own link, no account.
+
+``/p/{token}`` is the person's page: an attendee answers the RSVP (and may change their mind
+until the definition's ``rsvp_closes_hours_before_start``), notes special needs, downloads the
+event's calendar file, reads the agenda and, once they said yes, shows their ticket (a QR code
+holding an opaque signed ticket id). A speaker accepts or declines (an accepted keynote counts
+towards its gate) and gives their itinerary. After the event an attendee who came answers the
+survey. Every answer is the same act staff would do (an RSVP, a survey answer in the roster
+database; a speaker reply or itinerary as the workflow's update), done with the person as the
+actor (role ``guest``) and an idempotency key from the form, so a form sent twice is one answer.
+
+The pages are plain HTML forms (they work on any phone, without script), in the person's
+language. Links are secrets: they are never logged (the route's template is), and every answer
+that the link does not open looks the same (:class:`store.LinkRefused`), whatever the reason
+beyond "expired" or "revoked". Each client address may open at most ``public_requests_per_minute`` pages a
+minute (``public_requests_per_minute``; ``limits``, a moving window in memory per API process).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+import segno
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from limits import parse as parse_limit
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from pydantic import ValidationError
+from starlette.templating import Jinja2Templates
+from temporalio.client import WorkflowUpdateFailedError
+
+from activities.rendering import build_ics
+from api.deps import AppState, State
+from api.errors import Problem
+from convene.client import act, state
+from convene.settings import link_key
+from store import Link, LinkRefused, Links
+from workflows.lifecycle import GUEST
+from workflows.messages import (
+    Actor,
+    AttendeeRecord,
+    EventDetails,
+    Itinerary,
+    NotificationRequest,
+    Recipient,
+    RecordSurvey,
+    Rsvp,
+    SpeakerItinerary,
+    SpeakerRecord,
+    SpeakerReply,
+    StateView,
+    SurveyResponse,
+)
+
+router = APIRouter(tags=["personal pages"], include_in_schema=False)
+log = structlog.stdlib.get_logger("convene.api")
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+
+_LIMITER = MovingWindowRateLimiter(MemoryStorage())
+
+LANGS = ("en", "zh-Hans", "zh-Hant")
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "hello": "Hello {name}", "invited": "You are invited to {title}.", "when": "When", "where": "Where",
+        "tba": "to be announced", "rsvp": "Will you come?", "yes": "Yes, I will come", "no": "No, I cannot come",
+        "maybe": "Maybe", "your_answer": "Your answer: {answer}", "answer_yes": "yes", "answer_no": "no",
+        "answer_maybe": "maybe", "change_until": "You can change your answer until {until}.",
+        "closed": "Answers closed on {until}.", "needs": "Special needs (access, diet, interpreting)",
+        "save": "Send", "calendar": "Add to my calendar (.ics)", "agenda": "Agenda", "ticket": "Your ticket",
+        "ticket_help": "Show this code at the door.", "checked_in": "Checked in on {at}. Welcome!",
+        "speaker_invited": "You are invited to speak at {title}.", "slot": "Slot", "topic": "Topic",
+        "accept": "I accept", "decline": "I decline", "speaker_status": "Your answer: {status}",
+        "status_invited": "not answered yet", "status_accepted": "accepted", "status_declined": "declined",
+        "status_confirmed": "confirmed", "itinerary": "Your journey", "arrival": "Arrival (local time)",
+        "lodging": "Lodging", "pickup": "Pick-up", "meals": "Meals and diet", "survey": "How was it?",
+        "survey_help": "1 = poor, 5 = excellent", "q_content": "Content", "q_organisation": "Organisation",
+        "q_service": "Service", "comment": "Anything else?", "survey_done": "Thank you: your answers are in.",
+        "done": "Thank you: your answer is recorded.", "refused": "That could not be done: {reason}",
+        "link_unknown": "This link does not open anything. Check that you copied all of it, or ask the organisers "
+                        "for a new one.",
+        "link_expired": "This link has expired. Ask the organisers for a new one if you still need it.",
+        "link_revoked": "This link has been replaced by a newer one. Use the link in the newest email.",
+        "too_many": "Too many requests from your address. Please wait a minute.",
+        "cancelled": "This event has been cancelled.",
+    },
+    "zh-Hans": {
+        "hello": "{name}，您好", "invited": "诚挚邀请您参加「{title}」。", "when": "时间", "where": "地点",
+        "tba": "待定", "rsvp": "您会出席吗？", "yes": "会，我将出席", "no": "不，我无法出席", "maybe": "可能",
+        "your_answer": "您的答复：{answer}", "answer_yes": "出席", "answer_no": "不出席", "answer_maybe": "可能",
+        "change_until": "您可在 {until} 之前更改答复。", "closed": "答复已于 {until} 截止。",
+        "needs": "特殊需求（无障碍、饮食、口译）", "save": "提交", "calendar": "加入我的日历（.ics）",
+        "agenda": "议程", "ticket": "您的入场券", "ticket_help": "入场时请出示此二维码。",
+        "checked_in": "已于 {at} 签到，欢迎！", "speaker_invited": "诚挚邀请您在「{title}」上发表演讲。",
+        "slot": "演讲类别", "topic": "讲题", "accept": "我接受", "decline": "我婉拒",
+        "speaker_status": "您的答复：{status}", "status_invited": "尚未答复", "status_accepted": "已接受",
+        "status_declined": "已婉拒", "status_confirmed": "已确认", "itinerary": "行程安排",
+        "arrival": "抵达时间（当地时间）", "lodging": "住宿", "pickup": "接送", "meals": "餐饮与饮食要求",
+        "survey": "活动评价", "survey_help": "1 = 很差，5 = 很好", "q_content": "内容", "q_organisation": "组织",
+        "q_service": "服务", "comment": "其他意见", "survey_done": "感谢您的反馈，问卷已提交。",
+        "done": "谢谢，您的答复已记录。", "refused": "无法完成：{reason}",
+        "link_unknown": "此链接无效。请确认已完整复制链接，或向主办方索取新链接。",
+        "link_expired": "此链接已过期。如仍需要，请向主办方索取新链接。",
+        "link_revoked": "此链接已被新链接取代，请使用最新邮件中的链接。",
+        "too_many": "来自您地址的请求过多，请稍候一分钟。", "cancelled": "此活动已取消。",
+    },
+    "zh-Hant": {
+        "hello": "{name}，您好", "invited": "誠摯邀請您參加「{title}」。", "when": "時間", "where": "地點",
+        "tba": "待定", "rsvp": "您會出席嗎？", "yes": "會，我將出席", "no": "不，我無法出席", "maybe": "可能",
+        "your_answer": "您的答覆：{answer}", "answer_yes": "出席", "answer_no": "不出席", "answer_maybe": "可能",
+        "change_until": "您可在 {until} 之前更改答覆。", "closed": "答覆已於 {until} 截止。",
+        "needs": "特殊需求（無障礙、飲食、口譯）", "save": "送出", "calendar": "加入我的行事曆（.ics）",
+        "agenda": "議程", "ticket": "您的入場券", "ticket_help": "入場時請出示此 QR 碼。",
+        "checked_in": "已於 {at} 報到，歡迎！", "speaker_invited": "誠摯邀請您在「{title}」上發表演講。",
+        "slot": "演講類別", "topic": "講題", "accept": "我接受", "decline": "我婉拒",
+        "speaker_status": "您的答覆：{status}", "status_invited": "尚未答覆", "status_accepted": "已接受",
+        "status_declined": "已婉拒", "status_confirmed": "已確認", "itinerary": "行程安排",
+        "arrival": "抵達時間（當地時間）", "lodging": "住宿", "pickup": "接送", "meals": "餐飲與飲食需求",
+        "survey": "活動評價", "survey_help": "1 = 很差，5 = 很好", "q_content": "內容", "q_organisation": "組織",
+        "q_service": "服務", "comment": "其他意見", "survey_done": "感謝您的回饋，問卷已送出。",
+        "done": "謝謝，您的答覆已記錄。", "refused": "無法完成：{reason}",
+        "link_unknown": "此連結無效。請確認已完整複製連結，或向主辦單位索取新連結。",
+        "link_expired": "此連結已過期。如仍需要，請向主辦單位索取新連結。",
+        "link_revoked": "此連結已被新連結取代，請使用最新郵件中的連結。",
+        "too_many": "來自您位址的請求過多，請稍候一分鐘。", "cancelled": "此活動已取消。",
+    },
+}
+
+
+def language(*candidates: str | None, accept: str = "", default: str | None = None) -> str:
+    """The first of `candidates` (``?lang=``, the person's locale), then of the Accept-Language entries (by
+    q-value), then `default` (the event's locale), that we speak: ``zh``, ``zh-CN``, ``zh-SG``, ``zh-Hans`` read
+    Simplified; ``zh-TW``, ``zh-HK``, ``zh-MO``, ``zh-Hant`` Traditional; English otherwise."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(accept.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag:
+            ranked.append((-q, i, tag))
+    for tag in [c for c in candidates if c] + [t for q, _, t in sorted(ranked) if q < 0] + [default or "en"]:
+        low = tag.lower().replace("_", "-")
+        if low.startswith("zh"):
+            return "zh-Hant" if any(x in low for x in ("hant", "-tw", "-hk", "-mo")) else "zh-Hans"
+        if low.startswith("en"):
+            return "en"
+    return "en"
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+async def _limited(request: Request, app: AppState) -> bool:
+    """Over the per-address budget (``public_requests_per_minute``, a moving window; one per app)."""
+    rate = parse_limit(f"{app.settings.public_requests_per_minute}/minute")
+    return not await _LIMITER.hit(rate, "personal", str(id(app)), _client_address(request))
+
+
+def _links(app: AppState) -> Links:
+    return Links(app.database, link_key(app.settings))
+
+
+def _local(at: datetime, zone: str, lang: str) -> str:
+    local = at.astimezone(ZoneInfo(zone or "UTC"))
+    if lang.startswith("zh"):
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local:%a %d %b %Y, %H:%M}"
+
+
+class _Page:
+    """What one personal page shows: the link, the event, the person (attendee record or speaker)."""
+
+    def __init__(self, link: Link, view: StateView, lang: str, attendee: AttendeeRecord | None,
+                 speaker: SpeakerRecord | None, closes: datetime) -> None:
+        self.link, self.view, self.lang = link, view, lang
+        self.attendee, self.speaker, self.closes = attendee, speaker, closes
+
+    @property
+    def event(self) -> EventDetails:
+        return self.view.event
+
+
+async def _open(request: Request, app: AppState, token: str) -> Link | Response:
+    """The link, or the page that says why it opens nothing (same page for every unknown link)."""
+    if await _limited(request, app):
+        return _message(request, "too_many", language(accept=request.headers.get("accept-language", "")), 429)
+    await app.store_ready()
+    try:
+        return await _links(app).open(token)
+    except LinkRefused as refused:
+        lang = language(request.query_params.get("lang"), accept=request.headers.get("accept-language", ""))
+        log.info("personal link refused", reason=refused.reason)
+        return _message(request, f"link_{refused.reason}", lang, 404 if refused.reason == "unknown" else 410)
+
+
+def _message(request: Request, key: str, lang: str, status: int) -> Response:
+    return TEMPLATES.TemplateResponse(request, "personal.html", {
+        "t": TEXT[lang], "lang": lang, "message": TEXT[lang][key], "page": None}, status_code=status)
+
+
+async def _load(request: Request, app: AppState, link: Link) -> _Page:
+    client = await app.client()
+    view = await state(client, link.event_id, rpc_timeout=timedelta(seconds=10))
+    app.events.remember(view)
+    attendee = speaker = None
+    if link.purpose in ("attendee", "ticket"):
+        attendee = await app.roster.person(link.event_id, link.person_id)
+    elif link.purpose == "speaker":
+        speaker = next((s for s in view.speaker_list if s.person.id == link.person_id), None)
+    person_locale = attendee.person.locale if attendee else speaker.person.locale if speaker else None
+    lang = language(request.query_params.get("lang"), person_locale,
+                    accept=request.headers.get("accept-language", ""), default=view.event.locale)
+    try:
+        hours = app.registry.get(view.kind).rsvp_closes_hours_before_start
+    except Exception:  # noqa: BLE001 - a kind no longer shipped: answers close at the start
+        hours = 0.0
+    return _Page(link, view, lang, attendee, speaker, closes=view.event.start - timedelta(hours=hours))
+
+
+def _rsvp_closes(page: _Page) -> datetime:
+    return page.closes
+
+
+def _render(request: Request, page: _Page, notice: str | None = None, status: int = 200) -> Response:
+    e, t, lang = page.event, TEXT[page.lang], page.lang
+    zone = e.timezone or "UTC"
+    closes = _rsvp_closes(page)
+    now = datetime.now(UTC)
+    context: dict[str, Any] = {
+        "t": t, "lang": lang, "page": page.link.purpose, "notice": notice, "message": None,
+        "token_path": request.url.path.rstrip("/"),
+        "title": e.title, "when": f"{_local(e.start, zone, lang)} – {_local(e.end, zone, lang)} ({zone})",
+        "venue": e.venue or t["tba"], "cancelled": page.view.status == "cancelled",
+        "agenda": [(_local(i.projected_start, zone, lang)[-5:], i.item.title, i.item.room or "")
+                   for i in page.view.agenda],
+        "key": uuid.uuid4().hex, "open": now < closes and page.view.status == "active",
+        "closes": _local(closes, zone, lang),
+    }
+    if page.attendee is not None:
+        a = page.attendee
+        context |= {
+            "name": a.person.name, "rsvp": a.rsvp, "needs_note": a.person.needs_note or "",
+            "checked_in": _local(a.checked_in_at, zone, lang) if a.checked_in_at else None,
+            "survey_open": bool(a.checked_in_at or a.rsvp == "yes") and page.view.stage == "post_event",
+        }
+    if page.speaker is not None:
+        s = page.speaker
+        context |= {"name": s.person.name, "status": s.status, "slot": s.slot.replace("_", " "),
+                    "topic": s.topic or "", "itinerary": s.itinerary}
+    return TEMPLATES.TemplateResponse(request, "personal.html", context, status_code=status)
+
+
+@router.get("/p/{token}", response_class=HTMLResponse)
+async def personal_page(token: str, request: Request, app: State) -> Response:
+    """The person's page (attendee or speaker); a ticket link shows the ticket page."""
+    link = await _open(request, app, token)
+    if isinstance(link, Response):
+        return link
+    page = await _load(request, app, link)
+    done = request.query_params.get("done")
+    return _render(request, page, notice=TEXT[page.lang].get(done) if done in ("done", "survey_done") else None)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > 16_384:
+        raise Problem(413, "the form is larger than a personal page takes")
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+
+def _again(request: Request, lang: str, done: str = "done") -> Response:
+    return RedirectResponse(f"{request.url.path.rsplit('/', 1)[0]}?done={done}&lang={lang}", status_code=303)
+
+
+@router.post("/p/{token}/rsvp")
+async def personal_rsvp(token: str, request: Request, app: State) -> Response:
+    """An attendee's RSVP (``response`` yes / no / maybe, optional ``needs_note``), with the form's ``key``."""
+    link = await _open(request, app, token)
+    if isinstance(link, Response):
+        return link
+    page = await _load(request, app, link)
+    form = await _form(request)
+    if link.purpose != "attendee" or page.attendee is None:
+        return _message(request, "link_unknown", page.lang, 404)
+    if datetime.now(UTC) >= _rsvp_closes(page):
+        return _render(request, page, notice=TEXT[page.lang]["closed"].format(until=_local(
+            _rsvp_closes(page), page.event.timezone, page.lang)), status=409)
+    try:
+        rsvp = Rsvp(key=f"p:{form.get('key') or uuid.uuid4().hex}"[:200], actor=Actor(id=link.person_id, role=GUEST),
+                    attendee_id=link.person_id, response=form.get("response", ""))  # type: ignore[arg-type]
+    except ValidationError:
+        return _render(request, page, notice=TEXT[page.lang]["refused"].format(reason="yes / no / maybe"), status=422)
+    from workflows.lifecycle import ActRefused
+
+    try:
+        await app.roster.rsvp(link.event_id, rsvp, datetime.now(UTC))
+        note = form.get("needs_note", "").strip()[:500]
+        if note != (page.attendee.person.needs_note or ""):
+            await app.roster.set_needs_note(link.event_id, link.person_id, note or None)
+    except ActRefused as refused:
+        return _render(request, page, notice=TEXT[page.lang]["refused"].format(reason=refused.message), status=409)
+    log.info("personal answer", act="rsvp", link=link.link_id, response=rsvp.response)
+    return _again(request, page.lang)
+
+
+@router.post("/p/{token}/reply")
+async def personal_speaker_reply(token: str, request: Request, app: State) -> Response:
+    """A speaker accepts or declines (``response`` accepted / declined), as the workflow's own update."""
+    return await _speaker_act(token, request, app, lambda form, who, key: SpeakerReply(
+        key=key, actor=Actor(id=who, role=GUEST), speaker_id=who, response=form.get("response", "")))
+
+
+@router.post("/p/{token}/itinerary")
+async def personal_itinerary(token: str, request: Request, app: State) -> Response:
+    """A speaker's itinerary: ``arrival`` (local time of the event's zone), ``lodging``, ``pickup``, ``meals``."""
+    def build(form: dict[str, str], who: str, key: str, zone: str = "UTC") -> SpeakerItinerary:
+        arrival = None
+        if form.get("arrival"):
+            arrival = datetime.fromisoformat(form["arrival"]).replace(tzinfo=ZoneInfo(zone))
+        return SpeakerItinerary(key=key, actor=Actor(id=who, role=GUEST), speaker_id=who, itinerary=Itinerary(
+            arrival=arrival, lodging=form.get("lodging") or None, pickup=form.get("pickup") or None,
+            meals=form.get("meals") or None))
+
+    return await _speaker_act(token, request, app, build, zoned=True)
+
+
+async def _speaker_act(token: str, request: Request, app: AppState, build: Any, zoned: bool = False) -> Response:
+    link = await _open(request, app, token)
+    if isinstance(link, Response):
+        return link
+    page = await _load(request, app, link)
+    if link.purpose != "speaker" or page.speaker is None:
+        return _message(request, "link_unknown", page.lang, 404)
+    form = await _form(request)
+    key = f"p:{form.get('key') or uuid.uuid4().hex}"[:200]
+    try:
+        act_ = (build(form, link.person_id, key, page.event.timezone or "UTC") if zoned
+                else build(form, link.person_id, key))
+    except (ValidationError, ValueError):
+        return _render(request, page, notice=TEXT[page.lang]["refused"].format(reason="?"), status=422)
+    try:
+        await act(await app.client(), link.event_id, act_, rpc_timeout=timedelta(seconds=20))
+    except WorkflowUpdateFailedError as failed:
+        reason = str(getattr(failed.cause, "message", None) or failed.cause or failed)
+        page = await _load(request, app, link)
+        return _render(request, page, notice=TEXT[page.lang]["refused"].format(reason=reason), status=409)
+    log.info("personal answer", act=type(act_).__name__, link=link.link_id)
+    return _again(request, page.lang)
+
+
+@router.post("/p/{token}/survey")
+async def personal_survey(token: str, request: Request, app: State) -> Response:
+    """An attendee who came answers the survey: ``content``, ``organisation``, ``service`` (1-5), ``comment``."""
+    link = await _open(request, app, token)
+    if isinstance(link, Response):
+        return link
+    page = await _load(request, app, link)
+    if link.purpose != "attendee" or page.attendee is None:
+        return _message(request, "link_unknown", page.lang, 404)
+    form = await _form(request)
+    try:
+        answer = SurveyResponse(respondent=link.person_id, content=int(form.get("content", 0)),
+                                organisation=int(form.get("organisation", 0)), service=int(form.get("service", 0)),
+                                comment=form.get("comment", "").strip()[:2000] or None)
+    except (ValidationError, ValueError):
+        return _render(request, page, notice=TEXT[page.lang]["refused"].format(reason="1-5"), status=422)
+    from workflows.lifecycle import ActRefused
+
+    survey = RecordSurvey(key=f"p:{form.get('key') or uuid.uuid4().hex}"[:200],
+                          actor=Actor(id=link.person_id, role=GUEST), responses=[answer])
+    try:
+        await app.roster.record_survey(link.event_id, survey, datetime.now(UTC))
+    except ActRefused as refused:
+        return _render(request, page, notice=TEXT[page.lang]["refused"].format(reason=refused.message), status=409)
+    return _again(request, page.lang, "survey_done")
+
+
+@router.get("/p/{token}/event.ics")
+async def personal_calendar(token: str, request: Request, app: State) -> Response:
+    """The event as a calendar entry for this person (the invitation's UID, so it updates the same entry)."""
+    link = await _open(request, app, token)
+    if isinstance(link, Response):
+        return link
+    page = await _load(request, app, link)
+    e = page.event
+    person = page.attendee.person if page.attendee else page.speaker.person if page.speaker else None
+    request_ = NotificationRequest(
+        key=f"{e.id}:personal:{link.person_id}", event_id=e.id, kind="invitation", channel="email",
+        recipient=Recipient(role="guest", person_id=link.person_id, name=person.name if person else None,
+                            email=person.email if person else None),
+        context={"title": e.title, "venue": e.venue or "", "start": e.start.isoformat(), "end": e.end.isoformat(),
+                 "ics_sequence": page.view.calendar_sequence,
+                 "ics_method": "CANCEL" if page.view.status == "cancelled" else "REQUEST"})
+    ics = build_ics(request_, app.settings.mail_from) or b""
+    return Response(ics, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{e.id}.ics"'})
+
+
+@router.get("/p/{token}/ticket.svg")
+async def personal_ticket(token: str, request: Request, app: State) -> Response:
+    """The attendee's ticket as a QR code (SVG), once they said yes: it holds their ticket link, nothing else."""
+    link = await _open(request, app, token)
+    if isinstance(link, Response):
+        return link
+    if link.purpose != "attendee":
+        return Response(status_code=404)
+    person = await app.roster.person(link.event_id, link.person_id)
+    if person is None or person.rsvp != "yes":
+        return Response(status_code=404)
+    facts = await app.roster.facts(link.event_id)
+    expires = (facts.end if facts else link.expires_at) + timedelta(days=1)
+    ticket = await _links(app).token(link.event_id, link.person_id, "ticket", max(expires, link.expires_at))
+    svg = segno.make(ticket, error="m").svg_inline(scale=6, border=4)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})

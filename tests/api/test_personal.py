@@ -1,0 +1,128 @@
+"""Personal pages: attendees and speakers answer for themselves through the link in their email.
+
+The links come from the messages the worker sent (the real notifier, its sends recorded): nothing here
+makes a link by hand except to show that one made with another key opens nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from store import Links
+from store.schema import audit
+from tests.api.conftest import Api, auth
+from tests.api.test_roster import attendee, invite, on_site
+from tests.support import eventually
+
+
+def link_in(api: Api, person_id: str, kind: str = "invitation") -> str:
+    """The path of the personal link in the newest `kind` email to `person_id`."""
+    sent = [n for n in api.stand_ins.notifications
+            if n.recipient.person_id == person_id and n.kind == kind and n.channel == "email"]
+    assert sent, f"no {kind} to {person_id}"
+    url = sent[-1].context["personal_link"]
+    assert url.startswith("http://127.0.0.1:8000/p/")
+    return url.removeprefix("http://127.0.0.1:8000")
+
+
+async def invited(api: Api, event_id: str, person_id: str) -> str:
+    await invite(api, event_id, person_id)
+    await eventually(lambda: any(n.recipient.person_id == person_id and "personal_link" in n.context
+                                 for n in api.stand_ins.notifications), seconds=20)
+    return link_in(api, person_id)
+
+
+async def answer(api: Api, path: str, **form: str) -> Any:
+    return await api.http.post(path, data=form, follow_redirects=False)
+
+
+async def test_an_attendee_answers_through_their_link_once_per_form_and_gets_a_ticket(api_db: Api):
+    """The invitation carries ann's link; her page shows the event; her RSVP (sent twice with the form's key) is
+    one answer in the roster and one audit row with ann herself as the actor; then her page shows her ticket, a
+    QR code of an opaque ticket link that names nobody."""
+    event_id = await api_db.start()
+    await api_db.ready(event_id)
+    link = await invited(api_db, event_id, "ann")
+    page = await api_db.http.get(link)
+    assert page.status_code == 200 and "Convene Summit" in page.text and 'id="rsvp-form"' in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    key = re.search(r'name="key" value="([0-9a-f]+)"', page.text).group(1)
+
+    for _ in range(2):
+        r = await answer(api_db, f"{link}/rsvp", key=key, response="yes", needs_note="wheelchair access")
+        assert r.status_code == 303 and r.headers["location"].startswith(f"{link}?done=done")
+    record = await attendee(api_db, event_id, "ann")
+    assert record["rsvp"] == "yes" and record["person"]["needs_note"] == "wheelchair access"
+    async with api_db.db.read() as conn:
+        rows = list(await conn.execute(select(audit).where(audit.c.event_id == event_id, audit.c.act == "rsvp")))
+    assert [(r.actor, r.role, r.key) for r in rows] == [("ann", "guest", f"p:{key}")]
+
+    page = await api_db.http.get(link)
+    assert 'id="ticket"' in page.text and "Your answer: yes" in page.text
+    svg = await api_db.http.get(f"{link}/ticket.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    assert "ann" not in svg.text.lower() and svg.text.startswith("<svg")
+    ics = await api_db.http.get(f"{link}/event.ics")
+    assert ics.status_code == 200 and f"UID:{event_id}@convene" in ics.text and "METHOD:REQUEST" in ics.text
+
+
+async def test_links_that_open_nothing_change_nothing(api: Api):
+    """A tampered link, one made with another key and one for another person's purpose: each is a page that says
+    so (404, no detail), and ann's answer stays unanswered."""
+    event_id = await api.start()
+    await api.ready(event_id)
+    link = await invited(api, event_id, "ann")
+    tampered = link[:-1] + ("A" if link[-1] != "A" else "B")
+    foreign = "/p/" + await Links(api.db, b"another-server").token(event_id, "ann", "attendee",
+                                                                     (await api.roster.facts(event_id)).end)
+    for path in (tampered, foreign, "/p/not-a-link"):
+        page = await api.http.get(path)
+        assert page.status_code == 404 and "does not open anything" in page.text
+        r = await answer(api, f"{path}/rsvp", key="k1", response="yes")
+        assert r.status_code == 404
+    assert (await attendee(api, event_id, "ann"))["rsvp"] is None
+
+
+async def test_the_page_speaks_the_person_language(api: Api):
+    """Accept-Language with q-values picks the page's language: Traditional for zh-TW, Simplified for zh-CN."""
+    event_id = await api.start()
+    await api.ready(event_id)
+    link = await invited(api, event_id, "ann")
+    tw = await api.http.get(link, headers={"Accept-Language": "fr,zh-TW;q=0.9,en;q=0.8"})
+    assert '<html lang="zh-Hant">' in tw.text and "您會出席嗎" in tw.text
+    cn = await api.http.get(link, headers={"Accept-Language": "zh-CN"})
+    assert '<html lang="zh-Hans">' in cn.text and "您会出席吗" in cn.text
+
+
+async def test_a_speaker_accepts_through_their_link_and_the_keynote_gate_moves(api: Api):
+    """The speaker's invitation carries their link; accepting there is the workflow's own speaker reply, done by
+    the speaker (role guest); the keynote gate then counts them; their link cannot answer for someone else."""
+    event_id = await api.start()
+    await api.ready(event_id)
+    await api.do("activity_planner", f"/events/{event_id}/speakers", {
+        "speaker": {"id": "kim", "name": "Kim Keynote", "email": "kim@example.org"}, "slot": "keynote",
+        "topic": "Durable events"})
+    await eventually(lambda: any(n.recipient.person_id == "kim" and "personal_link" in n.context
+                                 for n in api.stand_ins.notifications), seconds=20)
+    link = link_in(api, "kim")
+    page = await api.http.get(link)
+    assert page.status_code == 200 and 'id="accept"' in page.text and "not answered yet" in page.text
+    r = await answer(api, f"{link}/reply", key="k-accept", response="accepted")
+    assert r.status_code == 303
+    view = await api.state(event_id)
+    [kim] = [s for s in view["speaker_list"] if s["person"]["id"] == "kim"]
+    assert kim["status"] == "accepted"
+    assert view["speakers"]["confirmed_keynotes"] == 1
+    assert any(e["actor"] == "kim" and e["role"] == "guest" for e in view["audit"])
+    again = await answer(api, f"{link}/rsvp", key="k2", response="yes")  # a speaker link is not an attendee's
+    assert again.status_code == 404
+
+
+async def test_too_many_requests_from_one_address_are_refused(api: Api):
+    """Past the per-address budget the pages answer 429 (and open nothing)."""
+    api.app.state.convene.settings.public_requests_per_minute = 5
+    codes = [(await api.http.get("/p/not-a-link")).status_code for _ in range(7)]
+    assert codes[:5] == [404] * 5 and codes[5:] == [429, 429]
