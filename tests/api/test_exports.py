@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from openpyxl import load_workbook
 from temporalio.testing import WorkflowEnvironment
@@ -169,3 +170,43 @@ def test_the_export_route_documents_its_answers():
     assert set(op["responses"]) == {"200", "401", "403", "404", "409", "422", "503"}
     assert set(op["responses"]["200"]["content"]) == {
         "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+async def test_the_cli_writes_the_same_export(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`convene events export ID attendees --format xlsx -o FILE` writes the rows the API serves; bad names exit 2."""
+    from typer.testing import CliRunner
+
+    from convene import cli
+    from convene.settings import get_settings
+
+    event_id = await _event_with_people(api)
+    monkeypatch.setenv("CONVENE_TEMPORAL_ADDRESS", api.env.client.service_client.config.target_host)
+    monkeypatch.setenv("CONVENE_TEMPORAL_NAMESPACE", api.env.client.namespace)
+    assert api.db is not None
+    monkeypatch.setenv("CONVENE_DATABASE_URL", str(api.db.url.render_as_string(hide_password=False)))
+    get_settings.cache_clear()
+    out = tmp_path / "people.xlsx"
+    try:
+        result = await asyncio.to_thread(CliRunner().invoke, cli.app,
+                                         ["events", "export", event_id, "attendees", "--format", "xlsx", "-o", str(out)])
+        bad = await asyncio.to_thread(CliRunner().invoke, cli.app, ["events", "export", event_id, "people"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"{out}: 3 row(s)"
+    assert not list(tmp_path.glob("*.part"))
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert {r[0] for r in rows[1:]} == {"007", "ann", "li"}
+    served = await api.http.get(f"/events/{event_id}/exports/attendees.xlsx", headers=auth("viewer"))
+    assert list(load_workbook(io.BytesIO(served.content)).active.iter_rows(values_only=True)) == rows
+    assert bad.exit_code == 2 and "unknown export 'people'" in bad.output
+
+
+async def test_the_event_page_links_every_export(api: Api):
+    """The event page offers each kind as CSV and XLSX, linking the API's export route."""
+    r = await api.http.get("/ui/events/conf-9")
+    assert r.status_code == 200
+    for kind in ("attendees", "check-ins", "deliveries", "survey", "budget"):
+        for fmt in ("csv", "xlsx"):
+            assert f'href="/events/conf-9/exports/{kind}.{fmt}"' in r.text
+            assert f'data-export="conf-9-{kind}.{fmt}"' in r.text
