@@ -114,8 +114,9 @@ def setup() -> None:
 @definitions_app.command("list")
 def definitions_list() -> None:
     """The event kinds available, with their stages."""
-    for d in _registry():
-        typer.echo(f"{d.kind:16} {d.title}: {' -> '.join(d.path())}")
+    from convene.tables import text_table
+
+    typer.echo(text_table(["kind", "title", "stages"], [[d.kind, d.title, " -> ".join(d.path())] for d in _registry()]))
 
 
 @definitions_app.command("check")
@@ -266,15 +267,18 @@ def events_list(
     from convene.client import list_query
     from workflows import search
 
+    from convene.tables import text_table
+
     async def go() -> None:
         client = await _client()
         query = list_query(stage=stage, kind=kind, at_risk=at_risk, owner=owner)
+        rows: list[list[str]] = []
         async for wf in client.list_workflows(query):
             sa = wf.typed_search_attributes
-            typer.echo(
-                f"{wf.id:32} {sa.get(search.KIND) or '':14} {sa.get(search.STAGE) or '':12} "
-                f"level={sa.get(search.ESCALATION) or 0} at_risk={bool(sa.get(search.AT_RISK))} {wf.status.name}"
-            )
+            rows.append([wf.id, sa.get(search.TITLE) or "", sa.get(search.KIND) or "", sa.get(search.STAGE) or "",
+                         str(sa.get(search.ESCALATION) or 0), "yes" if sa.get(search.AT_RISK) else "no",
+                         wf.status.name if wf.status else ""])
+        typer.echo(text_table(["id", "title", "kind", "stage", "level", "at risk", "status"], rows))
 
     _run(go())
 
