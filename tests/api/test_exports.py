@@ -187,8 +187,8 @@ async def test_the_cli_writes_the_same_export(api: Api, tmp_path: Path, monkeypa
     get_settings.cache_clear()
     out = tmp_path / "people.xlsx"
     try:
-        result = await asyncio.to_thread(CliRunner().invoke, cli.app,
-                                         ["events", "export", event_id, "attendees", "--format", "xlsx", "-o", str(out)])
+        args = ["events", "export", event_id, "attendees", "--format", "xlsx", "-o", str(out)]
+        result = await asyncio.to_thread(CliRunner().invoke, cli.app, args)
         bad = await asyncio.to_thread(CliRunner().invoke, cli.app, ["events", "export", event_id, "people"])
     finally:
         get_settings.cache_clear()
