@@ -1,4 +1,4 @@
-"""Notifications: email over SMTP, signed webhooks, and log lines.
+"""Notifications: email over SMTP, signed webhooks, chat rooms through apprise (:mod:`activities.chat`), log lines.
 
 One activity, ``send_notification`` (:class:`~workflows.messages.NotificationRequest` in,
 :class:`~workflows.messages.DeliveryRecord` out), bound to a :class:`Notifier` that holds
@@ -50,6 +50,7 @@ from temporalio import activity
 
 from temporalio.exceptions import ApplicationError
 
+from activities.chat import ChatRooms, post
 from activities.errors import permanent, transient
 from activities.links import PersonalLinks
 from activities.rendering import Templates, build_email, build_ics, message_id, redact_url, template_variables
@@ -170,6 +171,7 @@ class Notifier:
         journal: where every delivery outcome is written, and asked whether a key was delivered by
             any worker; None sends as before, remembering delivered keys in this worker only.
         links: puts each person's own link in their emails (``personal_link``); None leaves it out.
+        chat: the chat rooms (:mod:`activities.chat`); none by default (chat messages are skipped).
     """
 
     def __init__(
@@ -183,6 +185,7 @@ class Notifier:
         remember: int = 10_000,
         journal: Journal | None = None,
         links: PersonalLinks | None = None,
+        chat: ChatRooms | None = None,
     ) -> None:
         self.smtp = smtp
         self._secret = webhook_secret.encode() if isinstance(webhook_secret, str) else webhook_secret
@@ -192,6 +195,7 @@ class Notifier:
         self.sent = SentKeys(remember)
         self.journal = journal
         self.links = links
+        self.chat = chat or ChatRooms()
 
     @classmethod
     def from_settings(cls, settings: Settings, journal: Journal | None = None) -> Notifier:
@@ -203,6 +207,7 @@ class Notifier:
             webhook_secret=settings.webhook_secret.get_secret_value(),
             webhook_timeout=settings.webhook_timeout_seconds,
             journal=journal,
+            chat=ChatRooms(settings.chat_urls),
         )
 
     @activity.defn(name="send_notification")
@@ -255,10 +260,12 @@ class Notifier:
             self._log(request).warning("could not record the failed delivery", status=status,
                                        error=f"{type(err).__name__}: {err}")
 
-    @staticmethod
-    def _target(request: NotificationRequest) -> str:
-        """Who a delivery was for, as the records show it (never a webhook's secret query)."""
+    def _target(self, request: NotificationRequest) -> str:
+        """Who a delivery was for, as the records show it (never a webhook's secret query, never a chat URL)."""
         r = request.recipient
+        if request.channel == "chat":
+            room = self.chat.room(request.event_id, r.role)
+            return f"chat:{room.name}" if room else r.role
         if request.channel == "webhook":
             return (redact_url(r.webhook_url) or r.webhook_url) if r.webhook_url else r.role
         if request.channel == "email" and r.email:
@@ -271,6 +278,8 @@ class Notifier:
                 return await self._email(request)
             if request.channel == "webhook":
                 return await self._webhook(request)
+            if request.channel == "chat":
+                return await self._chat(request)
             return self._log_line(request)
         except UnicodeError as err:  # the same text fails the same way on every attempt: never retried
             raise permanent(f"the {request.channel} message cannot be encoded: {type(err).__name__}: {err}") from None
@@ -395,6 +404,25 @@ class Notifier:
         # Other 4xx (and 3xx: redirects are not followed, a webhook must name its real endpoint).
         log.warning("webhook refused", status=status)
         raise permanent(f"webhook {shown} refused the message ({status})")
+
+    async def _chat(self, request: NotificationRequest) -> DeliveryRecord:
+        log = self._log(request)
+        role = request.recipient.role
+        room = self.chat.room(request.event_id, role)
+        if room is None:
+            return self._record(request, role, "skipped", f"no chat room for {role} (CONVENE_CHAT_URLS)")
+        shown = f"chat:{room.name}"
+        if (done := self.sent.get(request.key)) is not None:
+            log.info("chat message already delivered by this worker; not sent again", room=room.name)
+            return self._record(request, shown, "sent", done)
+        rendered = self.templates.render(request.kind, request.locale, template_variables(request))
+        if not await post(room, rendered.subject, rendered.text, header_key(request.key)):
+            log.warning("chat room did not take the message", room=room.name)
+            raise transient(f"the chat room {room.name} did not take the message")
+        detail = f"posted to {len(room.urls)} room URL(s)"
+        self.sent.add(request.key, detail)
+        log.info("chat message delivered", room=room.name)
+        return self._record(request, shown, "sent", detail)
 
     def _log_line(self, request: NotificationRequest) -> DeliveryRecord:
         rendered = self.templates.render(request.kind, request.locale, template_variables(request))

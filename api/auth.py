@@ -259,6 +259,19 @@ def may_start(principal: Principal, definition: Definition, extra_roles: Iterabl
         raise NotPermitted(f"starting a {definition.kind} needs one of: {', '.join(allowed)}")
 
 
+def may_export(principal: Principal, definition: Definition) -> None:
+    """Taking an event's people out in bulk (a spreadsheet export) takes the viewer role or a role of the
+    event's kind: a principal with neither (say, a board member asking for a conference's attendees) is
+    an outsider to it. What the export then shows follows the views' rules (:mod:`convene.roster_exports`).
+
+    Raises:
+        NotPermitted: an outsider.
+    """
+    if principal.holds(VIEWER) or any(principal.holds(r) for r in definition.role_ids()):
+        return
+    raise NotPermitted(f"{principal.id} holds no role of a {definition.kind}, nor {VIEWER}")
+
+
 # --- python -m api.auth ----------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from api import errors
 from api.auth import TokenBook
 from api.deps import AppState
 from api.errors import DatabaseUnavailable, TemporalUnavailable
-from api.routes import definitions, events, health, pages, personal, roster
+from api.routes import definitions, events, exports, health, pages, personal, roster
 from api.settings import api_settings
 from convene.logs import configure
 from convene.settings import Settings, get_settings
@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(roster.router)
+    app.include_router(exports.router)
     app.include_router(definitions.router)
     app.include_router(pages.router)
     app.include_router(personal.router)

@@ -115,8 +115,9 @@ def setup() -> None:
 @definitions_app.command("list")
 def definitions_list() -> None:
     """The event kinds available, with their stages."""
-    for d in _registry():
-        typer.echo(f"{d.kind:16} {d.title}: {' -> '.join(d.path())}")
+    from convene.tables import text_table
+
+    typer.echo(text_table(["kind", "title", "stages"], [[d.kind, d.title, " -> ".join(d.path())] for d in _registry()]))
 
 
 @definitions_app.command("check")
@@ -275,15 +276,18 @@ def events_list(
     from convene.client import list_query
     from workflows import search
 
+    from convene.tables import text_table
+
     async def go() -> None:
         client = await _client()
         query = list_query(stage=stage, kind=kind, at_risk=at_risk, owner=owner)
+        rows: list[list[str]] = []
         async for wf in client.list_workflows(query):
             sa = wf.typed_search_attributes
-            typer.echo(
-                f"{wf.id:32} {sa.get(search.KIND) or '':14} {sa.get(search.STAGE) or '':12} "
-                f"level={sa.get(search.ESCALATION) or 0} at_risk={bool(sa.get(search.AT_RISK))} {wf.status.name}"
-            )
+            rows.append([wf.id, sa.get(search.TITLE) or "", sa.get(search.KIND) or "", sa.get(search.STAGE) or "",
+                         str(sa.get(search.ESCALATION) or 0), "yes" if sa.get(search.AT_RISK) else "no",
+                         wf.status.name if wf.status else ""])
+        typer.echo(text_table(["id", "title", "kind", "stage", "level", "at risk", "status"], rows))
 
     _run(go())
 
@@ -369,6 +373,76 @@ def events_agenda(
             typer.echo(agenda_html(s))
 
     _run(go())
+
+
+@events_app.command("export")
+def events_export(
+    event_id: str,
+    kind: Annotated[str, typer.Argument(help="attendees, check-ins, deliveries, survey or budget.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv (UTF-8 with BOM, opens in Excel) or xlsx.")] = "csv",
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", help="The file to write (default: <event id>-<kind>.<format> here).")] = None,
+) -> None:
+    """Write one of the event's lists as a spreadsheet, read from the roster database a page at a time.
+
+    The same rows as GET /events/{id}/exports/{kind}.{format}: formulas neutralised, leading zeros kept,
+    a confidential event's addresses withheld, times in UTC.
+    """
+    from convene.client import state
+    from convene.roster_exports import KINDS, Sources, filename
+    from convene.spreadsheet import csv_chunks, file_chunks, xlsx_file
+    from store import Journal
+
+    if kind not in KINDS:
+        raise _fail(f"unknown export {kind!r}; exports: {', '.join(KINDS)}", 2)
+    if fmt not in ("csv", "xlsx"):
+        raise _fail("--format is csv or xlsx", 2)
+    target = output or Path(filename(event_id, kind, fmt))
+
+    async def go() -> int:
+        view = await state(await _client(), event_id)
+        definition = _definition(view.kind)
+        roster = await _roster_of(event_id, view.roster)
+        if roster is None and kind != "budget":
+            raise _fail("this event keeps its attendees in its workflow (recorded before the roster database); "
+                        "only its budget can be exported until its roster moves", 3)
+        if roster is None:  # the budget alone: the workflow's, no rows from the database
+            from store import Database, Roster
+
+            roster = Roster(Database(get_settings().database_url, pool_size=1))
+        sheet = KINDS[kind]
+        sources = Sources(event_id=event_id, roster=roster, journal=Journal(roster.db),
+                          contact=not definition.confidential, budget=view.budget)
+        rows = 0
+
+        async def counted() -> Any:
+            nonlocal rows
+            async for row in sheet.rows(sources):
+                rows += 1
+                yield row
+
+        partial = target.with_name(target.name + ".part")
+        try:
+            with partial.open("wb") as out:
+                if fmt == "csv":
+                    async for chunk in csv_chunks(sheet.header, counted()):
+                        out.write(chunk)
+                else:
+                    for chunk in file_chunks(await xlsx_file(sheet.title, sheet.header, counted())):
+                        out.write(chunk)
+            partial.replace(target)  # a half-written export never takes the file's name
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        finally:
+            await roster.db.dispose()
+        return rows
+
+    try:
+        rows = _run(go())
+    except OSError as err:
+        raise _fail(f"{target}: {err.strerror or err}", 2) from None
+    typer.echo(f"{target}: {rows} row(s)")
 
 
 @events_app.command("import-attendees")

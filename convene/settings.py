@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     mail_from: str = "Convene <convene@localhost>"
     webhook_secret: SecretStr = SecretStr("change-me")
     webhook_timeout_seconds: float = 10.0
+    # Chat rooms by name (JSON: {"role:finance": "feishu://...", "event:conf-1": "slack://...", "*": "..."});
+    # each is a credential, so it lives here and never in a definition (activities/chat.py).
+    chat_urls: dict[str, SecretStr] = {}
 
     # Personal links (an attendee's or speaker's own page, their ticket): signed with this secret
     # (default: derived from the webhook secret), opened at public_url (what the emails link to).

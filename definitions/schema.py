@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 """Ids of stages, tasks, gates, deadlines and roles: lower snake case."""
 
-Channel = Literal["email", "webhook", "log"]
+Channel = Literal["email", "webhook", "log", "chat"]
 NotificationKind = Literal[
     "invitation",
     "confirmation",

@@ -257,6 +257,39 @@ class Roster:
                 return
             after = rows[-1].position
 
+    async def check_ins(self, event_id: str, page: int = 5000) -> AsyncIterator[AttendeeRecord]:
+        """Everyone checked in, in check-in order (ties by id), read a page at a time by keyset
+        (``ix_attendees_checked_in``): never the whole roster at once, and no OFFSET scans."""
+        after: tuple[datetime, str] | None = None
+        while True:
+            q = select(A).where(A.c.event_id == event_id, A.c.checked_in_at.is_not(None))
+            if after is not None:
+                q = q.where(or_(A.c.checked_in_at > after[0],
+                                and_(A.c.checked_in_at == after[0], A.c.attendee_id > after[1])))
+            async with self.db.read() as conn:
+                rows = list(await conn.execute(q.order_by(A.c.checked_in_at, A.c.attendee_id).limit(page)))
+            for r in rows:
+                yield record_of(r)
+            if len(rows) < page:
+                return
+            after = (rows[-1].checked_in_at, rows[-1].attendee_id)
+
+    async def survey_responses(self, event_id: str, page: int = 5000) -> AsyncIterator[SurveyResponse]:
+        """Every survey answer by respondent id, read a page at a time by keyset."""
+        after: str | None = None
+        while True:
+            q = select(S).where(S.c.event_id == event_id)
+            if after is not None:
+                q = q.where(S.c.respondent > after)
+            async with self.db.read() as conn:
+                rows = list(await conn.execute(q.order_by(S.c.respondent).limit(page)))
+            for r in rows:
+                yield SurveyResponse(respondent=r.respondent, content=r.content, organisation=r.organisation,
+                                     service=r.service, comment=r.comment)
+            if len(rows) < page:
+                return
+            after = rows[-1].respondent
+
     async def survey(self, event_id: str) -> list[SurveyResponse]:
         async with self.db.read() as conn:
             rows = await conn.execute(select(S).where(S.c.event_id == event_id).order_by(S.c.respondent))

@@ -1324,11 +1324,18 @@ class Lifecycle:
                     webhook_url=person.webhook_url if person else None,
                 )
                 for channel in note.channels:
+                    if channel == "chat":  # a room per role (or team): told once, below, not once a person
+                        continue
                     self.effects.append(NotificationRequest(
                         key=f"{self.event.id}:{cause}:{role}:{recipient.person_id or '-'}:{channel}",
                         event_id=self.event.id, kind=note.kind, channel=channel, recipient=recipient,
                         locale=(person.locale if person and person.locale else self.event.locale), context=ctx,
                     ))
+            if "chat" in note.channels:
+                self.effects.append(NotificationRequest(
+                    key=f"{self.event.id}:{cause}:{role}:-:chat", event_id=self.event.id, kind=note.kind,
+                    channel="chat", recipient=Recipient(role=role), locale=self.event.locale, context=ctx,
+                ))
         for url in self.event.webhooks:
             self.effects.append(NotificationRequest(
                 key=f"{self.event.id}:{cause}:webhook:{hashlib.sha256(url.encode()).hexdigest()[:12]}",

@@ -688,7 +688,7 @@ class NotificationRequest(BaseModel):
     key: str
     event_id: str
     kind: str
-    channel: Literal["email", "webhook", "log"]
+    channel: Literal["email", "webhook", "log", "chat"]
     recipient: Recipient
     locale: Locale = "en"
     context: dict[str, Any] = Field(default_factory=dict)

@@ -61,18 +61,23 @@ def simulate(definition: Definition, start: datetime, end: datetime | None = Non
     return sorted(entries, key=lambda e: (e.at or far, e.deadline))
 
 
+TABLE_HEADER = ("when", "relative", "deadline", "step", "who is told", "level", "action")
+
+
+def table_rows(entries: list[TimelineEntry], seconds: bool = False) -> list[tuple[str, ...]]:
+    """One row of text per step, in :data:`TABLE_HEADER`'s order (times to the second for a time-lapse)."""
+    return [(
+        e.at.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") if e.at else "-", e.relative, e.title,
+        e.what, ", ".join(e.notify) or "-", f"{e.level}{' at risk' if e.at_risk else ''}", e.action or "",
+    ) for e in entries]
+
+
 def as_table(entries: list[TimelineEntry], seconds: bool = False) -> str:
-    """A plain-text table, one row per step (times to the second for a time-lapse definition)."""
-    rows = [("when", "relative", "deadline", "step", "who is told", "level", "action")]
-    for e in entries:
-        rows.append((
-            e.at.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") if e.at else "-", e.relative, e.title, e.what,
-            ", ".join(e.notify) or "-", f"{e.level}{' at risk' if e.at_risk else ''}", e.action or "",
-        ))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    """A plain-text table, one row per step, aligned by display width (a Chinese title takes two columns a
+    character)."""
+    from convene.tables import text_table  # a display helper of the ground floor (rich), like convene.logs
+
+    return text_table(TABLE_HEADER, table_rows(entries, seconds))
 
 
 def as_gantt(definition: Definition, entries: list[TimelineEntry]) -> str:

@@ -6,7 +6,7 @@
 // from GET /events/{id}/audit, newest first: the event itself carries only its newest entries.
 import {
   $, ApiError, BOOT, announce, api, busy, chip, date, dateTime, decisionControls, duration, fill, h, money, named, number,
-  poll, relative, riskBadges, s, start, t, time,
+  poll, relative, riskBadges, s, start, t, time, token,
 } from "./common.js";
 import {
   agendaEditor, budgetEditor, eventActions, eventEnded, incidentList, incidentReportForm, isOnSite, runControls,
@@ -608,6 +608,33 @@ async function refresh() {
 }
 
 $("#audit-more").addEventListener("click", olderAudit);
+
+// --- spreadsheets ----------------------------------------------------------------------------------
+// The export links are plain links to GET /events/{id}/exports/{kind}.{csv|xlsx}; a click fetches the
+// file with the signed-in token (a link cannot carry it) and hands it to the browser as a download.
+$("#exports").addEventListener("click", async (e) => {
+  const link = e.target.closest("a[data-export]");
+  if (!link) return;
+  e.preventDefault();
+  fill("#exports-error", "");
+  try {
+    const response = await fetch(link.getAttribute("href"), {
+      headers: { Authorization: `Bearer ${token() ?? ""}` }, cache: "no-store", credentials: "omit",
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      throw new Error((body && (body.detail || body.title)) || response.statusText);
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const save = h("a", { href: url, download: link.dataset.export, hidden: true });
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    fill("#exports-error", t("exports.failed", { detail: err.message }));
+  }
+});
 
 me = await start();
 const live = poll(refresh, REFRESH_MS);
