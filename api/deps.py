@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Annotated
 
 import structlog
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 
 from api.auth import NotPermitted, TokenBook, Unauthenticated
 from api.auth import Principal as PrincipalModel
 from api.errors import DatabaseUnavailable, TemporalUnavailable
 from api.eventinfo import EventInfoCache
+from api.metrics import ApiMetrics
 from api.settings import ApiSettings
 from convene.client import connect
 from definitions import Registry as DefinitionRegistry
@@ -33,8 +35,11 @@ class AppState:
     the one database of the process with its roster and journal, and the cache of event details."""
 
     def __init__(self, settings: ApiSettings, registry: DefinitionRegistry, tokens: TokenBook,
-                 client: Client | None = None, database: Database | None = None) -> None:
+                 client: Client | None = None, database: Database | None = None,
+                 interceptors: Sequence[Interceptor] = ()) -> None:
         self.settings = settings
+        self.interceptors = list(interceptors)  # for the client this connects (tracing)
+        self.metrics = ApiMetrics(settings.metrics_cache_seconds)
         self.registry = registry
         self.tokens = tokens
         self._client = client
@@ -81,7 +86,7 @@ class AppState:
                     raise TemporalUnavailable("not connected to Temporal")
                 self._last_attempt = now
                 try:
-                    self._client = await connect(self.settings)
+                    self._client = await connect(self.settings, interceptors=self.interceptors)
                 except Exception as exc:  # noqa: BLE001 - any failure to connect means "unavailable"
                     log.warning("temporal connect failed", address=self.settings.temporal_address,
                                 error=type(exc).__name__)

@@ -283,11 +283,14 @@ async def check_in(event_id: EventId, attendee_id: PersonId, client: TemporalCli
                    body: Annotated[CheckInIn | None, Body()] = None,
                    idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Check an attendee in on site, once (optionally saying at which desk). 422 for someone not invited."""
-    return await _attendee_act(app, client, registry, roster, principal, event_id, body, idempotency_key,
-                               lambda key, actor: CheckIn(key=key, actor=actor, reason=body.reason if body else None,
-                                                          attendee_id=attendee_id,
-                                                          desk=body.desk if body else None),
-                               roster.check_in)  # type: ignore[arg-type]
+    outcome = await _attendee_act(app, client, registry, roster, principal, event_id, body, idempotency_key,
+                                  lambda key, actor: CheckIn(key=key, actor=actor,
+                                                             reason=body.reason if body else None,
+                                                             attendee_id=attendee_id,
+                                                             desk=body.desk if body else None),
+                                  roster.check_in)  # type: ignore[arg-type]
+    app.metrics.check_ins.inc()
+    return outcome
 
 
 @router.post("/{event_id}/survey", response_model=ActOutcome, response_model_exclude_none=True,
