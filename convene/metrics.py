@@ -33,18 +33,19 @@ DELIVERIES = "convene_deliveries"
 ESCALATIONS = "convene_escalations_fired"
 
 WORKER_METRICS: dict[str, str] = {
-    DELIVERIES: "Delivery outcomes recorded by the worker's activities, by channel and status "
+    f"{DELIVERIES}_total": "Delivery outcomes recorded by the worker's activities, by channel and status "
                 "(sent, failed, skipped, retrying).",
-    ESCALATIONS: "Escalations fired by the event workflows (deadline escalation steps, overruns, "
+    f"{ESCALATIONS}_total": "Escalations fired by the event workflows (deadline escalation steps, overruns, "
                  "unacknowledged incidents), by the event's escalation level after it fired.",
 }
-"""Convene's own names on a worker's metrics endpoint, beside Temporal's ``temporal_*``."""
+"""Convene's own names on a worker's metrics endpoint, beside Temporal's ``temporal_*`` (counters end in
+``_total`` there: :func:`convene.telemetry.worker_runtime`)."""
 
 
 def count_delivery(channel: str, status: str) -> None:
     """Count one recorded delivery outcome (inside an activity; elsewhere it does nothing)."""
     if activity.in_activity():
-        activity.metric_meter().create_counter(DELIVERIES, WORKER_METRICS[DELIVERIES]).add(
+        activity.metric_meter().create_counter(DELIVERIES, WORKER_METRICS[f"{DELIVERIES}_total"]).add(
             1, {"channel": channel, "status": status})
 
 
@@ -52,6 +53,6 @@ def count_escalations(levels: list[int]) -> None:
     """Count escalations a workflow fired, one per entry of `levels` (workflow code; not recorded on replay)."""
     if not levels:
         return
-    counter = workflow.metric_meter().create_counter(ESCALATIONS, WORKER_METRICS[ESCALATIONS])
+    counter = workflow.metric_meter().create_counter(ESCALATIONS, WORKER_METRICS[f"{ESCALATIONS}_total"])
     for level in levels:
         counter.add(1, {"level": str(level)})

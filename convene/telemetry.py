@@ -37,7 +37,9 @@ def worker_runtime(settings: Settings) -> Runtime | None:
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise ValueError(f"CONVENE_WORKER_METRICS_ADDRESS must be host:port, not {address!r}")
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    # Counters as Prometheus names them (`_total`), like the API's; durations stay Temporal's milliseconds.
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address,
+                                                                      counters_total_suffix=True)))
 
 
 def tracer_provider(settings: Settings, service: str) -> TracerProvider | None:
