@@ -18,7 +18,14 @@ from collections.abc import Iterator
 
 import structlog
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -29,6 +36,8 @@ from store import Database
 from store.schema import events
 
 log = structlog.stdlib.get_logger("convene.api")
+
+disable_created_metrics()  # no `_created` twin of every counter: Prometheus does not need it, it only doubles series
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 

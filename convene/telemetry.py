@@ -5,9 +5,11 @@
 - :func:`tracer_provider`: an OpenTelemetry tracer provider exporting to ``CONVENE_OTLP_ENDPOINT`` (OTLP
   over HTTP), or ``None`` when it is unset. Nothing of the OpenTelemetry SDK is imported then: tracing
   off costs nothing.
-- :class:`ActTracingInterceptor`: Temporal's ``TracingInterceptor`` with one change, so that one HTTP act
+- :func:`tracing_interceptor`: Temporal's ``TracingInterceptor`` with one change, so that one HTTP act
   reads as one trace: an update's span is a child of the caller's span (the SDK only *links* it, under the
-  workflow's start), and the activities the update's workflow task starts are children of the update's span.
+  workflow's start), and the activities started in the update's workflow task are children of the update's
+  span. Spans stay the SDK's completed, zero-length workflow spans, made only when not replaying; nothing
+  changes the workflow's commands.
 """
 
 from __future__ import annotations
