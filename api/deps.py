@@ -47,7 +47,7 @@ class AppState:
         self._last_attempt = float("-inf")
         self.group_by_stage: bool | None = None  # learnt on first use: can the server GROUP BY EventStage?
         self.database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
-        self.roster = RosterStore(self.database)
+        self.roster = RosterStore(self.database, on_applied=self.metrics.attendee_act)
         self.journal = JournalStore(self.database)
         self.events = EventInfoCache(ttl=settings.event_cache_seconds)
         self._migrated = False

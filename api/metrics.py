@@ -103,6 +103,11 @@ class ApiMetrics:
         """Count one gate decision (``approve``, ``reject``, ``waive``) the API sent, accepted or refused."""
         self.decisions.labels(decision, "accepted" if accepted else "refused").inc()
 
+    def attendee_act(self, name: str) -> None:
+        """Count an attendee act that applied now (a repeated key answered again is not told here)."""
+        if name == "check_in":
+            self.check_ins.inc()
+
     async def render(self, database: Database) -> bytes:
         """Everything in Prometheus text format, the database counts refreshed if they are older than the cache."""
         await self.events.refresh(database)

@@ -139,6 +139,7 @@ async def _attendee_act(app: AppState, client: Client, registry: DefinitionRegis
     if not database:
         try:
             result = await act(client, event_id, act_)  # type: ignore[arg-type]
+            app.metrics.attendee_act(result.act)  # a roster still in the workflow (the database's is counted there)
         except WorkflowUpdateFailedError:
             if not await _moved(app, client, event_id):
                 raise
@@ -283,14 +284,11 @@ async def check_in(event_id: EventId, attendee_id: PersonId, client: TemporalCli
                    body: Annotated[CheckInIn | None, Body()] = None,
                    idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Check an attendee in on site, once (optionally saying at which desk). 422 for someone not invited."""
-    outcome = await _attendee_act(app, client, registry, roster, principal, event_id, body, idempotency_key,
-                                  lambda key, actor: CheckIn(key=key, actor=actor,
-                                                             reason=body.reason if body else None,
-                                                             attendee_id=attendee_id,
-                                                             desk=body.desk if body else None),
-                                  roster.check_in)  # type: ignore[arg-type]
-    app.metrics.check_ins.inc()
-    return outcome
+    return await _attendee_act(app, client, registry, roster, principal, event_id, body, idempotency_key,
+                               lambda key, actor: CheckIn(key=key, actor=actor, reason=body.reason if body else None,
+                                                          attendee_id=attendee_id,
+                                                          desk=body.desk if body else None),
+                               roster.check_in)  # type: ignore[arg-type]
 
 
 @router.post("/{event_id}/survey", response_model=ActOutcome, response_model_exclude_none=True,

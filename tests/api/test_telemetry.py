@@ -35,6 +35,7 @@ from convene.settings import Settings
 from convene.telemetry import tracing_interceptor, worker_runtime
 from store import Database
 from tests.api.conftest import Api, api_on, api_settings, auth, roster_activities, serve
+from tests.api.test_roster import invite, on_site
 from tests.support import RecordingActivities
 from worker import build_worker
 from workflows.event import EventLifecycle
@@ -111,6 +112,27 @@ async def test_metrics_count_a_gate_decision_by_outcome_and_the_request_by_its_r
     assert value(after, "convene_events", stage="planning", status="active") == 1
     assert value(after, "convene_check_ins_total") == 0
     assert eid not in text
+
+
+async def test_a_check_in_is_counted_once_however_often_its_key_is_sent(fresh_api: Api):
+    """A check-in counts once on /metrics: its key sent again (answered the same) and a second check-in of
+    the same person (refused) do not count; the waivers that took the event on site count as decisions."""
+    api = fresh_api
+    eid = await api.start()
+    await invite(api, eid, "ann")
+    await api.ready(eid)
+    await on_site(api, eid)
+    _, before = await scrape(api)
+    path = f"/events/{eid}/attendees/ann/check-in"
+    key = {"Idempotency-Key": f"ci-{uuid.uuid4().hex}"}
+    first = await api.do("project_manager", path, {"desk": "north-2"}, **key)
+    assert await api.do("project_manager", path, {"desk": "north-2"}, **key) == first
+    again = await api.http.post(path, json={"desk": "south-1"}, headers=auth("pr_communications"))
+    assert again.status_code == 409
+    _, after = await scrape(api)
+    assert value(after, "convene_check_ins_total") == value(before, "convene_check_ins_total") + 1 == 1
+    assert value(after, "convene_gate_decisions_total", decision="waive", result="accepted") >= 3
+    assert value(after, "convene_events", stage="on_site", status="active") == 1
 
 
 async def test_metrics_can_want_a_token_or_be_off(dev_env: WorkflowEnvironment, task_queue: str):
