@@ -6,6 +6,9 @@ pass the dev server's). If Temporal is down at start-up the app still starts:
 
 It holds one :class:`store.Database` (``CONVENE_DATABASE_URL``) for the process: migrated in
 the lifespan (or, if it cannot be reached then, on first use) and disposed at shutdown.
+
+``GET /metrics`` serves its Prometheus metrics (:mod:`api.metrics`); with ``CONVENE_OTLP_ENDPOINT`` every
+request is a span, carried into Temporal by the client's tracing interceptor (:mod:`convene.telemetry`).
 """
 
 from __future__ import annotations

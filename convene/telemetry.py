@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -72,12 +73,9 @@ def tracing_interceptor(provider: TracerProvider | None) -> TracingInterceptor |
     return _interceptor_class()(tracer=provider.get_tracer("convene.temporal"))
 
 
+@cache
 def _interceptor_class() -> type[TracingInterceptor]:
-    """Defined on first use so that importing this module never imports the OpenTelemetry SDK."""
-    global _ActTracingInterceptor
-    if _ActTracingInterceptor is not None:
-        return _ActTracingInterceptor
-
+    """Defined on first use so that importing this module never imports OpenTelemetry."""
     import opentelemetry.context
     import opentelemetry.trace
     import temporalio.worker
@@ -143,8 +141,4 @@ def _interceptor_class() -> type[TracingInterceptor]:
             super().workflow_interceptor_class(input)  # registers the span-making extern function
             return ActTracingWorkflowInbound
 
-    _ActTracingInterceptor = ActTracingInterceptor
     return ActTracingInterceptor
-
-
-_ActTracingInterceptor: type[TracingInterceptor] | None = None
