@@ -4,7 +4,9 @@ Settings come from the environment (``CONVENE_TEMPORAL_ADDRESS``,
 ``CONVENE_TEMPORAL_NAMESPACE``, ``CONVENE_TASK_QUEUE``, TLS and API key...), so
 the same worker runs on the dev server and on a Temporal cluster; start as many
 as you like on the same task queue to scale out. Every worker uses the roster
-database at ``CONVENE_DATABASE_URL`` and brings its schema up to date at start.
+database at ``CONVENE_DATABASE_URL`` and brings its schema up to date at start. With
+``CONVENE_WORKER_METRICS_ADDRESS`` it serves Prometheus metrics there; with ``CONVENE_OTLP_ENDPOINT``
+it sends traces (README "Metrics and traces").
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ PASSTHROUGH = (
     "annotated_types",
     "structlog",
     "yaml",
+    "convene.metrics",
 )
 
 
@@ -71,14 +74,22 @@ async def run(settings: Settings | None = None) -> None:
     from activities import build_activities
     from store import Database
 
-    client = await connect(settings)
+    from convene.telemetry import tracer_provider, tracing_interceptor, worker_runtime
+
+    runtime = worker_runtime(settings)  # Temporal's metrics and ours, on CONVENE_WORKER_METRICS_ADDRESS
+    tracing = tracer_provider(settings, "worker")  # None unless CONVENE_OTLP_ENDPOINT is set
+    interceptor = tracing_interceptor(tracing)
+    client = await connect(settings, runtime=runtime, interceptors=[interceptor] if interceptor else [])
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     try:
         await db.migrate()
-        log.info("worker starting", address=settings.temporal_address, database=repr(db))
+        log.info("worker starting", address=settings.temporal_address, database=repr(db),
+                 metrics=settings.worker_metrics_address, tracing=bool(tracing))
         await build_worker(client, settings, activities=build_activities(settings, database=db)).run()
     finally:
         await db.dispose()
+        if tracing is not None:
+            tracing.shutdown()  # sends the last batch of spans
 
 
 if __name__ == "__main__":

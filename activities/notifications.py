@@ -55,6 +55,7 @@ from activities.errors import permanent, transient
 from activities.links import PersonalLinks
 from activities.rendering import Templates, build_email, build_ics, message_id, redact_url, template_variables
 from convene.logs import get_logger
+from convene.metrics import count_delivery
 from convene.settings import Settings
 from store.journal import Journal
 from workflows.messages import DeliveryRecord, NotificationRequest
@@ -229,7 +230,9 @@ class Notifier:
         and the outcome (or the failure) is written there before this returns (or raises).
         """
         if self.journal is None:
-            return await self._deliver(request)
+            record = await self._deliver(request)
+            count_delivery(record.channel, record.status)
+            return record
         earlier = await self.journal.delivered(request.key)
         if earlier is not None:
             self._log(request).info("already delivered (by this or another worker); not sent again")
@@ -243,8 +246,10 @@ class Notifier:
             permanent_failure = isinstance(err, ApplicationError) and err.non_retryable
             status = "failed" if permanent_failure or last else "retrying"
             await self._write_failure(request, status, str(err) or type(err).__name__, attempt)
+            count_delivery(request.channel, status)
             raise
         await self.journal.record_delivery(request.event_id, record, attempts=attempt)
+        count_delivery(record.channel, record.status)
         return record
 
     async def _write_failure(self, request: NotificationRequest, status: str, detail: str, attempt: int) -> None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Annotated
 
 import structlog
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 
 from api.auth import NotPermitted, TokenBook, Unauthenticated
 from api.auth import Principal as PrincipalModel
 from api.errors import DatabaseUnavailable, TemporalUnavailable
 from api.eventinfo import EventInfoCache
+from api.metrics import ApiMetrics
 from api.settings import ApiSettings
 from convene.client import connect
 from definitions import Registry as DefinitionRegistry
@@ -33,8 +35,11 @@ class AppState:
     the one database of the process with its roster and journal, and the cache of event details."""
 
     def __init__(self, settings: ApiSettings, registry: DefinitionRegistry, tokens: TokenBook,
-                 client: Client | None = None, database: Database | None = None) -> None:
+                 client: Client | None = None, database: Database | None = None,
+                 interceptors: Sequence[Interceptor] = ()) -> None:
         self.settings = settings
+        self.interceptors = list(interceptors)  # for the client this connects (tracing)
+        self.metrics = ApiMetrics(settings.metrics_cache_seconds)
         self.registry = registry
         self.tokens = tokens
         self._client = client
@@ -42,7 +47,7 @@ class AppState:
         self._last_attempt = float("-inf")
         self.group_by_stage: bool | None = None  # learnt on first use: can the server GROUP BY EventStage?
         self.database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
-        self.roster = RosterStore(self.database)
+        self.roster = RosterStore(self.database, on_applied=self.metrics.attendee_act)
         self.journal = JournalStore(self.database)
         self.events = EventInfoCache(ttl=settings.event_cache_seconds)
         self._migrated = False
@@ -81,7 +86,7 @@ class AppState:
                     raise TemporalUnavailable("not connected to Temporal")
                 self._last_attempt = now
                 try:
-                    self._client = await connect(self.settings)
+                    self._client = await connect(self.settings, interceptors=self.interceptors)
                 except Exception as exc:  # noqa: BLE001 - any failure to connect means "unavailable"
                     log.warning("temporal connect failed", address=self.settings.temporal_address,
                                 error=type(exc).__name__)

@@ -6,6 +6,9 @@ pass the dev server's). If Temporal is down at start-up the app still starts:
 
 It holds one :class:`store.Database` (``CONVENE_DATABASE_URL``) for the process: migrated in
 the lifespan (or, if it cannot be reached then, on first use) and disposed at shutdown.
+
+``GET /metrics`` serves its Prometheus metrics (:mod:`api.metrics`); with ``CONVENE_OTLP_ENDPOINT`` every
+request is a span, carried into Temporal by the client's tracing interceptor (:mod:`convene.telemetry`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import FastAPI
@@ -23,16 +26,21 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import errors
+from api import errors, metrics
 from api.auth import TokenBook
 from api.deps import AppState
 from api.errors import DatabaseUnavailable, TemporalUnavailable
+from api.metrics import ApiMetrics
 from api.routes import definitions, events, exports, health, pages, personal, roster
 from api.settings import api_settings
 from convene.logs import configure
 from convene.settings import Settings, get_settings
+from convene.telemetry import tracer_provider, tracing_interceptor
 from definitions import Registry, shipped
 from store import Database
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
 
@@ -46,8 +54,9 @@ class RequestContext:
     headers, bodies or query strings: no token or personal data reaches the log.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,26 +80,35 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             route = getattr(scope.get("route"), "path", None) or "(no route)"
-            log.info("request", method=scope["method"], route=route, status=status,
-                     ms=round((time.perf_counter() - started) * 1000, 1))
+            seconds = time.perf_counter() - started
+            log.info("request", method=scope["method"], route=route, status=status, ms=round(seconds * 1000, 1))
+            if self.metrics is not None:
+                self.metrics.observe_request(scope["method"], route, status, seconds)
             structlog.contextvars.clear_contextvars()
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None,
-               registry: Registry | None = None, database: Database | None = None) -> FastAPI:
+               registry: Registry | None = None, database: Database | None = None,
+               tracing: TracerProvider | None = None) -> FastAPI:
     """The API for `settings` (an :class:`api.settings.ApiSettings`, or plain settings plus the env).
 
     Args:
         settings: where Temporal is, the task queue, the database, and who may call (tokens).
-        client: a connected Temporal client to use instead of connecting in the lifespan.
+        client: a connected Temporal client to use instead of connecting in the lifespan (give it the
+            tracing interceptor yourself if requests should be traced into Temporal).
         registry: the definitions to start events with (default: ``definitions_dir`` or the shipped ones).
         database: a database to use instead of one made from ``database_url`` (it is disposed at shutdown).
+        tracing: a tracer provider for the requests' spans instead of one for ``otlp_endpoint`` (none: off).
     """
     cfg = api_settings(settings or get_settings())
     if registry is None:
         registry = Registry.from_dir(cfg.definitions_dir) if cfg.definitions_dir else shipped()
     tokens = TokenBook.from_settings(cfg.tokens_file, cfg.tokens.get_secret_value() if cfg.tokens else None)
-    state = AppState(cfg, registry, tokens, client, database)
+    own_tracing = tracing is None
+    if tracing is None:
+        tracing = tracer_provider(cfg, "api")  # None unless CONVENE_OTLP_ENDPOINT is set
+    interceptor = tracing_interceptor(tracing) if client is None else None
+    state = AppState(cfg, registry, tokens, client, database, interceptors=[interceptor] if interceptor else [])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -113,16 +131,24 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
             yield {}
         finally:
             await state.database.dispose()
+            if own_tracing and tracing is not None:
+                tracing.shutdown()  # sends the last batch of spans
 
     app = FastAPI(
         title="Convene",
         summary="Event lifecycles (preparation to post-event) as durable Temporal workflows.",
         version="0.1.0",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry spans, one per request (the route template as its name), only with a
+        # provider; never its logs (they would carry bodies of failed validations) nor its OTel metrics.
+        telemetry={"tracing": tracing is not None, "tracer_provider": tracing, "metrics": False, "logs": False,
+                   "operation_spans": False, "auto_configure": False},
     )
     app.state.convene = state
     errors.install(app, cfg.retry_after_seconds)
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, metrics=state.metrics)
+    if cfg.metrics_enabled:
+        app.include_router(metrics.router)
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(roster.router)

@@ -41,6 +41,14 @@ class ApiSettings(Settings):
     import_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="Largest CSV an import accepts.")
     public_requests_per_minute: int = Field(
         default=60, ge=1, description="Personal pages (/p/...) one client address may open or answer a minute.")
+    metrics_enabled: bool = Field(default=True, description="Serve `GET /metrics` (false: 404 there).")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, `GET /metrics` wants `Authorization: Bearer <token>` (Prometheus' `authorization`).",
+    )
+    metrics_cache_seconds: float = Field(
+        default=15.0, ge=0, description="How long the events-by-stage count on /metrics is reused between scrapes.",
+    )
     dev_sign_in: Path | None = Field(
         default=None,
         description="Local dev stack only: a JSON file of plaintext tokens by person id (`convene dev` writes "

@@ -6,12 +6,14 @@ place that knows the workflow's name, id scheme and search attributes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client, TLSConfig, WorkflowHandle
+from temporalio.client import Client, Interceptor, TLSConfig, WorkflowHandle
 from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
 from convene.settings import Settings
 from definitions import Definition, definition_hash
@@ -41,8 +43,15 @@ def _tls(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings) -> Client:
-    """A client for the configured cluster (dev server, self-hosted or cloud)."""
+async def connect(settings: Settings, *, runtime: Runtime | None = None,
+                  interceptors: Sequence[Interceptor] = ()) -> Client:
+    """A client for the configured cluster (dev server, self-hosted or cloud).
+
+    Args:
+        runtime: the Temporal runtime (a worker's serves its metrics: :func:`convene.telemetry.worker_runtime`).
+        interceptors: e.g. the tracing interceptor (:func:`convene.telemetry.tracing_interceptor`); workers
+            built on this client use them too.
+    """
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
     return await Client.connect(
         settings.temporal_address,
@@ -50,6 +59,8 @@ async def connect(settings: Settings) -> Client:
         tls=True if api_key and not settings.temporal_tls else _tls(settings),
         api_key=api_key,
         data_converter=pydantic_data_converter,
+        runtime=runtime,
+        interceptors=interceptors,
     )
 
 

@@ -18,13 +18,16 @@ import sys
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.runtime import Runtime
 
 from convene.client import act, connect, start_event, state
 from convene.logs import configure, get_logger
 from convene.settings import Settings, get_settings
+from convene.telemetry import tracer_provider, tracing_interceptor, worker_runtime
 from definitions import Definition, shipped
 from definitions.timelapse import describe_pace, timelapse
 from workflows import search
@@ -64,13 +67,38 @@ async def start_dev_server(db: Path, port: int, ui_port: int, namespace: str) ->
     )
 
 
-async def wait_for_server(settings: Settings, proc: asyncio.subprocess.Process, seconds: float = 60) -> Client:
+DEV_METRICS_ADDRESS = "127.0.0.1:9464"
+"""Where the dev stack's worker serves its Prometheus metrics unless CONVENE_WORKER_METRICS_ADDRESS says."""
+
+
+def dev_metrics(settings: Settings, log: Any) -> tuple[Runtime | None, str]:
+    """The runtime serving the dev worker's metrics, and a line saying where (or why not).
+
+    On ``DEV_METRICS_ADDRESS`` unless CONVENE_WORKER_METRICS_ADDRESS is set (set it empty for none); a busy
+    default port only costs the worker's metrics, an address the user chose must work.
+    """
+    chosen = "worker_metrics_address" in settings.model_fields_set
+    address = settings.worker_metrics_address if chosen else DEV_METRICS_ADDRESS
+    if not address:
+        return None, "off (CONVENE_WORKER_METRICS_ADDRESS is empty)"
+    try:
+        runtime = worker_runtime(settings.model_copy(update={"worker_metrics_address": address}))
+    except ValueError as exc:
+        if chosen:
+            raise
+        log.warning("worker metrics off: the default address is taken", address=address, error=str(exc))
+        return None, f"off ({address} is taken; set CONVENE_WORKER_METRICS_ADDRESS)"
+    return runtime, f"http://{address}/metrics"
+
+
+async def wait_for_server(settings: Settings, proc: asyncio.subprocess.Process, seconds: float = 60,
+                          **connect_options: Any) -> Client:
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         if proc.returncode is not None:
             raise SystemExit(f"the Temporal dev server exited with code {proc.returncode} (is port in use?)")
         try:
-            return await connect(settings)
+            return await connect(settings, **connect_options)
         except Exception:  # noqa: BLE001 - not up yet
             if asyncio.get_running_loop().time() > deadline:
                 raise
@@ -194,7 +222,8 @@ def dev_tokens(folder: Path) -> tuple[Path, dict[str, str]]:
     return principals, tokens
 
 
-def _api_server(settings: Settings, client: Client, port: int, var: Path) -> tuple[object | None, list[str]]:
+def _api_server(settings: Settings, client: Client, port: int, var: Path,
+                tracing: Any = None) -> tuple[object | None, list[str]]:
     """A uvicorn server for the HTTP API (None when the API package is not installed), and banner lines
     saying how to sign in: the configured tokens if there are any, else demo tokens made for the dev stack."""
     try:
@@ -214,7 +243,8 @@ def _api_server(settings: Settings, client: Client, port: int, var: Path) -> tup
         lines = ["  Sign in on the dashboard with one click (local dev stack only), or paste a token "
                  f"(all of them: {var / 'dev-tokens.json'}):"]
         lines += [f"    {pid:<5} {', '.join(roles[pid]):<20} {tokens[pid]}" for pid in BANNER_PEOPLE if pid in tokens]
-    config = uvicorn.Config(create_app(cfg, client=client), host="127.0.0.1", port=port, log_config=None,
+    config = uvicorn.Config(create_app(cfg, client=client, tracing=tracing), host="127.0.0.1", port=port,
+                            log_config=None,
                             access_log=False)
     return uvicorn.Server(config), lines
 
@@ -228,9 +258,13 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
         settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db.parent.resolve() / 'convene.db'}"})
     configure(settings.log_level, json=not sys.stderr.isatty() and settings.log_json)
     log = get_logger("convene.dev")
+    runtime, metrics_note = dev_metrics(settings, log)
+    tracing = tracer_provider(settings, "dev")  # None unless CONVENE_OTLP_ENDPOINT is set
+    interceptor = tracing_interceptor(tracing)
     proc = await start_dev_server(db, port, ui_port, settings.temporal_namespace)
     try:
-        client = await wait_for_server(settings, proc)
+        client = await wait_for_server(settings, proc, runtime=runtime,
+                                       interceptors=[interceptor] if interceptor else [])
         from activities import build_activities
         from store import Database
 
@@ -238,7 +272,7 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
         await database.migrate()  # created and brought up to date here: no separate step
         worker = worker_module.build_worker(client, settings, activities=build_activities(settings, database=database))
         tasks = [asyncio.create_task(worker.run(), name="worker")]
-        api, sign_in = _api_server(settings, client, api_port, db.parent) if api_port else (None, [])
+        api, sign_in = _api_server(settings, client, api_port, db.parent, tracing) if api_port else (None, [])
         if api is not None:
             tasks.append(asyncio.create_task(api.serve(), name="api"))  # type: ignore[attr-defined]
         demo_id, demo_note = await start_demo(client, settings, demo_pace) if demo else (DEMO_ID, "no demo event")
@@ -249,6 +283,9 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
             f"  Dashboard         http://127.0.0.1:{api_port}/ui/" if api else "  Dashboard         (off)",
             f"  HTTP API + docs   http://127.0.0.1:{api_port}/docs" if api else "  HTTP API          (off)",
             f"  Temporal address  127.0.0.1:{port} (state in {db})",
+            *([f"  Metrics (API)     http://127.0.0.1:{api_port}/metrics"] if api else []),
+            f"  Metrics (worker)  {metrics_note}",
+            f"  Traces            {'OTLP to ' + str(settings.otlp_endpoint) if tracing else 'off (set CONVENE_OTLP_ENDPOINT)'}",
             f"  {demo_note}: event id {demo_id}",
             *([f"  Follow it: http://127.0.0.1:{api_port}/ui/events/{demo_id} — sign in as Pia Park (project "
                "manager) for nearly everything, as Finn Okafor (finance approver) to approve the budget."]
@@ -282,6 +319,8 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await database.dispose()
+        if tracing is not None:
+            tracing.shutdown()  # sends the last batch of spans
     finally:
         if proc.returncode is None:
             proc.terminate()

@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Metrics and traces (README "Metrics and traces")
+    worker_metrics_address: str | None = None
+    """host:port where a worker serves Temporal's SDK metrics and Convene's worker counters (Prometheus text
+    at /metrics), e.g. ``127.0.0.1:9464``; unset: none. One per worker process (two on one host need two ports)."""
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP collector base URL (e.g. ``http://localhost:4318``) to send traces to; unset: tracing is off."""
+    otlp_service_name: str = "convene"
+
 
 def link_key(settings: Settings) -> bytes:
     """The key personal links and tickets are derived from (``link_secret``, else one derived from the

@@ -12,7 +12,7 @@ the ``events`` row the workflow writes through ``sync_event``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,8 +97,11 @@ class _Repeat(Exception):
 class Roster:
     """Queries and attendee acts over one :class:`~store.db.Database`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_applied: Callable[[str], None] | None = None) -> None:
+        """`on_applied` is told the name of every attendee act that applied now (``check_in``...), never of a
+        repeated key answered again or a refused act: the API counts check-ins with it."""
         self.db = db
+        self.on_applied = on_applied
 
     # ------------------------------------------------------------------ invitations
 
@@ -424,7 +427,9 @@ class Roster:
                         event_id=event_id, entry=entry, seq=None, at=to_db(now), act=name, actor=act.actor.id,
                         role=act.actor.role, key=act.key, reason=act.reason, summary=summary, digest=fingerprint,
                         answer=result.model_dump(mode="json")))
-                    return result
+                if self.on_applied is not None:  # committed: it happened
+                    self.on_applied(name)
+                return result
             except _Repeat as repeat:
                 return repeat.result
             except IntegrityError:  # the key was used before (or meanwhile): answer as it did, or refuse

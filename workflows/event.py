@@ -19,6 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from convene.metrics import count_escalations
     from workflows import search
     from workflows.lifecycle import ActRefused, Compensate, Lifecycle, RunActivity, shared_definition
     from workflows.messages import (
@@ -195,11 +196,23 @@ class EventLifecycle:
             timer = self._timer_for(lc.at(workflow.now()).next_wakeup())
             await workflow.wait_condition(lambda: self._acted or bool(lc.effects) or (timer is not None and timer.done()))
             self._acted = False
+            seq = lc.audit_count
             fired = lc.at(workflow.now()).tick()
             if fired:
                 self._log("info", "deadline steps fired", steps=fired, stage=lc.record.stage)
+                self._count_escalations(seq)
         self._log("info", "event finished", status=lc.record.status)
         return lc.at(workflow.now()).view()
+
+    def _count_escalations(self, after_seq: int) -> None:
+        """Count the escalations the last tick fired (audit entries after `after_seq`), by the event's
+        escalation level now. Metrics are no commands: nothing here changes the history, and the
+        workflow's meter records nothing while replaying."""
+        lc = self._lc
+        escalations = [e for e in lc.record.audit if e.seq > after_seq and e.act in ("escalate", "overrun")]
+        if escalations:
+            level, _ = lc.at(workflow.now()).escalation()
+            count_escalations([level] * len(escalations))
 
     def _log(self, level: str, message: str, **fields: Any) -> None:
         """Log with the event id bound; workflow.logger drops lines while replaying."""

@@ -27,7 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import choose_role, may_start
 from api.auth import Principal as PrincipalModel
 from api.deps import SAFE_ID, AppState, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
-from api.errors import conflict, invalid
+from api.errors import conflict, invalid, to_problem
 from api.models import (
     AcknowledgeIn,
     ActIn,
@@ -304,9 +304,16 @@ PersonId = Annotated[str, Path(pattern=SAFE_ID)]
 async def decide(event_id: EventId, body: DecisionIn, client: TemporalClient, registry: Registry,
                  principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
     """Approve, reject or waive a gate, as the caller's role among the gate's approvers."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: Decide(
-        key=key, actor=actor, reason=body.reason, gate=body.gate, decision=body.decision))
+    try:
+        outcome = await _perform(client, registry, app, principal, event_id, body, idempotency_key,
+                                 lambda key, actor: Decide(
+            key=key, actor=actor, reason=body.reason, gate=body.gate, decision=body.decision))
+    except Exception as exc:
+        if to_problem(exc).status in (403, 409, 422):  # refused, by the workflow or by the API's own checks
+            app.metrics.decision(body.decision, accepted=False)
+        raise
+    app.metrics.decision(body.decision, accepted=True)
+    return outcome
 
 
 @router.post("/{event_id}/tasks/{task_id}/complete", response_model=ActOutcome, responses=_PROBLEMS)

@@ -139,6 +139,7 @@ async def _attendee_act(app: AppState, client: Client, registry: DefinitionRegis
     if not database:
         try:
             result = await act(client, event_id, act_)  # type: ignore[arg-type]
+            app.metrics.attendee_act(result.act)  # a roster still in the workflow (the database's is counted there)
         except WorkflowUpdateFailedError:
             if not await _moved(app, client, event_id):
                 raise
