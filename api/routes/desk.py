@@ -1,0 +1,143 @@
+"""The check-in desk: staff scan tickets (or type their code, or search a name) on a phone at the door.
+
+``POST /events/{id}/check-in/scan`` takes the code a ticket's QR holds (an opaque signed ticket
+link, :mod:`store.links`) and answers a verdict the desk shows in one colour:
+
+* ``green``: checked in now (name, category, needs for the reception team);
+* ``amber``: already checked in, saying when, by whom and at which desk;
+* ``red``: not a ticket of this event (tampered, another event's, revoked), someone who declined,
+  or check-in is not open.
+
+The check-in itself is the same database act as ``POST /events/{id}/attendees/{aid}/check-in``
+(one transaction, idempotent by the request's key), done as the role the caller may check people
+in as (403 otherwise). Several desks scan at once: the database decides who was first.
+
+``GET /ui/events/{id}/desk`` is the page (phone first, 390 px wide): the camera through the
+browser's BarcodeDetector where it has one, else jsQR (served from our own static files, Apache
+2.0), a field for a typed code, a name search, live counts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+from starlette.templating import Jinja2Templates
+
+from api.deps import EventId, IdempotencyKey, Registry, Roster, State, TemporalClient, Writer
+from api.routes.personal import TEXT, language
+from api.routes.roster import _checked
+from convene.settings import link_key
+from store import LinkRefused, Links
+from workflows.lifecycle import ActRefused
+from workflows.messages import Actor, CheckIn
+
+router = APIRouter(tags=["attendees"])
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+
+
+class ScanIn(BaseModel):
+    code: str = Field(min_length=1, max_length=200, description="What the ticket's QR code holds, or typed.")
+    desk: str | None = Field(default=None, max_length=64, description="Which desk or lane scans.")
+    as_role: str | None = Field(default=None, max_length=64)
+
+
+class ScanOutcome(BaseModel):
+    verdict: Literal["green", "amber", "red"]
+    message: str = Field(description="What the desk shows, in English (the page words it in its language).")
+    reason: Literal["checked_in", "already", "not_a_ticket", "declined", "not_open", "not_invited"]
+    attendee_id: str | None = None
+    name: str | None = None
+    category: str | None = None
+    needs: list[str] = Field(default_factory=list)
+    checked_in_at: datetime | None = None
+    checked_in_by: str | None = None
+    desk: str | None = None
+    counts: dict[str, int] = Field(default_factory=dict, description="invited, rsvp_yes, checked_in now.")
+
+
+@router.post("/events/{event_id}/check-in/scan", response_model=ScanOutcome,
+             responses={401: {"description": "No valid bearer token"},
+                        403: {"description": "The caller may not check people in on this event"},
+                        404: {"description": "No such event"},
+                        503: {"description": "Temporal or the database is unavailable"}})
+async def scan(event_id: EventId, body: Annotated[ScanIn, Body()], client: TemporalClient, registry: Registry,
+               roster: Roster, principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ScanOutcome:
+    """Check in the holder of a ticket: green (now), amber (already, when / by whom / where) or red (why not).
+
+    A red or amber verdict changes nothing. Send the same Idempotency-Key when resending one scan.
+    """
+    key = idempotency_key or uuid.uuid4().hex
+    probe = CheckIn(key=f"scan:{key}"[:200], actor=Actor(id=principal.id, role=body.as_role or principal.roles[0]),
+                    attendee_id="probe", desk=body.desk)
+    _, checked = await _checked(app, client, registry, principal, event_id, probe, body.as_role)
+
+    def red(reason: str, message: str, **more: object) -> ScanOutcome:
+        return ScanOutcome(verdict="red", reason=reason, message=message, **more)  # type: ignore[arg-type]
+
+    try:
+        link = await Links(app.database, link_key(app.settings)).open(body.code.strip())
+    except LinkRefused as refused:
+        return red("not_a_ticket", f"not a valid ticket ({refused.reason})", counts=await roster.counts(event_id))
+    if link.purpose != "ticket" or link.event_id != event_id:
+        return red("not_a_ticket", "not a ticket for this event", counts=await roster.counts(event_id))
+    person = await roster.person(event_id, link.person_id)
+    if person is None:
+        return red("not_invited", "not on this event's list", counts=await roster.counts(event_id))
+    who = {"attendee_id": person.person.id, "name": person.person.name, "category": person.person.category,
+           "needs": list(person.person.needs)}
+    if person.rsvp == "no":
+        return red("declined", f"{person.person.name} declined", counts=await roster.counts(event_id), **who)
+    act_ = checked.model_copy(update={"attendee_id": person.person.id})
+    try:
+        await roster.check_in(event_id, act_, datetime.now(UTC))  # type: ignore[arg-type]
+    except ActRefused as refused:
+        now = await roster.person(event_id, link.person_id)
+        counts = await roster.counts(event_id)
+        if now is not None and now.checked_in_at is not None:
+            return ScanOutcome(verdict="amber", reason="already", message=refused.message, counts=counts,
+                               checked_in_at=now.checked_in_at, checked_in_by=now.checked_in_by,
+                               desk=now.checked_in_desk, **who)
+        return red("not_open", refused.message, counts=counts, **who)
+    now = await roster.person(event_id, link.person_id)
+    return ScanOutcome(verdict="green", reason="checked_in", message=f"{person.person.name} checked in",
+                       checked_in_at=now.checked_in_at if now else None, checked_in_by=principal.id,
+                       desk=body.desk, counts=await roster.counts(event_id), **who)
+
+
+@router.get("/events/{event_id}/check-in/counts", response_model=dict[str, int],
+            responses={401: {"description": "No valid bearer token"}})
+async def counts(event_id: EventId, roster: Roster, principal: Writer) -> dict[str, int]:
+    """``invited``, ``rsvp_yes``, ``rsvp_no``, ``rsvp_maybe``, ``checked_in``: the desk's live counts."""
+    return await roster.counts(event_id)
+
+
+DESK_TEXT = {
+    "en": {"desk": "Check-in desk", "scan": "Start camera", "stop": "Stop camera", "code": "Ticket code",
+           "check": "Check", "search": "Search a name", "checkin": "Check in", "checked_in": "checked in",
+           "green": "Welcome, {name}", "amber": "Already checked in at {at} by {by}{desk}",
+           "red": "Not admitted: {why}", "signin": "Sign in first", "desk_name": "Desk",
+           "no_camera": "No camera here: type the code or search a name."},
+    "zh-Hans": {"desk": "签到台", "scan": "打开摄像头", "stop": "关闭摄像头", "code": "入场券代码", "check": "核验",
+                "search": "按姓名搜索", "checkin": "签到", "checked_in": "已签到", "green": "欢迎，{name}",
+                "amber": "已于 {at} 由 {by}{desk} 签到", "red": "不能入场：{why}", "signin": "请先登录",
+                "desk_name": "签到台", "no_camera": "没有摄像头：请输入代码或按姓名搜索。"},
+    "zh-Hant": {"desk": "報到台", "scan": "開啟相機", "stop": "關閉相機", "code": "入場券代碼", "check": "核驗",
+                "search": "依姓名搜尋", "checkin": "報到", "checked_in": "已報到", "green": "歡迎，{name}",
+                "amber": "已於 {at} 由 {by}{desk} 報到", "red": "不能入場：{why}", "signin": "請先登入",
+                "desk_name": "報到台", "no_camera": "沒有相機：請輸入代碼或依姓名搜尋。"},
+}
+
+
+@router.get("/ui/events/{event_id}/desk", response_class=HTMLResponse, include_in_schema=False)
+async def desk_page(event_id: EventId, request: Request) -> Response:
+    """The desk's page (a public shell: the browser calls the API with the signed-in person's token)."""
+    lang = language(request.query_params.get("lang"), accept=request.headers.get("accept-language", ""))
+    return TEMPLATES.TemplateResponse(request, "desk.html", {
+        "lang": lang, "t": DESK_TEXT[lang] | {"tba": TEXT[lang]["tba"]}, "event_id": event_id,
+        "desk": (request.query_params.get("desk") or "")[:64]})
