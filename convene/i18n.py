@@ -1,0 +1,172 @@
+"""The translation catalogue and CLDR formatting: what language a reader gets and how it writes.
+
+One gettext catalogue (domain ``messages``) holds every text a person reads, English being the source
+language (the msgids). Its files live in ``convene/locale``::
+
+    messages.pot                         extracted by ``pybabel extract -F babel.cfg`` (never edited)
+    zh_Hans/LC_MESSAGES/messages.po      Simplified Chinese
+    zh_Hant/LC_MESSAGES/messages.po      Traditional Chinese
+
+Python code marks a message by calling :func:`translate` with the message as a literal second argument
+(``pybabel extract -k translate:2`` finds it); templates use ``{% trans %}`` and ``_()``; the page labels
+(``api/labels.json``) are extracted by :func:`extract_labels`.
+
+The ``.po`` files are read at run time (with :func:`babel.messages.pofile.read_po`, once per process)
+rather than compiled ``.mo`` files: there is no build step to forget, a checkout runs as it is, and
+no binary file can drift from the text a reviewer read. Parsing both catalogues takes milliseconds.
+
+Dates, numbers and money are formatted from CLDR data by Babel, in the reader's language.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
+
+from convene.languages import DEFAULT, ENGLISH, SHIPPED, SIMPLIFIED, TRADITIONAL, shipped_language
+
+__all__ = [
+    "DEFAULT", "SHIPPED", "LOCALE_DIR", "resolve", "negotiate", "translations", "translate", "label",
+    "format_when", "format_money", "format_number", "catalogue_path",
+]
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+_CATALOGUE_DIRS = {SIMPLIFIED: "zh_Hans", TRADITIONAL: "zh_Hant"}
+"""Where each translated language's ``.po`` lives (POSIX spelling, as ``pybabel init -l`` makes it)."""
+_CLDR = {ENGLISH: "en_GB", SIMPLIFIED: "zh_Hans_CN", TRADITIONAL: "zh_Hant_TW"}
+"""The CLDR locale each language formats dates and numbers with (British English, as the page does)."""
+
+
+def resolve(tag: str | None) -> str:
+    """The shipped language for a stored or asked-for tag, English for anything else (``zh`` → ``zh-Hans``)."""
+    return shipped_language(tag) or DEFAULT
+
+
+def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:
+    """The shipped language an ``Accept-Language`` header prefers most, honouring q-values (RFC 9110 §12.5.4).
+
+    ``fr,zh-TW;q=0.9,en;q=0.8`` → ``zh-Hant``; ``zh-CN`` → ``zh-Hans``; ``zh`` → ``zh-Hans``. Ranges with
+    ``q=0`` are refused, equal weights keep the header's order, ``*`` or nothing usable gives ``default``.
+    A malformed part is skipped, never an error.
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, *params = (p.strip() for p in part.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = -1.0
+        if tag and 0 < weight <= 1:
+            ranked.append((-weight, position, tag))
+    for _, _, tag in sorted(ranked):
+        if tag == "*":
+            return default
+        if (language := shipped_language(tag)) is not None:
+            return language
+    return default
+
+
+def catalogue_path(language: str) -> Path:
+    """The ``.po`` file of a translated language (``zh-Hans``, ``zh-Hant``).
+
+    Raises:
+        KeyError: English (the source language has no catalogue) or a language not shipped.
+    """
+    return LOCALE_DIR / _CATALOGUE_DIRS[language] / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=len(SHIPPED))
+def translations(language: str) -> NullTranslations:
+    """The gettext translations for a shipped language, read once; English translates to the msgids."""
+    language = resolve(language)
+    if language == ENGLISH:
+        return NullTranslations()
+    with catalogue_path(language).open("rb") as po:
+        catalog = read_po(po, locale=_CLDR[language], domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def translate(language: str, message: str, **params: object) -> str:
+    """``message`` (an English msgid) in ``language``, its ``%(name)s`` placeholders filled from ``params``."""
+    text = translations(language).gettext(message)
+    return text % params if params else text
+
+
+def label(language: str, key: str, english: str) -> str:
+    """A page label in ``language``: the catalogue keys labels by their id (msgctxt) over their English text."""
+    return translations(language).pgettext(key, english)
+
+
+def cldr_locale(language: str) -> Locale:
+    """The CLDR locale that formats for ``language``."""
+    return Locale.parse(_CLDR[resolve(language)])
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name or "UTC"))
+    except Exception:  # noqa: BLE001 - ZoneInfo raises several kinds; an odd zone must not stop a message
+        return ZoneInfo("UTC")
+
+
+def format_when(at: datetime, zone: str | None, language: str) -> str:
+    """An aware time in the event's IANA zone, as the reader's language writes a full date and a time,
+    with the zone named: ``Tuesday, 5 May 2026, 09:00 (Asia/Shanghai)``, ``2026年5月5日星期二 09:00（Asia/Shanghai）``.
+
+    The date and time patterns and the way they join are CLDR's; the zone suffix is a catalogue message.
+    """
+    tz = _zone(zone)
+    locale = cldr_locale(language)
+    local = at.astimezone(tz)
+    date = format_date(local, "full", locale=locale)
+    time = format_time(local, "short", tzinfo=tz, locale=locale)
+    joined = str(locale.datetime_formats["full"]).replace("'", "").format(time, date)
+    return translate(language, "%(when)s (%(zone)s)", when=joined, zone=tz.key)
+
+
+def format_money(amount: Decimal | float | int | str, currency: str, language: str) -> str:
+    """An amount of an ISO 4217 currency as the reader's language writes it (``€1,234.50``, ``CN¥1,234.50``)."""
+    return format_currency(Decimal(str(amount)), currency, locale=cldr_locale(language))
+
+
+def format_number(value: Decimal | float | int, language: str) -> str:
+    """A number with the reader's grouping and decimal signs."""
+    return format_decimal(value, locale=cldr_locale(language))
+
+
+def extract_labels(fileobj, keywords, comment_tags, options):  # noqa: ANN001, ANN201 - Babel's extractor signature
+    """A ``pybabel extract`` method for the page labels (``api/labels.json``: ``{"<id>": "<English>"}``).
+
+    Each label becomes a message whose context (msgctxt) is its id and whose msgid is its English text,
+    so two labels with the same English can be translated apart; placeholders are ``{name}``, filled by the
+    page's script. Named in ``babel.cfg`` under ``[extractors]``.
+    """
+    import json
+
+    text = fileobj.read().decode("utf-8")
+    lines = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        key, sep, _ = line.strip().partition('":')
+        if sep and key.startswith('"'):
+            lines.setdefault(key[1:], number)
+    for key, english in json.loads(text).items():
+        yield lines.get(key, 0), "pgettext", (key, english), [f"page label {key}"]
