@@ -37,8 +37,8 @@ from babel.support import NullTranslations, Translations
 from convene.languages import DEFAULT, ENGLISH, SHIPPED, SIMPLIFIED, TRADITIONAL, shipped_language
 
 __all__ = [
-    "DEFAULT", "SHIPPED", "LOCALE_DIR", "resolve", "negotiate", "translations", "translate", "label",
-    "format_when", "format_money", "format_number", "catalogue_path",
+    "DEFAULT", "SHIPPED", "LOCALE_DIR", "shipped_language", "resolve", "negotiate", "translations", "translate", "label",
+    "format_when", "with_zone", "format_clock", "format_money", "format_number", "catalogue_path",
 ]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -128,9 +128,10 @@ def _zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def format_when(at: datetime, zone: str | None, language: str) -> str:
+def format_when(at: datetime, zone: str | None, language: str, *, name_zone: bool = True) -> str:
     """An aware time in the event's IANA zone, as the reader's language writes a full date and a time,
-    with the zone named: ``Tuesday, 5 May 2026, 09:00 (Asia/Shanghai)``, ``2026年5月5日星期二 09:00（Asia/Shanghai）``.
+    with the zone named: ``Tuesday, 5 May 2026, 09:00 (Asia/Shanghai)``, ``2026年5月5日星期二 09:00（Asia/Shanghai）``
+    (without the zone when ``name_zone`` is false).
 
     The date and time patterns and the way they join are CLDR's; the zone suffix is a catalogue message.
     """
@@ -140,7 +141,18 @@ def format_when(at: datetime, zone: str | None, language: str) -> str:
     date = format_date(local, "full", locale=locale)
     time = format_time(local, "short", tzinfo=tz, locale=locale)
     joined = str(locale.datetime_formats["full"]).replace("'", "").format(time, date)
-    return translate(language, "%(when)s (%(zone)s)", when=joined, zone=tz.key)
+    return with_zone(joined, tz.key, language) if name_zone else joined
+
+
+def with_zone(text: str, zone: str, language: str) -> str:
+    """``text (zone)`` as the reader's language brackets it (full-width brackets in Chinese)."""
+    return translate(language, "%(when)s (%(zone)s)", when=text, zone=zone)
+
+
+def format_clock(at: datetime, zone: str | None, language: str) -> str:
+    """The time of day of an aware time in the event's zone, CLDR's short form (``09:00``, ``上午9:00``)."""
+    tz = _zone(zone)
+    return format_time(at.astimezone(tz), "short", tzinfo=tz, locale=cldr_locale(language))
 
 
 def format_money(amount: Decimal | float | int | str, currency: str, language: str) -> str:

@@ -65,7 +65,7 @@ def test_every_message_is_translated_in_every_shipped_language(language: str) ->
 def test_a_missing_or_fuzzy_translation_is_reported() -> None:
     """The check above can fail: an emptied, a fuzzy and a dropped message of a real catalogue are named."""
     po, pot = _po("zh-Hant"), _pot()
-    emptied, fuzzy, dropped = list(pot)[:3]
+    emptied, fuzzy, dropped = [k for k in pot if k in po and po[k].string][:3]
     po[emptied].string = ""
     po[fuzzy].flags.add("fuzzy")
     del po[dropped]
