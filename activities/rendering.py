@@ -101,6 +101,12 @@ def _strong(value: Any) -> Markup:
     return Markup("<strong>%s</strong>") % escape(value)
 
 
+@pass_context
+def _named(ctx: Context, ident: Any, prefix: str) -> str:
+    """The reader's name for an id the labels know (a stage, a slot, a severity), else the id, spaced."""
+    return i18n.named(ctx.get("locale") or DEFAULT_LOCALE, prefix, str(ident))
+
+
 @pass_eval_context
 def _labelled(eval_ctx: EvalContext, label: str, value: Any) -> str:
     """``Reason: value``: a translated label, then the value; a space follows a Latin colon, none a full-width
@@ -145,6 +151,7 @@ class Templates:
         env.filters["when"] = _when
         env.filters["strong"] = _strong
         env.filters["labelled"] = _labelled
+        env.filters["named"] = _named
         return env
 
     def render(self, kind: str, locale: str | None, variables: dict[str, Any]) -> Rendered:

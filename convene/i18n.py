@@ -9,7 +9,7 @@ language (the msgids). Its files live in ``convene/locale``::
 
 Python code marks a message by calling :func:`translate` with the message as a literal second argument
 (``pybabel extract -k translate:2`` finds it); templates use ``{% trans %}`` and ``_()``; the page labels
-(``api/labels.json``) are extracted by :func:`extract_labels`.
+(``convene/locale/labels.json``) are extracted by :func:`extract_labels`.
 
 The ``.po`` files are read at run time (with :func:`babel.messages.pofile.read_po`, once per process)
 rather than compiled ``.mo`` files: there is no build step to forget, a checkout runs as it is, and
@@ -37,11 +37,13 @@ from babel.support import NullTranslations, Translations
 from convene.languages import DEFAULT, ENGLISH, SHIPPED, SIMPLIFIED, TRADITIONAL, shipped_language
 
 __all__ = [
-    "DEFAULT", "SHIPPED", "LOCALE_DIR", "shipped_language", "resolve", "negotiate", "translations", "translate", "label",
+    "DEFAULT", "SHIPPED", "LOCALE_DIR", "shipped_language", "resolve", "negotiate", "translations", "translate", "label", "labels", "named", "english_labels",
     "format_when", "with_zone", "format_clock", "format_money", "format_number", "catalogue_path",
 ]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LABELS_FILE = LOCALE_DIR / "labels.json"
+"""The labels (``{"<id>": "<English>"}``) the page shows and emails use to name stages, slots, severities."""
 DOMAIN = "messages"
 _CATALOGUE_DIRS = {SIMPLIFIED: "zh_Hans", TRADITIONAL: "zh_Hant"}
 """Where each translated language's ``.po`` lives (POSIX spelling, as ``pybabel init -l`` makes it)."""
@@ -116,6 +118,26 @@ def label(language: str, key: str, english: str) -> str:
     return translations(language).pgettext(key, english)
 
 
+@lru_cache(maxsize=1)
+def english_labels() -> dict[str, str]:
+    """Every label id with its English text (``convene/locale/labels.json``)."""
+    import json
+
+    return json.loads(LABELS_FILE.read_text(encoding="utf-8"))
+
+
+def labels(language: str) -> dict[str, str]:
+    """Every label in ``language``: ``{label id: text}``."""
+    return {key: label(language, key, text) for key, text in english_labels().items()}
+
+
+def named(language: str, prefix: str, ident: str) -> str:
+    """The name of an id in ``language`` from the labels (``named("zh-Hans", "stage", "planning")`` → ``会议策划``),
+    else the id with its underscores as spaces."""
+    english = english_labels().get(f"{prefix}.{ident}")
+    return label(language, f"{prefix}.{ident}", english) if english else str(ident).replace("_", " ")
+
+
 def cldr_locale(language: str) -> Locale:
     """The CLDR locale that formats for ``language``."""
     return Locale.parse(_CLDR[resolve(language)])
@@ -166,7 +188,7 @@ def format_number(value: Decimal | float | int, language: str) -> str:
 
 
 def extract_labels(fileobj, keywords, comment_tags, options):  # noqa: ANN001, ANN201 - Babel's extractor signature
-    """A ``pybabel extract`` method for the page labels (``api/labels.json``: ``{"<id>": "<English>"}``).
+    """A ``pybabel extract`` method for the labels (``convene/locale/labels.json``: ``{"<id>": "<English>"}``).
 
     Each label becomes a message whose context (msgctxt) is its id and whose msgid is its English text,
     so two labels with the same English can be translated apart; placeholders are ``{name}``, filled by the

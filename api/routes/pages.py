@@ -55,7 +55,6 @@ STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
 LANGS = i18n.SHIPPED
 """The page's languages; ``?lang=`` and the cookie also take any spelling (``zh``, ``zh-TW``) of one of them."""
-LABELS_FILE = HERE / "labels.json"
 LANG_COOKIE = "convene_lang"
 
 INBOX_CANDIDATES = 200
@@ -85,12 +84,11 @@ templates = Jinja2Templates(directory=TEMPLATES_DIR)
 def messages() -> dict[str, dict[str, str]]:
     """Every page label in every shipped language: ``{language: {label id: text}}``.
 
-    The English texts are ``api/labels.json``; the translations come from the one catalogue
+    The English texts are ``convene/locale/labels.json``; the translations come from the one catalogue
     (:mod:`convene.i18n`, each label keyed by its id as msgctxt). Pages and scripts share them (the
     page embeds its language's table).
     """
-    english: dict[str, str] = json.loads(LABELS_FILE.read_text(encoding="utf-8"))
-    return {lang: {key: i18n.label(lang, key, text) for key, text in english.items()} for lang in LANGS}
+    return {lang: i18n.labels(lang) for lang in LANGS}
 
 
 @lru_cache(maxsize=256)

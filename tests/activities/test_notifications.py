@@ -417,3 +417,17 @@ async def test_a_message_that_cannot_be_encoded_fails_once_not_retried(receiver:
         await send(notifier, notification(channel="webhook", email=None, webhook_url=receiver.url))
     assert err.value.non_retryable and err.value.type == "PermanentDeliveryFailure"
     assert "cannot be encoded" in str(err.value) and "UnicodeEncodeError" in str(err.value)
+
+
+async def test_stages_slots_and_severities_are_named_in_the_reader_language() -> None:
+    """Ids the page labels name (a stage, a slot, a severity) read in the reader's language; an id without a
+    label prints with its underscores as spaces."""
+    templates = Templates()
+    entered = templates.render("stage_entered", "zh-Hans", {"title": "T", "stage": "planning"})
+    assert "已进入“会议策划”阶段" in entered.text and "会议策划" in entered.subject
+    assert "「會議策劃」" in templates.render("stage_entered", "zh-Hant", {"title": "T", "stage": "planning"}).text
+    assert "the post meeting stage" in templates.render("stage_left", "en", {"title": "T", "stage": "post_meeting"}).text
+    incident = templates.render("escalation", "en", {"title": "T", "incident": "Fire", "severity": "high"})
+    assert incident.subject == "Incident (High): T" and "A high-severity incident" in incident.text
+    speaker = templates.render("invitation", "zh-Hans", {"title": "T", "audience": "speaker", "slot": "keynote"})
+    assert "演讲类别：主题演讲" in speaker.text
