@@ -88,3 +88,16 @@ def test_stored_zh_reads_as_simplified_chinese() -> None:
     assert i18n.resolve("zh") == "zh-Hans" and i18n.resolve("zh_TW") == "zh-Hant" and i18n.resolve("fr") == "en"
     assert i18n.translate("zh", "Date") == "日期" and i18n.translate("zh", "Event") == "活动"
     assert i18n.translate("zh-Hant", "Event") == "活動" and i18n.translate("en", "Event") == "Event"
+
+
+def test_a_person_locale_takes_any_spelling_and_keeps_a_stored_zh() -> None:
+    """Person.locale is stored as a shipped tag (zh-CN → zh-Hans, zh_tw → zh-Hant, en-US → en); a ``zh`` is kept
+    as written so running events read the same, and a language we do not ship is refused."""
+    from pydantic import ValidationError
+
+    from workflows.messages import Person
+
+    spelled = {tag: Person(id="p", name="P", locale=tag).locale for tag in ("zh-CN", "zh_tw", "ZH-hant", "en-US", "zh")}
+    assert spelled == {"zh-CN": "zh-Hans", "zh_tw": "zh-Hant", "ZH-hant": "zh-Hant", "en-US": "en", "zh": "zh"}
+    with pytest.raises(ValidationError, match="'en', 'zh', 'zh-Hans' or 'zh-Hant'"):
+        Person(id="p", name="P", locale="fr")
