@@ -37,7 +37,7 @@ from babel.support import NullTranslations, Translations
 from convene.languages import DEFAULT, ENGLISH, SHIPPED, SIMPLIFIED, TRADITIONAL, shipped_language
 
 __all__ = [
-    "DEFAULT", "SHIPPED", "LOCALE_DIR", "shipped_language", "resolve", "negotiate", "translations", "translate", "label", "labels", "named", "english_labels",
+    "DEFAULT", "SHIPPED", "LOCALE_DIR", "shipped_language", "resolve", "negotiate", "translations", "translate", "render_message", "preferred", "label", "labels", "named", "english_labels",
     "format_when", "with_zone", "format_clock", "format_money", "format_number", "catalogue_path",
 ]
 
@@ -82,6 +82,15 @@ def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:
         if (language := shipped_language(tag)) is not None:
             return language
     return default
+
+
+def preferred(*asked: str | None, accept_language: str | None = None) -> str:
+    """The first ``asked`` tag that names a shipped language (a ``?lang=``, a cookie), else what
+    ``accept_language`` prefers (:func:`negotiate`): the one rule the page and the API's messages follow."""
+    for tag in asked:
+        if (language := shipped_language(tag)) is not None:
+            return language
+    return negotiate(accept_language)
 
 
 def catalogue_path(language: str) -> Path:
@@ -136,6 +145,29 @@ def named(language: str, prefix: str, ident: str) -> str:
     else the id with its underscores as spaces."""
     english = english_labels().get(f"{prefix}.{ident}")
     return label(language, f"{prefix}.{ident}", english) if english else str(ident).replace("_", " ")
+
+
+_NAMED_PARAMS = {"stage": "stage", "current": "stage", "status": "status", "role": "role"}
+"""Parameters of refusals whose values are ids the labels name (``planning`` → ``会议策划``)."""
+
+
+def render_message(language: str, message_id: str, params: dict[str, object] | None = None) -> str:
+    """A message with parameters (a refusal) in ``language``: the catalogue's translation of ``message_id``
+    filled from ``params``, stage, status and role ids named in that language. English, or a message the
+    catalogue does not have, gives exactly the English text; a translation that does not fit its parameters
+    falls back to English rather than fail."""
+    params = dict(params or {})
+    english = message_id % params if params else message_id
+    language = resolve(language)
+    if language == ENGLISH:
+        return english
+    named_params = {k: named(language, _NAMED_PARAMS[k], v) if k in _NAMED_PARAMS and isinstance(v, str) else v
+                    for k, v in params.items()}
+    try:
+        text = translate(language, message_id)
+        return text % named_params if params else text
+    except (KeyError, TypeError, ValueError):
+        return english
 
 
 def cldr_locale(language: str) -> Locale:

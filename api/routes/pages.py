@@ -117,10 +117,8 @@ def static_files() -> Static:
 def language(request: Request) -> str:
     """``?lang=``, else the cookie the toggle sets, else the browser's ``Accept-Language`` by its q-values
     (``fr,zh-TW;q=0.9,en;q=0.8`` → ``zh-Hant``), else English. A shipped language: ``en``, ``zh-Hans``, ``zh-Hant``."""
-    for asked in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
-        if (lang := i18n.shipped_language(asked)) is not None:
-            return lang
-    return i18n.negotiate(request.headers.get("accept-language"))
+    return i18n.preferred(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
+                          accept_language=request.headers.get("accept-language"))
 
 
 def _page(request: Request, page: str, title_key: str, boot: dict[str, Any] | None = None) -> HTMLResponse:

@@ -15,7 +15,7 @@ from convene import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [lang for lang in i18n.SHIPPED if lang != "en"]
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
+_PLACEHOLDER = re.compile(r"(%\(\w+\)[sr])|\{(\w+)\}")
 
 
 def _pot() -> dict[tuple[str | None, str], object]:
@@ -42,7 +42,7 @@ def test_every_marked_message_is_in_the_template() -> None:
     marking or changing a text, see README "Languages")."""
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    keywords = {**DEFAULT_KEYWORDS, "translate": (2,)}
+    keywords = {**DEFAULT_KEYWORDS, "translate": (2,), "_invalid": (1,), "_conflict": (1,), "_forbidden": (1,)}
     found = {(context, message if isinstance(message, str) else message[0])
              for _, _, message, _, context in extract_from_dir(str(ROOT), method_map, options_map, keywords=keywords)}
     pot = set(_pot())
