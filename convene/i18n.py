@@ -1,28 +1,28 @@
 """The translation catalogue and CLDR formatting: what language a reader gets and how it writes.
 
-One gettext catalogue (domain ``messages``) holds every text a person reads, English being the source
-language (the msgids). Its files live in ``convene/locale``::
+One gettext catalogue (domain ``messages``) holds the texts people read (emails, page labels, the printable
+agenda, refusals), English being the source language (the msgids). Its files live in ``convene/locale``::
 
     messages.pot                         extracted by ``pybabel extract -F babel.cfg`` (never edited)
     zh_Hans/LC_MESSAGES/messages.po      Simplified Chinese
     zh_Hant/LC_MESSAGES/messages.po      Traditional Chinese
 
 Python code marks a message by calling :func:`translate` with the message as a literal second argument
-(``pybabel extract -k translate:2`` finds it); templates use ``{% trans %}`` and ``_()``; the page labels
+(``pybabel extract -k translate:2`` finds it), a refusal by the lifecycle's ``_invalid``/``_conflict``/
+``_forbidden`` (see :mod:`workflows.refusals`); templates use ``{% trans %}`` and ``_()``; the page labels
 (``convene/locale/labels.json``) are extracted by :func:`extract_labels`.
 
 The ``.po`` files are read at run time (with :func:`babel.messages.pofile.read_po`, once per process)
 rather than compiled ``.mo`` files: there is no build step to forget, a checkout runs as it is, and
 no binary file can drift from the text a reviewer read. Parsing both catalogues takes milliseconds.
 
-Dates, numbers and money are formatted from CLDR data by Babel, in the reader's language.
+Dates and times are formatted from CLDR data by Babel, in the reader's language and the event's zone.
 """
 
 from __future__ import annotations
 
 import io
 from datetime import datetime
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,14 +31,14 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
 from convene.languages import DEFAULT, ENGLISH, SHIPPED, SIMPLIFIED, TRADITIONAL, shipped_language
 
 __all__ = [
-    "DEFAULT", "SHIPPED", "LOCALE_DIR", "shipped_language", "resolve", "negotiate", "translations", "translate", "render_message", "preferred", "label", "labels", "named", "english_labels",
-    "format_when", "with_zone", "format_clock", "format_money", "format_number", "catalogue_path",
+    "DEFAULT", "SHIPPED", "LOCALE_DIR", "shipped_language", "resolve", "negotiate", "preferred", "catalogue_path",
+    "translations", "translate", "render_message", "label", "labels", "named", "english_labels",
+    "format_when", "with_zone", "format_clock",
 ]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -207,16 +207,6 @@ def format_clock(at: datetime, zone: str | None, language: str) -> str:
     """The time of day of an aware time in the event's zone, CLDR's short form (``09:00``, ``上午9:00``)."""
     tz = _zone(zone)
     return format_time(at.astimezone(tz), "short", tzinfo=tz, locale=cldr_locale(language))
-
-
-def format_money(amount: Decimal | float | int | str, currency: str, language: str) -> str:
-    """An amount of an ISO 4217 currency as the reader's language writes it (``€1,234.50``, ``CN¥1,234.50``)."""
-    return format_currency(Decimal(str(amount)), currency, locale=cldr_locale(language))
-
-
-def format_number(value: Decimal | float | int, language: str) -> str:
-    """A number with the reader's grouping and decimal signs."""
-    return format_decimal(value, locale=cldr_locale(language))
 
 
 def extract_labels(fileobj, keywords, comment_tags, options):  # noqa: ANN001, ANN201 - Babel's extractor signature
