@@ -54,6 +54,7 @@ from activities.chat import ChatRooms, post
 from activities.errors import permanent, transient
 from activities.links import PersonalLinks
 from activities.rendering import Templates, build_email, build_ics, message_id, redact_url, template_variables
+from convene import i18n
 from convene.logs import get_logger
 from convene.metrics import count_delivery
 from convene.settings import Settings
@@ -371,7 +372,7 @@ class Notifier:
             "key": request.key,
             "event_id": request.event_id,
             "kind": request.kind,
-            "locale": request.locale,
+            "locale": i18n.resolve(request.locale),  # the language the text is in (a stored "zh" reads zh-Hans)
             "recipient": {"role": request.recipient.role, "person_id": request.recipient.person_id},
             "subject": rendered.subject,
             "text": rendered.text,

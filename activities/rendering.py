@@ -1,11 +1,12 @@
-"""What a notification says: templates per kind and locale, the MIME message, the ``.ics`` invite.
+"""What a notification says: one template per kind, rendered in the reader's language; the MIME message; the ``.ics``.
 
-Templates live in ``activities/templates/<locale>/<kind>.{subject.txt,txt,html}``
-and render in a Jinja2 :class:`~jinja2.sandbox.SandboxedEnvironment`: event
-titles and people's names are data typed by users, so HTML parts are
-autoescaped and nothing a user types is ever parsed as a template (a title of
-``{{ 7*7 }}`` prints as itself). A locale without a template falls back to
-English.
+Templates live in ``activities/templates/email/<kind>.{subject.txt,txt,html}`` (one set for every
+language) and say everything a person reads through Jinja2's i18n extension (``{% trans %}`` and
+``_()``), translated from the one catalogue in ``convene/locale`` (see :mod:`convene.i18n`). They render
+in a Jinja2 :class:`~jinja2.sandbox.SandboxedEnvironment`: event titles and people's names are data
+typed by users, so HTML parts are autoescaped (translations are trusted, the values put into them are
+escaped) and nothing a user types is ever parsed as a template (a title of ``{{ 7*7 }}`` prints as
+itself). A message without a translation prints in English.
 """
 
 from __future__ import annotations
@@ -23,19 +24,27 @@ from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Any, get_args
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
-from jinja2 import FileSystemLoader, TemplateNotFound, pass_context, select_autoescape
+from jinja2 import FileSystemLoader, TemplateNotFound, pass_context, pass_eval_context, select_autoescape
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+
+from convene import i18n
 
 from activities.errors import UNKNOWN_NOTIFICATION_KIND, permanent
 from definitions.schema import NotificationKind
 from workflows.messages import NotificationRequest
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-DEFAULT_LOCALE = "en"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates" / "email"
+DEFAULT_LOCALE = i18n.DEFAULT
+_FONTS = {
+    "en": "Helvetica, Arial, sans-serif",
+    "zh-Hans": "'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif",
+    "zh-Hant": "'PingFang TC', 'Microsoft JhengHei', 'Noto Sans CJK TC', sans-serif",
+}
 KINDS = frozenset(get_args(NotificationKind))
 """Every notification kind a definition may name."""
 
@@ -78,24 +87,34 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def _zone(name: Any) -> ZoneInfo:
-    try:
-        return ZoneInfo(str(name))
-    except Exception:  # noqa: BLE001 - ZoneInfo raises several kinds; an odd zone must not stop a message
-        return ZoneInfo("UTC")
-
-
 @pass_context
 def _when(ctx: Context, value: Any) -> str:
-    """Format an ISO time in the event's zone, the way the reader's locale writes dates."""
+    """An ISO time in the event's zone, as the reader's language writes dates (CLDR, through Babel)."""
     at = parse_time(value)
     if at is None:
         return "" if isinstance(value, Undefined) or value is None else str(value)
-    tz_name = ctx.get("timezone") or "UTC"
-    local = at.astimezone(_zone(tz_name))
-    if ctx.get("locale") == "zh":
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（{tz_name}）"
-    return f"{local:%A %d %B %Y, %H:%M} ({tz_name})"
+    return i18n.format_when(at, ctx.get("timezone") or "UTC", ctx.get("locale") or DEFAULT_LOCALE)
+
+
+def _strong(value: Any) -> Markup:
+    """``<strong>value</strong>`` with the value escaped: how HTML parts stress a name inside a sentence."""
+    return Markup("<strong>%s</strong>") % escape(value)
+
+
+@pass_context
+def _named(ctx: Context, ident: Any, prefix: str) -> str:
+    """The reader's name for an id the labels know (a stage, a slot, a severity), else the id, spaced."""
+    return i18n.named(ctx.get("locale") or DEFAULT_LOCALE, prefix, str(ident))
+
+
+@pass_eval_context
+def _labelled(eval_ctx: EvalContext, label: str, value: Any) -> str:
+    """``Reason: value``: a translated label, then the value; a space follows a Latin colon, none a full-width
+    one (``原因：value``). HTML parts stress the label."""
+    gap = "" if str(label).endswith("\uff1a") else " "
+    if eval_ctx.autoescape:
+        return Markup("<strong>%s</strong>%s%s") % (label, gap, value)
+    return f"{label}{gap}{value}"
 
 
 @dataclass(frozen=True)
@@ -106,42 +125,64 @@ class Rendered:
 
 
 class Templates:
-    """The notification templates, rendered in a sandbox.
+    """The notification templates, rendered in a sandbox, one environment per shipped language.
 
     Args:
-        folder: where the ``<locale>/<kind>.*`` files are; the shipped ones by default.
+        folder: where the ``<kind>.*`` files are; the shipped ones by default.
     """
 
     def __init__(self, folder: Path = TEMPLATES_DIR) -> None:
-        self._env = SandboxedEnvironment(
-            loader=FileSystemLoader(str(folder)),
+        loader = FileSystemLoader(str(folder))
+        self._envs = {language: self._environment(loader, language) for language in i18n.SHIPPED}
+
+    @staticmethod
+    def _environment(loader: FileSystemLoader, language: str) -> SandboxedEnvironment:
+        env = SandboxedEnvironment(
+            loader=loader,
             autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            extensions=["jinja2.ext.i18n"],
         )
+        env.policies["ext.i18n.trimmed"] = True  # msgids without the template's line breaks (babel.cfg says the same)
+        env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
         # A missing context key (an optional fee, a topic) renders empty: templates test with `if`.
-        self._env.filters["when"] = _when
+        env.filters["when"] = _when
+        env.filters["strong"] = _strong
+        env.filters["labelled"] = _labelled
+        env.filters["named"] = _named
+        return env
 
-    def render(self, kind: str, locale: str, variables: dict[str, Any]) -> Rendered:
-        """Render the three parts of ``kind`` in ``locale`` (English when the locale has no template).
+    def render(self, kind: str, locale: str | None, variables: dict[str, Any]) -> Rendered:
+        """Render the three parts of ``kind`` in the shipped language ``locale`` resolves to
+        (``zh`` and ``zh-CN`` → ``zh-Hans``, ``zh-TW`` → ``zh-Hant``, anything unknown → English).
 
         Raises:
             ApplicationError: ``UnknownNotificationKind`` (non-retryable) for a kind without templates.
         """
         if kind not in KINDS:
             raise permanent(f"no templates for notification kind {kind!r}", type=UNKNOWN_NOTIFICATION_KIND)
-        variables = {**variables, "locale": locale}
+        language = i18n.resolve(locale)
+        env = self._envs[language]
+        variables = {**variables, "locale": language, "html_lang": language, "font_family": _FONTS[language]}
         parts = []
         for part in ("subject.txt", "txt", "html"):
-            names = [f"{locale}/{kind}.{part}", f"{DEFAULT_LOCALE}/{kind}.{part}"]
             try:
-                template = self._env.select_template(names)
+                template = env.get_template(f"{kind}.{part}")
             except TemplateNotFound:
                 raise permanent(f"no {part} template for {kind!r}", type=UNKNOWN_NOTIFICATION_KIND) from None
             parts.append(template.render(variables))
         subject, text, html = parts
-        return Rendered(subject=one_line(subject), text=text.strip() + "\n", html=html)
+        return Rendered(subject=one_line(subject), text=_tidy(text), html=html)
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def _tidy(text: str) -> str:
+    """A text part with no run of more than one blank line, ending in one newline."""
+    return _BLANK_RUNS.sub("\n\n", text.strip()) + "\n"
 
 
 def template_variables(request: NotificationRequest) -> dict[str, Any]:
@@ -240,5 +281,5 @@ def build_email(
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Convene-Event"] = one_line(request.event_id, 128)
     msg["X-Convene-Kind"] = request.kind
-    msg["Content-Language"] = request.locale
+    msg["Content-Language"] = i18n.resolve(request.locale)
     return msg

@@ -30,6 +30,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import NotPermitted, Unauthenticated
+from convene import i18n
 from definitions import UnknownKind
 from workflows.refusals import ActRefused
 
@@ -122,8 +123,18 @@ def _unavailable(detail: str, retry_after: int) -> Problem:
     return Problem(503, detail, headers={"Retry-After": str(retry_after)})
 
 
-def to_problem(exc: BaseException, retry_after: int = 5) -> Problem:
-    """The HTTP answer for any exception a route may let through."""
+def _refusal(status: int, kind: str, english: str, details: Any, language: str) -> Problem:
+    """A refused act's answer: ``detail`` in the reader's language, with the message id and parameters it was
+    built from (``message_id``, ``params``) so a client can say it its own way."""
+    if not (isinstance(details, dict) and isinstance(details.get("message_id"), str)):
+        return Problem(status, english, slug=f"act-{kind}")
+    params = details.get("params") if isinstance(details.get("params"), dict) else {}
+    detail = i18n.render_message(language, details["message_id"], params)
+    return Problem(status, detail, slug=f"act-{kind}", message_id=details["message_id"], params=params)
+
+
+def to_problem(exc: BaseException, retry_after: int = 5, language: str = "en") -> Problem:
+    """The HTTP answer for any exception a route may let through; a refused act is said in ``language``."""
     if isinstance(exc, Problem):
         return exc
     if isinstance(exc, Unauthenticated):
@@ -132,7 +143,8 @@ def to_problem(exc: BaseException, retry_after: int = 5) -> Problem:
     if isinstance(exc, NotPermitted):
         return Problem(403, exc.detail)
     if isinstance(exc, ActRefused):
-        return Problem(_REFUSALS.get(exc.kind, 422), exc.message, slug=f"act-{exc.kind}")
+        details = {"message_id": exc.message_id, "params": exc.params}
+        return _refusal(_REFUSALS.get(exc.kind, 422), exc.kind, exc.message, details, language)
     if isinstance(exc, _DATABASE_DOWN):
         return _unavailable("the database is unavailable; try again shortly", retry_after)
     if isinstance(exc, UnknownKind):
@@ -141,7 +153,8 @@ def to_problem(exc: BaseException, retry_after: int = 5) -> Problem:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and (cause.type or "").lower() in _REFUSALS:
             kind = (cause.type or "").lower()
-            return Problem(_REFUSALS[kind], cause.message, slug=f"act-{kind}")
+            details = cause.details[0] if cause.details else None  # events started before message ids have none
+            return _refusal(_REFUSALS[kind], kind, cause.message, details, language)
         return Problem(500, "the event could not apply the act")
     if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
         return _unavailable("the event did not answer in time; retry with the same Idempotency-Key", retry_after)
@@ -180,11 +193,17 @@ def problem_response(problem: Problem) -> JSONResponse:
     return JSONResponse(problem.body(), status_code=problem.status, headers=problem.headers, media_type=PROBLEM_JSON)
 
 
+def request_language(request: Request) -> str:
+    """The language a request reads answers in: the page's language cookie (the dashboard's scripts send it),
+    else its Accept-Language by q-value, else English."""
+    return i18n.preferred(request.cookies.get("convene_lang"), accept_language=request.headers.get("accept-language"))
+
+
 def install(app: FastAPI, retry_after: int) -> None:
     """Register the handlers: every error leaves the API as problem+json."""
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        problem = to_problem(exc, retry_after)
+        problem = to_problem(exc, retry_after, request_language(request))
         if problem.status >= 500 and problem.status != 503:
             log.error("request failed", status=problem.status, error=type(exc).__name__, exc_info=exc)
         else:

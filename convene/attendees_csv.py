@@ -2,7 +2,8 @@
 
 Columns (header row, case-insensitive): ``id, name, email, category, key_client, locale,
 needs, needs_note``. ``needs`` is a ``;``-separated list (accessibility; translation; diet;
-elderly; other). Only ``id`` and ``name`` are required.
+elderly; other). ``locale`` is ``en``, ``zh-Hans`` or ``zh-Hant`` in any spelling (``zh-CN``, ``zh_TW``).
+Only ``id`` and ``name`` are required.
 
 Files are read as their authors' tools wrote them (:func:`read_attendees`): the encoding is the one
 given, else the byte-order mark's (Excel's "Unicode text" is UTF-16 with a BOM), else UTF-8 if the

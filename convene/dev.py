@@ -113,7 +113,7 @@ def demo_event(now: datetime, pace: timedelta | None = None, event_id: str = DEM
         "finance_approver": [Person(id="finn", name="Finn Okafor", email="finn@example.org")],
         "sponsor": [Person(id="sam", name="Sam Sato", email="sam@example.org")],
         "activity_planner": [Person(id="pat", name="Pat Lee", email="pat@example.org")],
-        "pr_communications": [Person(id="prue", name="Prue Zhang", email="prue@example.org", locale="zh")],
+        "pr_communications": [Person(id="prue", name="Prue Zhang", email="prue@example.org", locale="zh-Hans")],
         "venue_coordinator": [Person(id="val", name="Val Costa", email="val@example.org")],
         "technical_support": [Person(id="ted", name="Ted Ng", email="ted@example.org")],
         "on_site_command": [Person(id="cole", name="Cole Diaz", email="cole@example.org")],

@@ -10,22 +10,23 @@ from icalendar import Calendar
 from icalendar import Event as VEvent
 from jinja2 import Environment, select_autoescape
 
+from convene import i18n
 from workflows.messages import StateView
 
 _PAGE = Environment(autoescape=select_autoescape(default=True, default_for_string=True)).from_string(
     """<!doctype html>
-<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ s.event.title }}: agenda</title>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ t.heading }}</title>
 <style>
  body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}
  table{border-collapse:collapse;width:100%} th,td{border-bottom:1px solid #ccc;padding:.35em .5em;text-align:left}
  th{background:#f3f3f3} .shift{color:#a40} @media print{body{margin:0}}
 </style></head><body>
 <h1>{{ s.event.title }}</h1>
-<p>{{ s.event.start.strftime('%Y-%m-%d %H:%M') }} – {{ s.event.end.strftime('%Y-%m-%d %H:%M') }} ({{ s.event.timezone }})
+<p>{{ t.when }}
 {% if s.event.venue %} · {{ s.event.venue }}{% endif %}</p>
 <table><thead><tr><th>{{ t.time }}</th><th>{{ t.minutes }}</th><th>{{ t.item }}</th><th>{{ t.room }}</th>
 <th>{{ t.speaker }}</th></tr></thead><tbody>
-{% for v in s.agenda %}<tr><td>{{ v.projected_start.strftime('%H:%M') }}
+{% for v in s.agenda %}<tr><td>{{ clock(v.projected_start) }}
 {% if v.shift_minutes >= 1 %}<span class="shift">(+{{ v.shift_minutes|round|int }})</span>{% endif %}</td>
 <td>{{ v.item.minutes }}</td><td>{{ v.item.title }} <small>{{ v.item.kind }}</small></td><td>{{ v.item.room }}</td>
 <td>{{ speakers.get(v.item.speaker_id, '') }}</td></tr>
@@ -33,10 +34,6 @@ _PAGE = Environment(autoescape=select_autoescape(default=True, default_for_strin
 """
 )
 
-_LABELS = {
-    "en": {"time": "Time", "minutes": "Min", "item": "Item", "room": "Room", "speaker": "Speaker"},
-    "zh": {"time": "時間", "minutes": "分鐘", "item": "議程", "room": "會場", "speaker": "講者"},
-}
 
 
 def agenda_ics(state: StateView, now: datetime | None = None) -> bytes:
@@ -85,7 +82,22 @@ def _in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
 
 
 def agenda_html(state: StateView, lang: str | None = None) -> str:
-    """A printable agenda page, items shown at their projected (shifted) times."""
-    lang = lang or state.event.locale
+    """A printable agenda page in ``lang`` (default the event's language; any tag, see :func:`convene.i18n.resolve`),
+    items shown at their projected (shifted) times in the event's zone, dates and times as CLDR writes them."""
+    lang = i18n.resolve(lang or state.event.locale)
+    zone = state.event.timezone or "UTC"
     speakers = {s.person.id: s.person.name for s in state.speaker_list}
-    return _PAGE.render(s=state, t=_LABELS.get(lang, _LABELS["en"]), lang=lang, speakers=speakers)
+    when = i18n.translate(lang, "%(start)s to %(end)s",
+                          start=i18n.format_when(state.event.start, zone, lang, name_zone=False),
+                          end=i18n.format_when(state.event.end, zone, lang, name_zone=False))
+    labels = {
+        "heading": i18n.translate(lang, "%(title)s: agenda", title=state.event.title),
+        "when": i18n.with_zone(when, zone, lang),
+        "time": i18n.translate(lang, "Time"),
+        "minutes": i18n.translate(lang, "Min"),
+        "item": i18n.translate(lang, "Item"),
+        "room": i18n.translate(lang, "Room"),
+        "speaker": i18n.translate(lang, "Speaker"),
+    }
+    return _PAGE.render(s=state, t=labels, lang=lang, speakers=speakers,
+                        clock=lambda at: i18n.format_clock(at, zone, lang))

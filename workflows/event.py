@@ -97,7 +97,9 @@ COMPENSATION_RETRY = RetryPolicy(
 
 def _refusal(err: ActRefused) -> ApplicationError:
     """A refused act as the error the client sees: its type says which kind of refusal."""
-    return ApplicationError(err.message, type=err.kind.capitalize(), non_retryable=True)
+    # details: the message id and its parameters, so the API can say it in the reader's language
+    return ApplicationError(err.message, {"message_id": err.message_id, "params": err.params},
+                            type=err.kind.capitalize(), non_retryable=True)
 
 
 def _act_update(model: type[Act]) -> Any:

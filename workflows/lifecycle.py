@@ -247,7 +247,7 @@ def allowed_roles(definition: Definition, act: AnyAct) -> list[str]:
         try:
             _, gate = definition.gate(act.gate)
         except KeyError:
-            raise _invalid(f"unknown gate {act.gate!r}") from None
+            raise _invalid("unknown gate %(gate)r", gate=act.gate) from None
         if act.decision == "waive":
             return p.waive
         return list(gate.approval.roles) if gate.approval else []
@@ -255,7 +255,7 @@ def allowed_roles(definition: Definition, act: AnyAct) -> list[str]:
         try:
             _, task = definition.task(act.task)
         except KeyError:
-            raise _invalid(f"unknown task {act.task!r}") from None
+            raise _invalid("unknown task %(task)r", task=act.task) from None
         return list(dict.fromkeys([task.owner, *p.complete_task]))
     table: dict[type, list[str]] = {
         RecordBudget: p.record_budget,
@@ -795,10 +795,10 @@ class Lifecycle:
         if seen is not None:
             digest, result = seen
             if digest != act_digest(act):
-                raise _conflict(f"idempotency key {act.key!r} was already used for a different act ({result.act})")
+                raise _conflict("idempotency key %(key)r was already used for a different act (%(act)s)", key=act.key, act=result.act)
             return result
         if not self.active:
-            raise _conflict(f"the event is {self.record.status}; it takes no more acts")
+            raise _conflict("the event is %(status)s; it takes no more acts", status=self.record.status)
         self._authorize(act)
         getattr(self, f"_check_{ACT_NAMES[type(act)]}")(act)
         return None
@@ -830,19 +830,21 @@ class Lifecycle:
                 return
             raise _forbidden(f"{actor.id} may answer only for themselves: their own speaker reply and itinerary")
         if actor.role not in self.definition.role_ids():
-            raise _forbidden(f"{actor.role!r} is not a role of a {self.definition.kind}")
+            raise _forbidden("%(role)r is not a role of a %(kind)s", role=actor.role, kind=self.definition.kind)
         people = self._people(actor.role)
         if people and actor.id not in {p.id for p in people}:
-            raise _forbidden(f"{actor.id} does not hold the role {actor.role} for this event")
+            raise _forbidden("%(person)s does not hold the role %(role)s for this event", person=actor.id, role=actor.role)
         allowed = allowed_roles(self.definition, act)
         if actor.role not in allowed:
             raise _forbidden(
-                f"a {actor.role} may not {ACT_NAMES[type(act)].replace('_', ' ')} here; allowed: {', '.join(allowed) or 'nobody'}"
+                "a %(role)s may not %(act)s here; allowed: %(allowed)s", role=actor.role,
+                act=ACT_NAMES[type(act)].replace("_", " "), allowed=", ".join(allowed) or "nobody",
             )
 
     def _in_current_stage(self, stage: Stage, what: str) -> None:
         if stage.id != self.record.stage:
-            raise _conflict(f"{what} belongs to {stage.id}; the event is in {self.record.stage}")
+            raise _conflict("%(what)s belongs to %(stage)s; the event is in %(current)s", what=what, stage=stage.id,
+                            current=self.record.stage)
 
     # decide -----------------------------------------------------------------
 
@@ -854,19 +856,19 @@ class Lifecycle:
             if not (act.reason or "").strip():
                 raise _invalid("waiving a gate needs a reason")
             if view.status in ("passed", "waived"):
-                raise _conflict(f"gate {gate.id} is already {view.status}")
+                raise _conflict("gate %(gate)s is already %(status)s", gate=gate.id, status=view.status)
             return
         if gate.approval is None:
-            raise _invalid(f"gate {gate.id} is computed from the record; it takes no decision (it can be waived)")
+            raise _invalid("gate %(gate)s is computed from the record; it takes no decision (it can be waived)", gate=gate.id)
         if act.decision == "reject" and not (act.reason or "").strip():
             raise _invalid("a rejection needs a reason")
         rec = self.record.gates.get(gate.id)
         if rec is not None and rec.decision == {"approve": "approved", "reject": "rejected"}[act.decision]:
-            raise _conflict(f"gate {gate.id} is already {rec.decision}")
+            raise _conflict("gate %(gate)s is already %(status)s", gate=gate.id, status=rec.decision)
         if act.decision == "approve":
             blockers = [r for c in gate.checks for r in self._check_reasons(c, stage)]
             if blockers:
-                raise _conflict(f"cannot approve {gate.id} yet: " + "; ".join(blockers))
+                raise _conflict("cannot approve %(gate)s yet: %(reasons)s", gate=gate.id, reasons="; ".join(blockers))
 
     def _apply_decide(self, act: Decide) -> str:
         decision = {"approve": "approved", "reject": "rejected", "waive": "waived"}[act.decision]
@@ -881,11 +883,12 @@ class Lifecycle:
     def _check_complete_task(self, act: CompleteTask) -> None:
         stage, task = self.definition.task(act.task)
         if not self._is_past(stage.id) and stage.id != self.record.stage:
-            raise _conflict(f"task {task.id} belongs to {stage.id}; the event is in {self.record.stage}")
+            raise _conflict("task %(task)s belongs to %(stage)s; the event is in %(current)s", task=task.id, stage=stage.id,
+                            current=self.record.stage)
         if task.id in self.record.tasks:
-            raise _conflict(f"task {task.id} is already done")
+            raise _conflict("task %(task)s is already done", task=task.id)
         if task.activity:
-            raise _conflict(f"task {task.id} is done by the engine ({task.activity}), not by hand")
+            raise _conflict("task %(task)s is done by the engine (%(activity)s), not by hand", task=task.id, activity=task.activity)
 
     def _apply_complete_task(self, act: CompleteTask) -> str:
         _, task = self.definition.task(act.task)
@@ -910,7 +913,7 @@ class Lifecycle:
     def _check_invite_speaker(self, act: InviteSpeaker) -> None:
         existing = self.record.speakers.get(act.speaker.id)
         if existing is not None and existing.status != "declined":
-            raise _conflict(f"speaker {act.speaker.id} is already {existing.status}")
+            raise _conflict("speaker %(speaker)s is already %(status)s", speaker=act.speaker.id, status=existing.status)
 
     def _apply_invite_speaker(self, act: InviteSpeaker) -> str:
         self.record.speakers[act.speaker.id] = SpeakerRecord(
@@ -923,13 +926,13 @@ class Lifecycle:
     def _speaker(self, speaker_id: str) -> SpeakerRecord:
         sp = self.record.speakers.get(speaker_id)
         if sp is None:
-            raise _invalid(f"unknown speaker {speaker_id!r}")
+            raise _invalid("unknown speaker %(speaker)r", speaker=speaker_id)
         return sp
 
     def _check_speaker_reply(self, act: SpeakerReply) -> None:
         sp = self._speaker(act.speaker_id)
         if sp.status == act.response or (act.response == "accepted" and sp.status == "confirmed"):
-            raise _conflict(f"speaker {act.speaker_id} has already {sp.status}")
+            raise _conflict("speaker %(speaker)s has already %(status)s", speaker=act.speaker_id, status=sp.status)
 
     def _apply_speaker_reply(self, act: SpeakerReply) -> str:
         sp = self.record.speakers[act.speaker_id]
@@ -951,7 +954,8 @@ class Lifecycle:
     def _check_speaker_itinerary(self, act: SpeakerItinerary) -> None:
         sp = self._speaker(act.speaker_id)
         if not sp.on_board:
-            raise _conflict(f"speaker {act.speaker_id} has {sp.status}; an itinerary is for a speaker who accepted")
+            raise _conflict("speaker %(speaker)s has %(status)s; an itinerary is for a speaker who accepted",
+                            speaker=act.speaker_id, status=sp.status)
 
     def _apply_speaker_itinerary(self, act: SpeakerItinerary) -> str:
         sp = self.record.speakers[act.speaker_id]
@@ -965,10 +969,10 @@ class Lifecycle:
         ids = [i.id for i in act.items]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise _invalid(f"agenda item ids must be unique: {', '.join(dupes)}")
+            raise _invalid("agenda item ids must be unique: %(items)s", items=", ".join(dupes))
         unknown = sorted({i.speaker_id for i in act.items if i.speaker_id and i.speaker_id not in self.record.speakers})
         if unknown:
-            raise _invalid(f"agenda names speakers not invited: {', '.join(unknown)}")
+            raise _invalid("agenda names speakers not invited: %(speakers)s", speakers=", ".join(unknown))
         if any(run.started_at for run in self.record.run.values()):
             raise _conflict("the programme has started; the agenda can no longer be replaced")
 
@@ -980,15 +984,15 @@ class Lifecycle:
         for item in self.record.agenda:
             if item.id == item_id:
                 return item
-        raise _invalid(f"unknown agenda item {item_id!r}")
+        raise _invalid("unknown agenda item %(item)r", item=item_id)
 
     def _check_start_item(self, act: StartItem) -> None:
         self._item(act.item_id)
         if not self._on_site():
-            raise _conflict(f"the programme runs on site; the event is in {self.record.stage}")
+            raise _conflict("the programme runs on site; the event is in %(current)s", current=self.record.stage)
         run = self.record.run.get(act.item_id)
         if run and run.started_at:
-            raise _conflict(f"{act.item_id} already started at {run.started_at.isoformat()}")
+            raise _conflict("%(item)s already started at %(at)s", item=act.item_id, at=run.started_at.isoformat())
 
     def _apply_start_item(self, act: StartItem) -> str:
         item = self._item(act.item_id)
@@ -1000,9 +1004,9 @@ class Lifecycle:
         self._item(act.item_id)
         run = self.record.run.get(act.item_id)
         if run is None or run.started_at is None:
-            raise _conflict(f"{act.item_id} has not started")
+            raise _conflict("%(item)s has not started", item=act.item_id)
         if run.ended_at is not None:
-            raise _conflict(f"{act.item_id} already ended")
+            raise _conflict("%(item)s already ended", item=act.item_id)
 
     def _apply_end_item(self, act: EndItem) -> str:
         item = self._item(act.item_id)
@@ -1016,8 +1020,8 @@ class Lifecycle:
     def _check_invite_attendees(self, act: InviteAttendees) -> None:
         if self.in_database:
             if len(act.attendees) > INLINE_INVITATIONS:
-                raise _invalid(f"at most {INLINE_INVITATIONS} attendees travel inside one act; write more to the "
-                               f"roster first and invite them as a batch (the API and CLI do this)")
+                raise _invalid("at most %(limit)s attendees travel inside one act; write more to the roster first and "
+                               "invite them as a batch (the API and CLI do this)", limit=INLINE_INVITATIONS)
             return  # the roster database skips people already invited
         if act.batch is not None:
             raise _invalid("this event keeps its roster in the workflow (recorded before the roster database); "
@@ -1025,7 +1029,7 @@ class Lifecycle:
         ids = [a.id for a in act.attendees]
         dupes = sorted({i for i in ids if ids.count(i) > 1} | {i for i in ids if i in self.record.attendees})
         if dupes:
-            raise _conflict(f"already invited: {', '.join(dupes[:10])}")
+            raise _conflict("already invited: %(people)s", people=", ".join(dupes[:10]))
 
     def _apply_invite_attendees(self, act: InviteAttendees) -> str:
         if self.in_database:
@@ -1052,13 +1056,13 @@ class Lifecycle:
 
     def _roster_in_memory(self, what: str, route: str) -> None:
         if self.in_database:
-            raise _invalid(f"{what} are recorded in the roster database, not by the workflow: "
-                           f"use the API ({route}) or `convene events`")
+            raise _invalid("%(what)s are recorded in the roster database, not by the workflow: use the API (%(route)s) "
+                           "or `convene events`", what=what, route=route)
 
     def _attendee(self, attendee_id: str) -> AttendeeRecord:
         rec = self.record.attendees.get(attendee_id)
         if rec is None:
-            raise _invalid(f"unknown attendee {attendee_id!r}: not invited to this event")
+            raise _invalid("unknown attendee %(attendee)r: not invited to this event", attendee=attendee_id)
         return rec
 
     def _check_rsvp(self, act: Rsvp) -> None:
@@ -1074,9 +1078,9 @@ class Lifecycle:
         self._roster_in_memory("check-ins", "POST /events/{id}/attendees/{attendee}/check-in")
         rec = self._attendee(act.attendee_id)
         if not self._on_site():
-            raise _conflict(f"check-in opens on site; the event is in {self.record.stage}")
+            raise _conflict("check-in opens on site; the event is in %(current)s", current=self.record.stage)
         if rec.checked_in_at is not None:
-            raise _conflict(f"{act.attendee_id} already checked in at {rec.checked_in_at.isoformat()}")
+            raise _conflict("%(attendee)s already checked in at %(at)s", attendee=act.attendee_id, at=rec.checked_in_at.isoformat())
 
     def _apply_check_in(self, act: CheckIn) -> str:
         rec = self._attendee(act.attendee_id)
@@ -1094,7 +1098,7 @@ class Lifecycle:
 
     def _check_report_incident(self, act: ReportIncident) -> None:
         if act.incident_id in self.record.incidents:
-            raise _conflict(f"incident {act.incident_id} is already recorded")
+            raise _conflict("incident %(incident)s is already recorded", incident=act.incident_id)
 
     def _apply_report_incident(self, act: ReportIncident) -> str:
         self.record.incidents[act.incident_id] = IncidentRecord(
@@ -1110,11 +1114,11 @@ class Lifecycle:
     def _check_acknowledge_incident(self, act: AcknowledgeIncident) -> None:
         inc = self.record.incidents.get(act.incident_id)
         if inc is None:
-            raise _invalid(f"unknown incident {act.incident_id!r}")
+            raise _invalid("unknown incident %(incident)r", incident=act.incident_id)
         if inc.resolved_at is not None:
-            raise _conflict(f"incident {act.incident_id} is already resolved")
+            raise _conflict("incident %(incident)s is already resolved", incident=act.incident_id)
         if inc.acknowledged_at is not None and not act.action:
-            raise _conflict(f"incident {act.incident_id} is already acknowledged")
+            raise _conflict("incident %(incident)s is already acknowledged", incident=act.incident_id)
 
     def _apply_acknowledge_incident(self, act: AcknowledgeIncident) -> str:
         inc = self.record.incidents[act.incident_id]
@@ -1126,9 +1130,9 @@ class Lifecycle:
     def _check_resolve_incident(self, act: ResolveIncident) -> None:
         inc = self.record.incidents.get(act.incident_id)
         if inc is None:
-            raise _invalid(f"unknown incident {act.incident_id!r}")
+            raise _invalid("unknown incident %(incident)r", incident=act.incident_id)
         if inc.resolved_at is not None:
-            raise _conflict(f"incident {act.incident_id} is already resolved")
+            raise _conflict("incident %(incident)s is already resolved", incident=act.incident_id)
 
     def _apply_resolve_incident(self, act: ResolveIncident) -> str:
         self.record.incidents[act.incident_id].resolved_at = self.now
@@ -1152,12 +1156,13 @@ class Lifecycle:
         if not (act.reason or "").strip():
             raise _invalid("sending back needs a reason")
         if act.to_stage not in self.definition.stage_ids():
-            raise _invalid(f"unknown stage {act.to_stage!r}")
+            raise _invalid("unknown stage %(stage)r", stage=act.to_stage)
         if not getattr(self, f"may_send_back_to_{act.to_stage}", lambda: False)():
             path = self.definition.path()
             if act.to_stage in path and path.index(act.to_stage) < path.index(self.record.stage):
-                raise _conflict(f"cannot send back from {self.record.stage}: the event is already under way")
-            raise _conflict(f"cannot send back from {self.record.stage} to {act.to_stage}: it is not an earlier stage")
+                raise _conflict("cannot send back from %(current)s: the event is already under way", current=self.record.stage)
+            raise _conflict("cannot send back from %(current)s to %(stage)s: it is not an earlier stage", current=self.record.stage,
+                            stage=act.to_stage)
 
     def _apply_send_back(self, act: SendBack) -> str:
         origin = self.record.stage
@@ -1175,8 +1180,8 @@ class Lifecycle:
     def _check_postpone(self, act: Postpone) -> None:
         stages = [st.id for st in self.definition.stages]
         if self.record.stage in stages and stages.index(self.record.stage) >= self.definition.first_on_site_index():
-            raise _conflict(f"the doors have opened (the event is in {self.record.stage}); it can no longer be "
-                            "postponed")
+            raise _conflict("the doors have opened (the event is in %(current)s); it can no longer be postponed",
+                            current=self.record.stage)
         if act.new_start <= self.now:
             raise _invalid("the new start must be in the future")
         if act.new_start <= self.event.start:
@@ -1216,7 +1221,7 @@ class Lifecycle:
 
     def _check_cancel(self, act: Cancel) -> None:
         if not self.may_cancel():  # type: ignore[attr-defined]
-            raise _conflict(f"an event in {self.record.stage} has already happened; it can only close")
+            raise _conflict("an event in %(current)s has already happened; it can only close", current=self.record.stage)
 
     def _apply_cancel(self, act: Cancel) -> str:
         self._cancel(act.reason)

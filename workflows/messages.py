@@ -13,8 +13,11 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator,
+)
 
+from convene.languages import stored_locale
 from definitions.schema import Definition
 
 SafeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
@@ -31,7 +34,10 @@ EventTime = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
 so a date near the ends of the calendar would overflow inside the workflow."""
 """Ids of events and people: no slashes, no leading dot, so they can never escape a folder."""
 
-Locale = Literal["en", "zh"]
+Locale = Annotated[Literal["en", "zh", "zh-Hans", "zh-Hant"], BeforeValidator(stored_locale)]
+"""A reader's language: ``en``, ``zh-Hans``, ``zh-Hant`` (any spelling: ``zh-CN`` → ``zh-Hans``, ``zh_TW`` →
+``zh-Hant``, ``en-US`` → ``en``). ``zh``, which events and people stored before there were two Chinese
+catalogues, is kept as written and means ``zh-Hans`` (see :mod:`convene.languages`)."""
 
 
 class _In(BaseModel):

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from starlette.templating import Jinja2Templates
 
 from api.deps import EventId, IdempotencyKey, Registry, Roster, State, TemporalClient, Writer
-from api.routes.personal import TEXT, language
+from api.routes.personal import language, texts
 from api.routes.roster import _checked
 from convene.settings import link_key
 from store import LinkRefused, Links
@@ -117,27 +117,10 @@ async def counts(event_id: EventId, roster: Roster, principal: Writer) -> dict[s
     return await roster.counts(event_id)
 
 
-DESK_TEXT = {
-    "en": {"desk": "Check-in desk", "scan": "Start camera", "stop": "Stop camera", "code": "Ticket code",
-           "check": "Check", "search": "Search a name", "checkin": "Check in", "checked_in": "checked in",
-           "green": "Welcome, {name}", "amber": "Already checked in at {at} by {by}{desk}",
-           "red": "Not admitted: {why}", "signin": "Sign in first", "desk_name": "Desk",
-           "no_camera": "No camera here: type the code or search a name."},
-    "zh-Hans": {"desk": "签到台", "scan": "打开摄像头", "stop": "关闭摄像头", "code": "入场券代码", "check": "核验",
-                "search": "按姓名搜索", "checkin": "签到", "checked_in": "已签到", "green": "欢迎，{name}",
-                "amber": "已于 {at} 由 {by}{desk} 签到", "red": "不能入场：{why}", "signin": "请先登录",
-                "desk_name": "签到台", "no_camera": "没有摄像头：请输入代码或按姓名搜索。"},
-    "zh-Hant": {"desk": "報到台", "scan": "開啟相機", "stop": "關閉相機", "code": "入場券代碼", "check": "核驗",
-                "search": "依姓名搜尋", "checkin": "報到", "checked_in": "已報到", "green": "歡迎，{name}",
-                "amber": "已於 {at} 由 {by}{desk} 報到", "red": "不能入場：{why}", "signin": "請先登入",
-                "desk_name": "報到台", "no_camera": "沒有相機：請輸入代碼或依姓名搜尋。"},
-}
-
-
 @router.get("/ui/events/{event_id}/desk", response_class=HTMLResponse, include_in_schema=False)
 async def desk_page(event_id: EventId, request: Request) -> Response:
     """The desk's page (a public shell: the browser calls the API with the signed-in person's token)."""
     lang = language(request.query_params.get("lang"), accept=request.headers.get("accept-language", ""))
     return TEMPLATES.TemplateResponse(request, "desk.html", {
-        "lang": lang, "t": DESK_TEXT[lang] | {"tba": TEXT[lang]["tba"]}, "event_id": event_id,
+        "lang": lang, "t": dict(texts(lang, "desk")), "event_id": event_id,
         "desk": (request.query_params.get("desk") or "")[:64]})

@@ -39,6 +39,7 @@ from api.auth import NotPermitted, Unauthenticated, choose_role
 from api.auth import Principal as PrincipalModel
 from api.deps import SAFE_ID, EventId, Principal, Registry, State, TemporalClient
 from api.errors import not_found
+from convene import i18n
 from convene.client import list_query, state, workflow_id
 from definitions import CANCELLED, CLOSED, Definition, UnknownKind, definition_hash
 from definitions import Registry as DefinitionRegistry
@@ -52,8 +53,8 @@ log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.co
 HERE = Path(__file__).resolve().parent.parent
 STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
-LANGS = ("en", "zh")
-HTML_LANG = {"en": "en", "zh": "zh-Hant"}
+LANGS = i18n.SHIPPED
+"""The page's languages; ``?lang=`` and the cookie also take any spelling (``zh``, ``zh-TW``) of one of them."""
 LANG_COOKIE = "convene_lang"
 
 INBOX_CANDIDATES = 200
@@ -81,8 +82,13 @@ templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
 @lru_cache(maxsize=1)
 def messages() -> dict[str, dict[str, str]]:
-    """Every label in English and Chinese (``api/static/i18n.json``); pages and scripts share them."""
-    return json.loads((STATIC_DIR / "i18n.json").read_text(encoding="utf-8"))
+    """Every page label in every shipped language: ``{language: {label id: text}}``.
+
+    The English texts are ``convene/locale/labels.json``; the translations come from the one catalogue
+    (:mod:`convene.i18n`, each label keyed by its id as msgctxt). Pages and scripts share them (the
+    page embeds its language's table).
+    """
+    return {lang: i18n.labels(lang) for lang in LANGS}
 
 
 @lru_cache(maxsize=256)
@@ -109,12 +115,10 @@ def static_files() -> Static:
 
 
 def language(request: Request) -> str:
-    """``?lang=``, else the cookie the toggle sets, else the browser's first preference, else English."""
-    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or ""
-    if asked in LANGS:
-        return asked
-    accept = request.headers.get("accept-language", "").lower()
-    return "zh" if accept.startswith("zh") else "en"
+    """``?lang=``, else the cookie the toggle sets, else the browser's ``Accept-Language`` by its q-values
+    (``fr,zh-TW;q=0.9,en;q=0.8`` → ``zh-Hant``), else English. A shipped language: ``en``, ``zh-Hans``, ``zh-Hant``."""
+    return i18n.preferred(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
+                          accept_language=request.headers.get("accept-language"))
 
 
 def _page(request: Request, page: str, title_key: str, boot: dict[str, Any] | None = None) -> HTMLResponse:
@@ -126,10 +130,10 @@ def _page(request: Request, page: str, title_key: str, boot: dict[str, Any] | No
         return table.get(key) or english.get(key) or key
 
     response = templates.TemplateResponse(request, f"{page}.html", {
-        "page": page, "lang": lang, "html_lang": HTML_LANG[lang], "t": t, "title": t(title_key),
+        "page": page, "lang": lang, "html_lang": lang, "t": t, "title": t(title_key),
         "static": static_url, "messages": table, "boot": boot or {},
     }, headers=_PAGE_HEADERS)
-    if request.query_params.get("lang") in LANGS:
+    if i18n.shipped_language(request.query_params.get("lang")) is not None:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
 
@@ -508,6 +512,7 @@ def stage_strip(definition: Definition, current: str | None, lang: str = "en") -
     Drawn from the mermaid text the state machine itself produces, so it shows the same
     transitions the workflow takes.
     """
+    lang = i18n.resolve(lang)
     text = _mermaid(definition)
     titles: dict[str, str] = {}
     edges: list[tuple[str, str, str]] = []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -39,7 +40,9 @@ from temporalio.client import WorkflowUpdateFailedError
 from activities.rendering import build_ics
 from api.deps import AppState, State
 from api.errors import Problem
+from convene import i18n
 from convene.client import act, state
+from convene.languages import shipped_language
 from convene.settings import link_key
 from store import Link, LinkRefused, Links
 from workflows.lifecycle import GUEST
@@ -65,96 +68,37 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent
 
 _LIMITER = MovingWindowRateLimiter(MemoryStorage())
 
-LANGS = ("en", "zh-Hans", "zh-Hant")
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "hello": "Hello {name}", "invited": "You are invited to {title}.", "when": "When", "where": "Where",
-        "tba": "to be announced", "rsvp": "Will you come?", "yes": "Yes, I will come", "no": "No, I cannot come",
-        "maybe": "Maybe", "your_answer": "Your answer: {answer}", "answer_yes": "yes", "answer_no": "no",
-        "answer_maybe": "maybe", "change_until": "You can change your answer until {until}.",
-        "closed": "Answers closed on {until}.", "needs": "Special needs (access, diet, interpreting)",
-        "save": "Send", "calendar": "Add to my calendar (.ics)", "agenda": "Agenda", "ticket": "Your ticket",
-        "ticket_help": "Show this code at the door.", "checked_in": "Checked in on {at}. Welcome!",
-        "speaker_invited": "You are invited to speak at {title}.", "slot": "Slot", "topic": "Topic",
-        "accept": "I accept", "decline": "I decline", "speaker_status": "Your answer: {status}",
-        "status_invited": "not answered yet", "status_accepted": "accepted", "status_declined": "declined",
-        "status_confirmed": "confirmed", "itinerary": "Your journey", "arrival": "Arrival (local time)",
-        "lodging": "Lodging", "pickup": "Pick-up", "meals": "Meals and diet", "survey": "How was it?",
-        "survey_help": "1 = poor, 5 = excellent", "q_content": "Content", "q_organisation": "Organisation",
-        "q_service": "Service", "comment": "Anything else?", "survey_done": "Thank you: your answers are in.",
-        "done": "Thank you: your answer is recorded.", "refused": "That could not be done: {reason}",
-        "link_unknown": "This link does not open anything. Check that you copied all of it, or ask the organisers "
-                        "for a new one.",
-        "link_expired": "This link has expired. Ask the organisers for a new one if you still need it.",
-        "link_revoked": "This link has been replaced by a newer one. Use the link in the newest email.",
-        "too_many": "Too many requests from your address. Please wait a minute.",
-        "cancelled": "This event has been cancelled.",
-    },
-    "zh-Hans": {
-        "hello": "{name}，您好", "invited": "诚挚邀请您参加「{title}」。", "when": "时间", "where": "地点",
-        "tba": "待定", "rsvp": "您会出席吗？", "yes": "会，我将出席", "no": "不，我无法出席", "maybe": "可能",
-        "your_answer": "您的答复：{answer}", "answer_yes": "出席", "answer_no": "不出席", "answer_maybe": "可能",
-        "change_until": "您可在 {until} 之前更改答复。", "closed": "答复已于 {until} 截止。",
-        "needs": "特殊需求（无障碍、饮食、口译）", "save": "提交", "calendar": "加入我的日历（.ics）",
-        "agenda": "议程", "ticket": "您的入场券", "ticket_help": "入场时请出示此二维码。",
-        "checked_in": "已于 {at} 签到，欢迎！", "speaker_invited": "诚挚邀请您在「{title}」上发表演讲。",
-        "slot": "演讲类别", "topic": "讲题", "accept": "我接受", "decline": "我婉拒",
-        "speaker_status": "您的答复：{status}", "status_invited": "尚未答复", "status_accepted": "已接受",
-        "status_declined": "已婉拒", "status_confirmed": "已确认", "itinerary": "行程安排",
-        "arrival": "抵达时间（当地时间）", "lodging": "住宿", "pickup": "接送", "meals": "餐饮与饮食要求",
-        "survey": "活动评价", "survey_help": "1 = 很差，5 = 很好", "q_content": "内容", "q_organisation": "组织",
-        "q_service": "服务", "comment": "其他意见", "survey_done": "感谢您的反馈，问卷已提交。",
-        "done": "谢谢，您的答复已记录。", "refused": "无法完成：{reason}",
-        "link_unknown": "此链接无效。请确认已完整复制链接，或向主办方索取新链接。",
-        "link_expired": "此链接已过期。如仍需要，请向主办方索取新链接。",
-        "link_revoked": "此链接已被新链接取代，请使用最新邮件中的链接。",
-        "too_many": "来自您地址的请求过多，请稍候一分钟。", "cancelled": "此活动已取消。",
-    },
-    "zh-Hant": {
-        "hello": "{name}，您好", "invited": "誠摯邀請您參加「{title}」。", "when": "時間", "where": "地點",
-        "tba": "待定", "rsvp": "您會出席嗎？", "yes": "會，我將出席", "no": "不，我無法出席", "maybe": "可能",
-        "your_answer": "您的答覆：{answer}", "answer_yes": "出席", "answer_no": "不出席", "answer_maybe": "可能",
-        "change_until": "您可在 {until} 之前更改答覆。", "closed": "答覆已於 {until} 截止。",
-        "needs": "特殊需求（無障礙、飲食、口譯）", "save": "送出", "calendar": "加入我的行事曆（.ics）",
-        "agenda": "議程", "ticket": "您的入場券", "ticket_help": "入場時請出示此 QR 碼。",
-        "checked_in": "已於 {at} 報到，歡迎！", "speaker_invited": "誠摯邀請您在「{title}」上發表演講。",
-        "slot": "演講類別", "topic": "講題", "accept": "我接受", "decline": "我婉拒",
-        "speaker_status": "您的答覆：{status}", "status_invited": "尚未答覆", "status_accepted": "已接受",
-        "status_declined": "已婉拒", "status_confirmed": "已確認", "itinerary": "行程安排",
-        "arrival": "抵達時間（當地時間）", "lodging": "住宿", "pickup": "接送", "meals": "餐飲與飲食需求",
-        "survey": "活動評價", "survey_help": "1 = 很差，5 = 很好", "q_content": "內容", "q_organisation": "組織",
-        "q_service": "服務", "comment": "其他意見", "survey_done": "感謝您的回饋，問卷已送出。",
-        "done": "謝謝，您的答覆已記錄。", "refused": "無法完成：{reason}",
-        "link_unknown": "此連結無效。請確認已完整複製連結，或向主辦單位索取新連結。",
-        "link_expired": "此連結已過期。如仍需要，請向主辦單位索取新連結。",
-        "link_revoked": "此連結已被新連結取代，請使用最新郵件中的連結。",
-        "too_many": "來自您位址的請求過多，請稍候一分鐘。", "cancelled": "此活動已取消。",
-    },
-}
+class _Texts(dict[str, str]):
+    """A page's texts by short key (``t.hello``), from the catalogue's labels ``personal.*`` / ``desk.*``."""
+
+    def __getattr__(self, key: str) -> str:
+        return self[key]
 
 
-def language(*candidates: str | None, accept: str = "", default: str | None = None) -> str:
-    """The first of `candidates` (``?lang=``, the person's locale), then of the Accept-Language entries (by
-    q-value), then `default` (the event's locale), that we speak: ``zh``, ``zh-CN``, ``zh-SG``, ``zh-Hans`` read
-    Simplified; ``zh-TW``, ``zh-HK``, ``zh-MO``, ``zh-Hant`` Traditional; English otherwise."""
-    ranked: list[tuple[float, int, str]] = []
-    for i, part in enumerate(accept.split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if tag:
-            ranked.append((-q, i, tag))
-    for tag in [c for c in candidates if c] + [t for q, _, t in sorted(ranked) if q < 0] + [default or "en"]:
-        low = tag.lower().replace("_", "-")
-        if low.startswith("zh"):
-            return "zh-Hant" if any(x in low for x in ("hant", "-tw", "-hk", "-mo")) else "zh-Hans"
-        if low.startswith("en"):
-            return "en"
-    return "en"
+@lru_cache(maxsize=16)
+def texts(lang: str, prefix: str = "personal") -> _Texts:
+    """The labels ``<prefix>.*`` of ``convene/locale/labels.json`` in `lang` (translated in the catalogue)."""
+    cut = len(prefix) + 1
+    return _Texts({k[cut:]: v for k, v in i18n.labels(lang).items() if k.startswith(prefix + ".")})
+
+
+class _ByLanguage(dict[str, _Texts]):
+    def __missing__(self, lang: str) -> _Texts:
+        return texts(lang)
+
+
+TEXT = _ByLanguage()
+"""``TEXT[lang][key]``: the personal pages' texts in a shipped language."""
+
+
+def language(*asked: str | None, accept: str = "", default: str | None = None) -> str:
+    """The first `asked` tag (``?lang=``, the person's own locale) naming a shipped language, else what the
+    Accept-Language header prefers by q-value (:func:`convene.i18n.negotiate`), else `default` (the event's
+    locale): ``zh``, ``zh-CN`` read Simplified, ``zh-TW``, ``zh-HK`` Traditional, anything else English."""
+    for tag in asked:
+        if (found := shipped_language(tag)) is not None:
+            return found
+    return i18n.negotiate(accept, default=i18n.resolve(default))
 
 
 def _client_address(request: Request) -> str:
@@ -172,10 +116,8 @@ def _links(app: AppState) -> Links:
 
 
 def _local(at: datetime, zone: str, lang: str) -> str:
-    local = at.astimezone(ZoneInfo(zone or "UTC"))
-    if lang.startswith("zh"):
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-    return f"{local:%a %d %b %Y, %H:%M}"
+    """A time in the event's zone as the reader's language writes it (CLDR), without naming the zone."""
+    return i18n.format_when(at, zone or "UTC", lang, name_zone=False)
 
 
 class _Page:
@@ -240,9 +182,10 @@ def _render(request: Request, page: _Page, notice: str | None = None, status: in
     context: dict[str, Any] = {
         "t": t, "lang": lang, "page": page.link.purpose, "notice": notice, "message": None,
         "token_path": request.url.path.rstrip("/"),
-        "title": e.title, "when": f"{_local(e.start, zone, lang)} – {_local(e.end, zone, lang)} ({zone})",
+        "title": e.title, "when": i18n.with_zone(f"{_local(e.start, zone, lang)} – {_local(e.end, zone, lang)}", zone,
+                                                lang),
         "venue": e.venue or t["tba"], "cancelled": page.view.status == "cancelled",
-        "agenda": [(_local(i.projected_start, zone, lang)[-5:], i.item.title, i.item.room or "")
+        "agenda": [(i18n.format_clock(i.projected_start, zone, lang), i.item.title, i.item.room or "")
                    for i in page.view.agenda],
         "key": uuid.uuid4().hex, "open": now < closes and page.view.status == "active",
         "closes": _local(closes, zone, lang),

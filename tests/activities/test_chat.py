@@ -173,5 +173,5 @@ async def test_a_definition_naming_chat_posts_to_the_room_from_a_running_event(
     assert [(d.to, d.status) for d in chats] == [("chat:role:project_manager", "sent")]
     [hit] = receiver.hits  # once for the role, however many people hold it
     assert urllib.parse.unquote(hit.headers["idempotency-key"]).endswith(":project_manager:-:chat")
-    assert "preparation" in json.loads(hit.body)["title"]
+    assert "Preparation" in json.loads(hit.body)["title"]  # the stage's name, as the catalogue writes it
     assert emails == {"pia@example.org", "pam@example.org"}  # email still goes to each person

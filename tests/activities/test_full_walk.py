@@ -58,7 +58,7 @@ async def test_a_conference_walked_to_closed_sends_archives_and_reports(
     sent = [d for d in page.items if d.channel == "email"]
     assert sent and all(d.status in ("sent", "skipped") for d in sent)
     # Every message the server got is in the journal, once: the thanks and the invitations included.
-    thanks = [m for m in inbox.messages if str(m.message["Subject"]).startswith(("Thank you:", "感謝您："))]
+    thanks = [m for m in inbox.messages if str(m.message["Subject"]).startswith(("Thank you:", "感谢您："))]
     assert len(thanks) == 2
     assert sum(d.status == "sent" for d in sent) == len(inbox.messages)
     assert {f"{details.id}:thanks:kim", f"{details.id}:thanks:ann"} <= {d.key for d in sent}

@@ -83,7 +83,7 @@ def lifecycle_with_invitations(roster: str = "database", extra: list[Attendee] |
                            slot="keynote", topic="Durable workflows"))
     lc.apply(InviteAttendees(key="inv-att", actor=Actor(id="prue", role="pr_communications"), attendees=[
         Attendee(id="ada", name="Ada", email="ada@example.org", key_client=True),
-        Attendee(id="bo", name="Bo", email="bo@example.org", locale="zh"), *(extra or []),
+        Attendee(id="bo", name="Bo", email="bo@example.org", locale="zh-TW"), *(extra or []),
     ]))
     return lc, [e for e in lc.take_effects() if isinstance(e, (NotificationRequest, InvitationSend))]
 
@@ -91,7 +91,8 @@ def lifecycle_with_invitations(roster: str = "database", extra: list[Attendee] |
 async def test_each_person_gets_their_invitation_in_their_language_with_an_ics(
     notifier: Notifier, inbox: Inbox
 ) -> None:
-    """Invitations emitted by the lifecycle reach each person once, in their locale, with a parseable invite."""
+    """Invitations emitted by the lifecycle reach each person once, in their locale, with a parseable invite:
+    Li's stored ``zh`` reads as Simplified Chinese, Bo's ``zh-TW`` as Traditional."""
     requests = invitations_from_lifecycle()
     assert {r.recipient.email for r in requests} == {"li@example.org", "ada@example.org", "bo@example.org"}
     for request in requests:
@@ -101,20 +102,21 @@ async def test_each_person_gets_their_invitation_in_their_language_with_an_ics(
     [li] = inbox.to("li@example.org")
     [ada] = inbox.to("ada@example.org")
     [bo] = inbox.to("bo@example.org")
-    assert li["Subject"] == "演講邀請：Convene Summit"
-    assert li["Content-Language"] == "zh"
+    assert li["Subject"] == "演讲邀请：Convene Summit"
+    assert li["Content-Language"] == "zh-Hans"
     text, html, attachments = parts(li)
-    assert "尊敬的Li Wei" in text and "您的講題：Durable workflows" in text and "地點：Hall A" in text
-    assert "2026年5月5日 09:00（Asia/Shanghai）" in text  # 01:00 UTC in the event's zone
-    assert "議程" in text  # the agenda hint
-    assert '<html lang="zh">' in html and "Durable workflows" in html
+    assert "尊敬的Li Wei" in text and "您的演讲主题：Durable workflows" in text and "地点：Hall A" in text
+    assert "2026年5月5日星期二 09:00（Asia/Shanghai）" in text  # 01:00 UTC in the event's zone, CLDR's zh-Hans date
+    assert "议程确定后" in text  # the agenda hint
+    assert '<html lang="zh-Hans">' in html and "Durable workflows" in html
     li_key = next(r.key for r in requests if r.recipient.person_id == "li")
     assert li["Message-ID"] == message_id(li_key)
 
     assert ada["Subject"] == "Invitation: Convene Summit"
     ada_text, _, _ = parts(ada)
     assert ada_text.startswith("Dear Ada,") and "You are invited to Convene Summit." in ada_text
-    assert bo["Subject"] == "活動邀請：Convene Summit"
+    assert bo["Subject"] == "活動邀請：Convene Summit" and bo["Content-Language"] == "zh-Hant"
+    assert "2026年5月5日 星期二 上午9:00（Asia/Shanghai）" in parts(bo)[0]  # CLDR's zh-Hant-TW date and time
 
     for message in (li, ada, bo):
         [ics] = parts(message)[2]
@@ -192,24 +194,27 @@ async def test_a_hostile_title_renders_inert(notifier: Notifier, inbox: Inbox) -
     assert message["Subject"] == f"Invitation to speak: {HOSTILE}"
 
 
-async def test_every_kind_renders_in_both_locales() -> None:
-    """Every notification kind has a subject, a text and an HTML part in English and in Chinese."""
+async def test_every_kind_renders_in_every_language() -> None:
+    """Every notification kind has a subject, a text and an HTML part in English and both Chinese scripts."""
     templates = Templates()
     for kind in ("invitation", "confirmation", "reminder", "escalation", "thanks", "cancellation",
                  "stage_entered", "stage_left", "decision"):
-        for locale in ("en", "zh"):
+        for locale in ("en", "zh-Hans", "zh-Hant"):
             rendered = templates.render(kind, locale, {"title": "T", "recipient_name": "R", "stage": "planning"})
-            assert rendered.subject and rendered.text.strip() and "<html" in rendered.html
-            assert ("尊敬的" in rendered.text) == (locale == "zh")
+            assert rendered.subject and rendered.text.strip() and f'<html lang="{locale}">' in rendered.html
+            assert ("尊敬的" in rendered.text) == (locale != "en")
+            assert ("Dear R," in rendered.text) == (locale == "en")
 
 
-async def test_a_locale_without_templates_falls_back_to_english(tmp_path: Path) -> None:
-    """When a locale has no template for a kind, the English one is used."""
-    (tmp_path / "en").mkdir()
-    for suffix, body in (("subject.txt", "Thanks {{ title }}"), ("txt", "Thank you"), ("html", "<p>{{ title }}</p>")):
-        (tmp_path / "en" / f"thanks.{suffix}").write_text(body, encoding="utf-8")
-    rendered = Templates(tmp_path).render("thanks", "zh", {"title": "<b>"})
-    assert rendered.subject == "Thanks <b>" and rendered.html == "<p>&lt;b&gt;</p>"
+async def test_a_message_without_a_translation_prints_in_english(tmp_path: Path) -> None:
+    """A message the catalogue does not translate prints as its English msgid; values stay escaped in HTML,
+    a translated one (``Dear %(name)s,``) still translates, and an unknown locale reads English."""
+    for suffix, body in (("subject.txt", "{% trans %}Thanks {{ title }}{% endtrans %}"), ("txt", "Thank you"),
+                         ("html", "<p>{% trans name=title %}Dear {{ name }},{% endtrans %} {% trans %}Hi {{ title }}{% endtrans %}</p>")):
+        (tmp_path / f"thanks.{suffix}").write_text(body, encoding="utf-8")
+    rendered = Templates(tmp_path).render("thanks", "zh-Hant", {"title": "<b>"})
+    assert rendered.subject == "Thanks <b>" and rendered.html == "<p>尊敬的&lt;b&gt;： Hi &lt;b&gt;</p>"
+    assert Templates(tmp_path).render("thanks", "fr", {"title": "x"}).subject == "Thanks x"
 
 
 async def test_an_unknown_kind_is_refused() -> None:
@@ -296,7 +301,8 @@ async def test_a_webhook_body_is_json_with_the_rendered_message(notifier: Notifi
                                       reason="Typhoon"))
     body = json.loads(receiver.hits[0].body)
     assert body["key"] == receiver.hits[0].headers["idempotency-key"]
-    assert body["subject"] == "取消通知：Convene Summit" and "原因：Typhoon" in body["text"]
+    assert body["subject"] == "取消通知：Convene Summit" and "原因：Typhoon" in body["text"] and "很遗憾" in body["text"]
+    assert body["locale"] == "zh-Hans"  # a stored "zh" is Simplified Chinese
     assert body["context"]["reason"] == "Typhoon" and body["recipient"] == {"role": "guest", "person_id": "ann"}
     assert re.fullmatch(r"sha256=[0-9a-f]{64}", receiver.hits[0].headers["x-convene-signature"])
 
@@ -416,3 +422,17 @@ async def test_a_message_that_cannot_be_encoded_fails_once_not_retried(receiver:
         await send(notifier, notification(channel="webhook", email=None, webhook_url=receiver.url))
     assert err.value.non_retryable and err.value.type == "PermanentDeliveryFailure"
     assert "cannot be encoded" in str(err.value) and "UnicodeEncodeError" in str(err.value)
+
+
+async def test_stages_slots_and_severities_are_named_in_the_reader_language() -> None:
+    """Ids the page labels name (a stage, a slot, a severity) read in the reader's language; an id without a
+    label prints with its underscores as spaces."""
+    templates = Templates()
+    entered = templates.render("stage_entered", "zh-Hans", {"title": "T", "stage": "planning"})
+    assert "已进入“会议策划”阶段" in entered.text and "会议策划" in entered.subject
+    assert "「會議策劃」" in templates.render("stage_entered", "zh-Hant", {"title": "T", "stage": "planning"}).text
+    assert "the post meeting stage" in templates.render("stage_left", "en", {"title": "T", "stage": "post_meeting"}).text
+    incident = templates.render("escalation", "en", {"title": "T", "incident": "Fire", "severity": "high"})
+    assert incident.subject == "Incident (High): T" and "A high-severity incident" in incident.text
+    speaker = templates.render("invitation", "zh-Hans", {"title": "T", "audience": "speaker", "slot": "keynote"})
+    assert "演讲类别：主题演讲" in speaker.text

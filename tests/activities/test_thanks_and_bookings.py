@@ -25,14 +25,15 @@ def test_thanks_go_to_accepted_speakers_and_attending_key_clients() -> None:
 
 
 async def test_send_thanks_emails_each_person_once_in_their_language(notifier: Notifier, inbox: Inbox) -> None:
-    """send_thanks emails the speaker in Chinese and the key client in English, and a rerun sends nothing more."""
+    """send_thanks emails the speaker in Chinese (a stored ``zh``: Simplified) and the key client in English, and a
+    rerun sends nothing more."""
     thanks = Thanks(notifier)
     summary = await ActivityEnvironment().run(thanks.send_thanks, dossier())
     assert summary == "thanks to 2 recipient(s): 2 sent, 0 skipped, 0 failed"
     [li] = inbox.to("li@example.org")
     [ada] = inbox.to("ada@example.org")
-    assert li["Subject"] == "感謝您：Convene Summit"
-    assert "就「Durable workflows」發表精彩演講" in li.get_body(preferencelist=("plain",)).get_content()
+    assert li["Subject"] == "感谢您：Convene Summit"
+    assert "就“Durable workflows”发表精彩演讲" in li.get_body(preferencelist=("plain",)).get_content()
     assert ada["Subject"] == "Thank you: Convene Summit"
     await ActivityEnvironment().run(thanks.send_thanks, dossier())
     assert len(inbox.messages) == 2

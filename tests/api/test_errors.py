@@ -104,6 +104,40 @@ async def test_422_for_invalid_bodies_and_invalid_acts(api: Api):
     assert_problem(await api.http.get("/events/bad id!", headers=auth("viewer")), 422)
 
 
+async def test_a_refused_act_is_said_in_the_reader_language(api: Api):
+    """A refusal carries its message id and parameters; its detail is in the language the request prefers
+    (the page's cookie, else Accept-Language by q-value), English by default and exactly as before; stage
+    ids inside are named in that language."""
+    eid = await api.start()
+    await api.do("project_manager", f"/events/{eid}/tasks/theme_purpose/complete")
+    again = f"/events/{eid}/tasks/theme_purpose/complete"
+    english = assert_problem(await api.http.post(again, headers=auth("project_manager")), 409, "act-conflict")
+    assert english["detail"] == "task theme_purpose is already done"
+    assert english["message_id"] == "task %(task)s is already done" and english["params"] == {"task": "theme_purpose"}
+    r = await api.http.post(again, headers={**auth("project_manager"), "Accept-Language": "fr,zh-CN;q=0.9,en;q=0.8"})
+    assert assert_problem(r, 409, "act-conflict")["detail"] == "任务 theme_purpose 已完成"
+    r = await api.http.post(again, headers={**auth("project_manager"), "Cookie": "convene_lang=zh-Hant"})
+    assert assert_problem(r, 409, "act-conflict")["detail"] == "任務 theme_purpose 已完成"
+    r = await api.http.post(f"/events/{eid}/decisions", json={"gate": "go_decision", "decision": "approve"},
+                            headers={**auth("sponsor"), "Accept-Language": "zh"})
+    body = assert_problem(r, 409, "act-conflict")
+    assert "活动目前处于“前期准备”阶段" in body["detail"] and body["params"]["current"] == "preparation"
+
+
+def test_a_refusal_from_an_event_without_message_ids_stays_english() -> None:
+    """An update refused by a workflow that sends no message id (an event started before them) keeps its
+    English detail in every language; a message the catalogue lacks is English too."""
+    old = WorkflowUpdateFailedError(ApplicationError("task x is already done", type="Conflict"))
+    assert to_problem(old, language="zh-Hans").body()["detail"] == "task x is already done"
+    unknown = WorkflowUpdateFailedError(ApplicationError(
+        "no such thing", {"message_id": "no such %(what)s", "params": {"what": "thing"}}, type="Invalid"))
+    assert to_problem(unknown, language="zh-Hant").body()["detail"] == "no such thing"
+    known = WorkflowUpdateFailedError(ApplicationError(
+        "task x is already done", {"message_id": "task %(task)s is already done", "params": {"task": "x"}},
+        type="Conflict"))
+    assert to_problem(known, language="zh-Hant").body()["detail"] == "任務 x 已完成"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -50,6 +50,10 @@ async def _event_with_people(api: Api) -> str:
     ]})
     await api.ready(event_id)
     await api.do(PR, f"/events/{event_id}/attendees/007/rsvp", {"response": "yes"})
+    deadline = asyncio.get_running_loop().time() + 20  # the invitations go out beside the answer: wait for
+    while (await api.roster.invitation_progress(event_id)).pending:  # them, so two exports read the same rows
+        assert asyncio.get_running_loop().time() < deadline, "invitations never went out"
+        await asyncio.sleep(0.05)
     return event_id
 
 

@@ -149,7 +149,7 @@ async def open_as(browser: Any, site: Site) -> AsyncIterator[OpenAs]:
     people: list[Person] = []
 
     async def open_(who: str, path: str = "/ui/board", lang: str = "en") -> Person:
-        context = await browser.new_context(viewport=VIEWPORT, locale="en-GB" if lang == "en" else "zh-TW",
+        context = await browser.new_context(viewport=VIEWPORT, locale={"en": "en-GB", "zh-Hans": "zh-CN"}.get(lang, "zh-TW"),
                                             timezone_id="Europe/Paris")
         contexts.append(context)
         page = await context.new_page()

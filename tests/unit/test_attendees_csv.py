@@ -139,3 +139,10 @@ def test_plain_utf8_is_still_utf8():
     """A UTF-8 file (no BOM) is UTF-8 without guessing."""
     done = read_attendees("id,name\nwf,王芳\n".encode())
     assert _people(done) == [("wf", "王芳", None)] and (done.encoding, done.encoding_how) == ("utf-8", "UTF-8")
+
+
+def test_a_locale_column_takes_any_spelling_of_a_shipped_language():
+    """``zh-TW`` and ``ZH-hans`` are stored as zh-Hant and zh-Hans; ``fr`` is a row error naming the choices."""
+    done = read_attendees("id,name,locale\na,A,zh-TW\nb,B,ZH-hans\nc,C,fr\n".encode())
+    assert [(p.id, p.locale) for p in done.attendees] == [("a", "zh-Hant"), ("b", "zh-Hans")]
+    assert [e.line for e in done.errors] == [4] and "zh-Hans" in done.errors[0].message

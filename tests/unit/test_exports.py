@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from convene.exports import agenda_ics
+from convene.exports import agenda_html, agenda_ics
 
 NOW = datetime(2030, 1, 15, 8, 30, tzinfo=UTC)
 
@@ -74,3 +74,28 @@ def test_every_vevent_has_a_dtstamp_and_round_trips(zone: str, start: datetime):
         assert b"DTSTART:20301103T063000Z\r\n" in raw
     else:
         assert b"DTSTART;TZID=America/New_York:20301103T013000\r\n" in raw
+
+
+def _page_state(zone: str, locale: str):
+    start = datetime(2030, 5, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+    state = _state(zone, start)
+    state.event.start, state.event.end, state.event.locale = start, start + timedelta(hours=8), locale
+    state.agenda[0].projected_start, state.agenda[0].shift_minutes = start, 0
+    state.agenda[0].item.minutes, state.agenda[0].item.speaker_id = 45, None
+    return state
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("en", ["<title>Summit: agenda</title>", "Wednesday, 1 May 2030, 09:00 to Wednesday, 1 May 2030, 17:00 "
+            "(Asia/Shanghai)", "<th>Speaker</th>", '<html lang="en">']),
+    ("zh", ["<title>Summit：议程</title>", "2030年5月1日星期三 09:00 至 2030年5月1日星期三 17:00（Asia/Shanghai）",
+            "<th>演讲嘉宾</th>", '<html lang="zh-Hans">']),
+    ("zh-Hant", ["<title>Summit：議程</title>", "<th>講者</th>", "<td>上午9:00", '<html lang="zh-Hant">']),
+])
+def test_the_printable_agenda_reads_in_the_event_language_in_the_event_zone(locale: str, expected: list[str]):
+    """The printable page's labels come from the catalogue and its dates from CLDR, in the event's zone (a
+    01:00 UTC start prints as 09:00 in Shanghai); a stored ``zh`` is Simplified Chinese."""
+    page = agenda_html(_page_state("Asia/Shanghai", locale))
+    for text in expected:
+        assert text in page
+    assert "01:00" not in page

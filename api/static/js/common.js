@@ -7,8 +7,8 @@
 
 const MESSAGES = JSON.parse(document.getElementById("i18n").textContent);
 export const BOOT = JSON.parse(document.getElementById("boot").textContent);
-export const LANG = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
-const LOCALE = LANG === "zh" ? "zh-Hant" : "en-GB";
+export const LANG = document.documentElement.lang; // en, zh-Hans or zh-Hant: the server negotiated it
+const LOCALE = LANG === "en" ? "en-GB" : LANG; // Intl's CLDR dates and numbers, as the emails write them
 const TOKEN_KEY = "convene.token";
 
 // --- labels ----------------------------------------------------------------------------------
