@@ -22,6 +22,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from convene.logs import configure, get_logger
 from convene.settings import Settings, get_settings
 from workflows.event import EventLifecycle
+from workflows.places import SendNotices, WaitlistOffer, WaitlistPromote
 
 # Pure, side-effect-free modules the workflow sandbox may share between runs
 # instead of re-importing them for every workflow (a large saving per event).
@@ -54,7 +55,7 @@ def build_worker(
         activities = build_activities(settings)
     options: dict[str, Any] = {
         "task_queue": settings.task_queue,
-        "workflows": [EventLifecycle],
+        "workflows": [EventLifecycle, SendNotices, WaitlistPromote, WaitlistOffer],
         "activities": list(activities),
         "workflow_runner": workflow_runner(),
         "max_concurrent_activities": settings.max_concurrent_activities,

@@ -18,11 +18,13 @@ from activities.archive import ArchiveStore, Archivist, LocalFolderStore, verify
 from activities.bookings import Bookings
 from activities.links import PersonalLinks
 from activities.notifications import Notifier, SmtpConfig
+from activities.places import PlacesActivities
 from activities.reports import Reporter
 from activities.roster import RosterActivities
 from activities.thanks import Thanks
 from convene.settings import Settings, link_key
 from store import Database, Journal, Links, Roster
+from store.registration import Places
 
 __all__ = [
     "ArchiveStore",
@@ -80,4 +82,5 @@ def build_activities(
         rosters.send_invitations,
         rosters.notify_roster,
         rosters.import_legacy_record,
+        PlacesActivities(Places(database), roster).promote_waitlist,
     ]

@@ -52,5 +52,9 @@ class PersonalLinks:
         if end is None:
             return request
         expires = end + timedelta(days=self.days_after_end)
-        token = await self.links.token(request.event_id, request.recipient.person_id or "", purpose, expires)
-        return request.model_copy(update={"context": request.context | {"personal_link": f"{self.public_url}/p/{token}"}})
+        person = request.recipient.person_id or ""
+        token = await self.links.token(request.event_id, person, purpose, expires)
+        extra: dict[str, str] = {"personal_link": f"{self.public_url}/p/{token}"}
+        if request.kind == "ticket" and purpose == "attendee":  # the ticket itself: its QR code goes in the email
+            extra["ticket_code"] = await self.links.token(request.event_id, person, "ticket", expires)
+        return request.model_copy(update={"context": request.context | extra})

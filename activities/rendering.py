@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.header import Header
 from email.message import Message
+from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
@@ -245,6 +246,30 @@ def build_ics(request: NotificationRequest, organizer: str, now: datetime | None
     return cal.to_ical()
 
 
+def ticket_png(request: NotificationRequest) -> bytes | None:
+    """The ticket's QR code as a PNG (segno, no imaging library) when the message carries a ticket code."""
+    code = request.context.get("ticket_code")
+    if not code:
+        return None
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(str(code), error="m").save(out, kind="png", scale=8, border=4)
+    return out.getvalue()
+
+
+def _ticket_part(png: bytes, inline: bool) -> Message:
+    part = MIMEImage(png, "png")
+    if inline:
+        part.add_header("Content-ID", "<ticket@convene>")
+        part.add_header("Content-Disposition", "inline", filename="ticket.png")
+    else:
+        part.add_header("Content-Disposition", "attachment", filename="ticket.png")
+    return part
+
+
 def build_email(
     request: NotificationRequest, rendered: Rendered, mail_from: str, ics: bytes | None = None
 ) -> Message:
@@ -264,11 +289,22 @@ def build_email(
     to = Address(display_name=one_line(request.recipient.name or ""), username=local, domain=domain)  # validates
     body = MIMEMultipart("alternative")
     body.attach(MIMEText(rendered.text, "plain", "utf-8"))
-    body.attach(MIMEText(rendered.html, "html", "utf-8"))
+    html = MIMEText(rendered.html, "html", "utf-8")
+    ticket = ticket_png(request)
+    if ticket is not None:  # the HTML shows the ticket inline (cid:ticket@convene); it is attached for the text too
+        related = MIMEMultipart("related")
+        related.attach(html)
+        related.attach(_ticket_part(ticket, inline=True))
+        body.attach(related)
+    else:
+        body.attach(html)
     msg: Message = body
-    if ics is not None:
+    if ics is not None or ticket is not None:
         msg = MIMEMultipart("mixed")
         msg.attach(body)
+    if ticket is not None:
+        msg.attach(_ticket_part(ticket, inline=False))
+    if ics is not None:
         part = MIMEText(ics.decode("utf-8"), "calendar", "utf-8")  # icalendar writes UTF-8; say so (issue 17, item 4)
         part.set_param("method", ics_method(request))
         part.add_header("Content-Disposition", "attachment", filename=f"{request.event_id}.ics")

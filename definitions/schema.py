@@ -29,6 +29,8 @@ NotificationKind = Literal[
     "thanks",
     "cancellation",
     "postponement",
+    "ticket",
+    "waitlist",
     "stage_entered",
     "stage_left",
     "decision",
@@ -313,6 +315,12 @@ class Definition(_Frozen):
     permissions: Permissions = Field(default_factory=Permissions)
     deadlines: list[Deadline] = Field(default_factory=list)
     archive_includes: list[str] = Field(default_factory=list, description="Documents the archive must hold.")
+    registration: Literal["invite_only", "open"] = Field(
+        default="invite_only", description="open: anyone may register on the event's public page (up to the "
+        "event's capacity, then a waiting list); invite_only: attendees are invited by the team.")
+    offer_hours: float = Field(
+        default=48, gt=0, le=24 * 60, description="How long a place offered to the next person on the waiting list "
+        "waits for their confirmation before it goes to the one after.")
     rsvp_closes_hours_before_start: float = Field(
         default=0, ge=0, description="Attendees may answer or change their RSVP through their own link until this "
         "many hours before the start (0: until the start).")

@@ -341,16 +341,16 @@ class Roster:
         return select(E.c.stage).where(E.c.event_id == A.c.event_id).scalar_subquery()
 
     async def rsvp(self, event_id: str, act: Rsvp, now: datetime) -> ActResult:
-        """Record an RSVP (a change of mind replaces the earlier answer).
+        """Record an RSVP (a change of mind replaces the earlier answer), within the event's places: a yes when
+        none is free joins the waiting list (:mod:`store.registration`).
 
         Raises:
             ActRefused: ``invalid`` (not invited), ``conflict`` (event over, key reused for another act).
         """
+        from store.registration import Places  # registration builds on this module
+
         async def do(conn: AsyncConnection) -> tuple[str, str] | None:
-            row = (await conn.execute(
-                update(A).where(A.c.event_id == event_id, A.c.attendee_id == act.attendee_id, self._open(event_id))
-                .values(rsvp=act.response, rsvp_at=to_db(now)).returning(A.c.name, self._stage()))).first()
-            return None if row is None else (f"{row[0]} answered {act.response}", row[1])
+            return await Places(self.db).answer(conn, event_id, act.attendee_id, act.response, now)
 
         async def why(conn: AsyncConnection, facts: EventFacts) -> ActRefused:
             return invalid(f"unknown attendee {act.attendee_id!r}: not invited to this event")

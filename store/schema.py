@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -41,6 +42,11 @@ events = Table(
     Column("timezone", String(64), nullable=False),
     Column("locale", String(16), nullable=False),
     Column("confidential", Boolean, nullable=False, default=False),
+    Column("registration", String(16), nullable=False, default="invite_only", server_default="invite_only",
+           doc="invite_only, or open: anyone may register on the public page."),
+    Column("capacity", Integer, doc="Places (people with a yes, and places offered); null: no limit."),
+    Column("offer_hours", Float, nullable=False, default=48.0, server_default="48",
+           doc="How long a place offered from the waiting list waits for its confirmation."),
     Column("version", Integer, nullable=False, doc="Rises with every sync; an older sync never overwrites a newer."),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -69,9 +75,14 @@ attendees = Table(
     Column("checked_in_at", DateTime(timezone=True)),
     Column("checked_in_by", String(128)),
     Column("checked_in_desk", String(64)),
+    Column("registration", String(16), doc="For people who registered themselves: registered, waitlisted, "
+                                           "offered (a place waits for their confirmation), lapsed or withdrawn."),
+    Column("offer_expires_at", DateTime(timezone=True), doc="Until when an offered place waits."),
+    Column("waitlisted_at", DateTime(timezone=True), doc="When they joined the waiting list (its order)."),
     Index("ix_attendees_batch", "event_id", "batch", "position"),
     Index("ix_attendees_rsvp", "event_id", "rsvp"),
     Index("ix_attendees_checked_in", "event_id", "checked_in_at"),
+    Index("ix_attendees_registration", "event_id", "registration", "position"),
 )
 
 survey_responses = Table(

@@ -1407,7 +1407,8 @@ class Lifecycle:
         return EventFacts(event_id=e.id, kind=self.definition.kind, title=e.title, stage=self.record.stage,
                           status=self.record.status, on_site=self.on_site(), start=e.start, end=e.end,
                           timezone=e.timezone, locale=e.locale, confidential=self.definition.confidential,
-                          version=self.audit_count)
+                          registration=self.definition.registration, capacity=e.capacity,
+                          offer_hours=self.definition.offer_hours, version=self.audit_count)
 
     def move_roster(self, chunk: int = 500) -> list[LegacyRoster]:
         """Move a record kept before the roster database: returns what to write there (in chunks) and

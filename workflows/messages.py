@@ -68,6 +68,9 @@ class EventDetails(_In):
     timezone: str = "UTC"
     venue: str | None = Field(default=None, max_length=300)
     expected_attendees: int = Field(default=0, ge=0, le=1_000_000)
+    capacity: int | None = Field(default=None, ge=1, le=1_000_000, description=(
+        "Places for attendees (yes answers and places offered from the waiting list); None: no limit. With "
+        "open registration, people beyond it join the waiting list."))
     budget_limit: Decimal = Field(default=Decimal(0), ge=0, max_digits=14, decimal_places=2)
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     owner: SafeId = Field(description="The person who owns the event (holds the definition's owner role).")
@@ -723,6 +726,9 @@ class EventFacts(BaseModel):
     timezone: str
     locale: str
     confidential: bool
+    registration: Literal["invite_only", "open"] = "invite_only"
+    capacity: int | None = Field(default=None, description="Places; None: no limit.")
+    offer_hours: float = Field(default=48.0, description="How long a place offered from the waiting list waits.")
     version: int = Field(description="Rises with every change; an older sync never overwrites a newer one.")
 
 
@@ -780,3 +786,18 @@ class DossierRequest(BaseModel):
     definition: Definition
     definition_hash: str
     record: EventRecord
+
+
+class WaitlistOfferIn(BaseModel):
+    """A place offered from the waiting list (``WaitlistOffer``): the message that offers it, and until when."""
+
+    event_id: str
+    attendee_id: str
+    expires_at: datetime
+    notice: NotificationRequest
+
+
+class PromoteRequest(BaseModel):
+    """Offer the event's free places to the next people waiting (``promote_waitlist``)."""
+
+    event_id: str

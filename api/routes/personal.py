@@ -39,15 +39,18 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from activities.rendering import build_ics
 from api.deps import AppState, State
+from api.places import after_answer, after_registration
 from api.errors import Problem
 from convene import i18n
 from convene.client import act, state
 from convene.languages import shipped_language
 from convene.settings import link_key
 from store import Link, LinkRefused, Links
+from store.registration import Place, Places
 from workflows.lifecycle import GUEST
 from workflows.messages import (
     Actor,
+    Attendee,
     AttendeeRecord,
     EventDetails,
     Itinerary,
@@ -127,6 +130,7 @@ class _Page:
                  speaker: SpeakerRecord | None, closes: datetime) -> None:
         self.link, self.view, self.lang = link, view, lang
         self.attendee, self.speaker, self.closes = attendee, speaker, closes
+        self.place: Place | None = None
 
     @property
     def event(self) -> EventDetails:
@@ -156,8 +160,10 @@ async def _load(request: Request, app: AppState, link: Link) -> _Page:
     view = await state(client, link.event_id, rpc_timeout=timedelta(seconds=10))
     app.events.remember(view)
     attendee = speaker = None
+    place = None
     if link.purpose in ("attendee", "ticket"):
         attendee = await app.roster.person(link.event_id, link.person_id)
+        place = await Places(app.database).place(link.event_id, link.person_id)
     elif link.purpose == "speaker":
         speaker = next((s for s in view.speaker_list if s.person.id == link.person_id), None)
     person_locale = attendee.person.locale if attendee else speaker.person.locale if speaker else None
@@ -167,7 +173,9 @@ async def _load(request: Request, app: AppState, link: Link) -> _Page:
         hours = app.registry.get(view.kind).rsvp_closes_hours_before_start
     except Exception:  # noqa: BLE001 - a kind no longer shipped: answers close at the start
         hours = 0.0
-    return _Page(link, view, lang, attendee, speaker, closes=view.event.start - timedelta(hours=hours))
+    page = _Page(link, view, lang, attendee, speaker, closes=view.event.start - timedelta(hours=hours))
+    page.place = place
+    return page
 
 
 def _rsvp_closes(page: _Page) -> datetime:
@@ -192,7 +200,12 @@ def _render(request: Request, page: _Page, notice: str | None = None, status: in
     }
     if page.attendee is not None:
         a = page.attendee
+        place = page.place
         context |= {
+            "waitlisted": place.waitlist_position if place and place.status == "waitlisted" else None,
+            "offered_until": (_local(place.offer_expires_at, zone, lang)
+                              if place and place.status == "offered" and place.offer_expires_at
+                              and place.offer_expires_at > now else None),
             "name": a.person.name, "rsvp": a.rsvp, "needs_note": a.person.needs_note or "",
             "checked_in": _local(a.checked_in_at, zone, lang) if a.checked_in_at else None,
             "survey_open": bool(a.checked_in_at or a.rsvp == "yes") and page.view.stage == "post_event",
@@ -248,6 +261,7 @@ async def personal_rsvp(token: str, request: Request, app: State) -> Response:
 
     try:
         await app.roster.rsvp(link.event_id, rsvp, datetime.now(UTC))
+        await after_answer(app, await app.client(), link.event_id, link.person_id, rsvp.response, rsvp.key)
         note = form.get("needs_note", "").strip()[:500]
         if note != (page.attendee.person.needs_note or ""):
             await app.roster.set_needs_note(link.event_id, link.person_id, note or None)
@@ -366,3 +380,58 @@ async def personal_ticket(token: str, request: Request, app: State) -> Response:
     ticket = await _links(app).token(link.event_id, link.person_id, "ticket", max(expires, link.expires_at))
     svg = segno.make(ticket, error="m").svg_inline(scale=6, border=4)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
+
+
+# --- open registration -------------------------------------------------------------------------------------
+
+
+@router.get("/r/{event_id}", response_class=HTMLResponse)
+async def registration_page(event_id: str, request: Request, app: State) -> Response:
+    """An open event's public registration form (name and email); other events answer that they take none."""
+    if await _limited(request, app):
+        return _message(request, "too_many", language(accept=request.headers.get("accept-language", "")), 429)
+    await app.store_ready()
+    facts = await app.roster.facts(event_id) if len(event_id) <= 128 else None
+    lang = language(request.query_params.get("lang"), accept=request.headers.get("accept-language", ""),
+                    default=facts.locale if facts else None)
+    if facts is None or facts.registration != "open" or facts.status != "active":
+        return _message(request, "register_closed", lang, 404)
+    zone = facts.timezone or "UTC"
+    return TEMPLATES.TemplateResponse(request, "personal.html", {
+        "t": TEXT[lang], "lang": lang, "page": "register", "message": None, "notice": None,
+        "title": facts.title, "name": "", "key": uuid.uuid4().hex, "token_path": request.url.path.rstrip("/"),
+        "when": i18n.with_zone(f"{_local(facts.start, zone, lang)} – {_local(facts.end, zone, lang)}", zone, lang),
+        "venue": TEXT[lang]["tba"], "agenda": [], "cancelled": False})
+
+
+@router.post("/r/{event_id}")
+async def register(event_id: str, request: Request, app: State) -> Response:
+    """Register (``name``, ``email``): a place if one is free, else the waiting list; the answer comes by email.
+
+    The page says the same whatever happened (registered, waiting, or already registered with that address),
+    so it never tells a stranger whether an address is registered.
+    """
+    if await _limited(request, app):
+        return _message(request, "too_many", language(accept=request.headers.get("accept-language", "")), 429)
+    await app.store_ready()
+    form = await _form(request)
+    facts = await app.roster.facts(event_id) if len(event_id) <= 128 else None
+    lang = language(request.query_params.get("lang"), accept=request.headers.get("accept-language", ""),
+                    default=facts.locale if facts else None)
+    name, email = form.get("name", "").strip(), form.get("email", "").strip()
+    try:
+        person = Attendee(id="r-new", name=name, email=email or None, locale=lang)
+        if not person.email:
+            raise ValueError("an email address is needed")
+    except (ValidationError, ValueError):
+        return _message(request, "register_invalid", lang, 422)
+    from workflows.refusals import ActRefused
+
+    try:
+        place = await Places(app.database).register(event_id, person.name, str(person.email), lang, datetime.now(UTC))
+    except ActRefused:
+        return _message(request, "register_closed", lang, 404)
+    person = person.model_copy(update={"id": place.attendee_id})
+    await after_registration(app, await app.client(), event_id, place, person)
+    log.info("registration", status=place.status)
+    return _message(request, "register_done", lang, 200)

@@ -42,6 +42,7 @@ from api.deps import (
 from api.errors import Problem, conflict, invalid
 from api.eventinfo import EventInfo
 from api.invitations import PAGE, content_key, in_database, invite, invite_pages
+from api.places import after_answer
 from api.models import (
     ActIn,
     ActOutcome,
@@ -267,11 +268,17 @@ async def import_attendees(
              response_model_exclude_none=True, responses=_ACT)
 async def rsvp(event_id: EventId, attendee_id: PersonId, body: RsvpIn, client: TemporalClient, registry: Registry,
                roster: Roster, principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
-    """Record an attendee's answer (a change of mind replaces it). 422 for someone not invited."""
-    return await _attendee_act(app, client, registry, roster, principal, event_id, body, idempotency_key,
-                               lambda key, actor: Rsvp(key=key, actor=actor, reason=body.reason,
-                                                       attendee_id=attendee_id, response=body.response),
-                               roster.rsvp)  # type: ignore[arg-type]
+    """Record an attendee's answer (a change of mind replaces it). 422 for someone not invited.
+
+    Within the event's places: a yes when none is free joins the waiting list (the message says so); a yes
+    that holds a place sends the person their ticket; a no offers the freed place to the next person waiting.
+    """
+    outcome = await _attendee_act(app, client, registry, roster, principal, event_id, body, idempotency_key,
+                                  lambda key, actor: Rsvp(key=key, actor=actor, reason=body.reason,
+                                                          attendee_id=attendee_id, response=body.response),
+                                  roster.rsvp)  # type: ignore[arg-type]
+    await after_answer(app, client, event_id, attendee_id, body.response, outcome.result.key)
+    return outcome
 
 
 @router.post("/{event_id}/attendees/{attendee_id}/check-in", response_model=ActOutcome,

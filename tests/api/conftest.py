@@ -107,6 +107,7 @@ class RecordingNotifier(Notifier):
 
 
 ROSTER_ACTIVITIES = {"send_notification", "record_audit", "sync_event", "send_invitations", "notify_roster",
+                     "promote_waitlist",
                      "import_legacy_record"}
 
 
