@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
+from pathlib import Path
 from typing import Any
 
 import aiosmtplib
@@ -92,6 +93,8 @@ class SmtpConfig:
     use_tls: bool = False
     mail_from: str = "Convene <convene@localhost>"
     timeout: float = 30.0
+    mail_dir: Path | None = None
+    """Without a host: write each email as an ``.eml`` file here instead (the dev stack's mail sink)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpConfig:
@@ -103,6 +106,7 @@ class SmtpConfig:
             starttls=settings.smtp_starttls,
             use_tls=settings.smtp_use_tls,
             mail_from=settings.mail_from,
+            mail_dir=settings.mail_dir,
         )
 
 
@@ -311,7 +315,7 @@ class Notifier:
         to = r.email or r.person_id or r.role
         if not r.email:
             return self._record(request, to, "skipped", f"no email address for {r.role}")
-        if not self.smtp.host:
+        if not self.smtp.host and self.smtp.mail_dir is None:
             log.info("email skipped: no SMTP server configured")
             return self._record(request, to, "skipped", "email is not configured (no SMTP host)")
         if (done := self.sent.get(request.key)) is not None:
@@ -324,6 +328,12 @@ class Notifier:
             message = build_email(request, rendered, self.smtp.mail_from, ics)
         except ValueError as err:
             raise permanent(f"cannot address an email to {r.role}: {err}") from None
+        if not self.smtp.host and self.smtp.mail_dir is not None:
+            path = self.smtp.mail_dir / request.event_id / f"{hashlib.sha256(request.key.encode()).hexdigest()[:24]}.eml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(message.as_bytes())
+            log.info("email written to the mail folder (no SMTP server configured)")
+            return self._record(request, to, "sent", f"written to {path}")
         sender = parseaddr(self.smtp.mail_from)[1] or self.smtp.mail_from
         try:
             await aiosmtplib.send(

@@ -30,8 +30,20 @@ from convene.settings import Settings, get_settings
 from convene.telemetry import tracer_provider, tracing_interceptor, worker_runtime
 from definitions import Definition, shipped
 from definitions.timelapse import describe_pace, timelapse
+from store import Roster
 from workflows import search
-from workflows.messages import Actor, BudgetLine, Cancel, CompleteTask, EventDetails, Person, RecordBudget, StateView
+from workflows.messages import (
+    Actor,
+    Attendee,
+    BudgetLine,
+    Cancel,
+    CompleteTask,
+    EventDetails,
+    InviteAttendees,
+    Person,
+    RecordBudget,
+    StateView,
+)
 
 DEMO_ID = "demo-conference"
 DEMO_PACE = timedelta(seconds=10)
@@ -105,6 +117,31 @@ async def wait_for_server(settings: Settings, proc: asyncio.subprocess.Process, 
             await asyncio.sleep(0.5)
 
 
+DEMO_ATTENDEES = [
+    Attendee(id="ann", name="Ann Lee", email="ann@example.org", category="partner", needs=["accessibility"]),
+    Attendee(id="wang-fang", name="王芳", email="wang.fang@example.org", locale="zh-Hans", category="expert"),
+    Attendee(id="chen-wei", name="陳偉", email="chen.wei@example.org", locale="zh-Hant", category="media"),
+]
+"""Invited by the demo: their invitations (with their own links) land in the mail folder."""
+
+
+async def demo_link(settings: Settings, database: Any, event_id: str, attendee_id: str) -> str:
+    """The link in a demo attendee's invitation (the store makes the same one the email carries)."""
+    from convene.settings import link_key
+    from store import Links
+
+    facts = None
+    for _ in range(100):  # the workflow writes the event's facts to the database just after it starts
+        facts = await Roster(database).facts(event_id)
+        if facts is not None:
+            break
+        await asyncio.sleep(0.1)
+    end = facts.end if facts else datetime.now(timezone.utc)
+    token = await Links(database, link_key(settings)).token(
+        event_id, attendee_id, "attendee", end + timedelta(days=settings.link_days_after_end))
+    return f"{settings.public_url.rstrip('/')}/p/{token}"
+
+
 def demo_event(now: datetime, pace: timedelta | None = None, event_id: str = DEMO_ID) -> EventDetails:
     """The demo conference: ``DEMO_LEAD_DAYS`` days ahead, on the real calendar (`pace` None) or at `pace`."""
     team = {
@@ -169,6 +206,8 @@ async def start_demo(client: Client, settings: Settings, pace: timedelta | None 
         BudgetLine(category="equipment", planned=Decimal("12000")),
         BudgetLine(category="contingency", planned=Decimal("9000")),
     ]))
+    await act(client, event_id, InviteAttendees(key="demo-invite", actor=Actor(id="prue", role="pr_communications"),
+                                                attendees=DEMO_ATTENDEES))
     s = await state(client, event_id)
     pace_note = f", time-lapse {describe_pace(pace)}" if pace else ""
     return event_id, (f"demo event started (stage {s.stage}, {s.progress.done}/{s.progress.total} done{pace_note}; "
@@ -254,6 +293,10 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
     import worker as worker_module
 
     settings = get_settings().model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
+    if "public_url" not in settings.model_fields_set:  # the links in emails open this stack's pages
+        settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{api_port}"})
+    if not settings.smtp_host and settings.mail_dir is None:  # no mail server: emails become files to open
+        settings = settings.model_copy(update={"mail_dir": db.parent.resolve() / "mail"})
     if "database_url" not in settings.model_fields_set:  # the roster database beside the dev server's file
         settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db.parent.resolve() / 'convene.db'}"})
     configure(settings.log_level, json=not sys.stderr.isatty() and settings.log_json)
@@ -287,6 +330,11 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
             f"  Metrics (worker)  {metrics_note}",
             f"  Traces            {'OTLP to ' + str(settings.otlp_endpoint) if tracing else 'off (set CONVENE_OTLP_ENDPOINT)'}",
             f"  {demo_note}: event id {demo_id}",
+            *([f"  Emails            no SMTP server: written as .eml files to {settings.mail_dir}",
+               f"  Ann's own page    {await demo_link(settings, database, demo_id, 'ann')}",
+               "                    (the link in her invitation: answer, calendar, then her ticket; open it on a phone)",
+               f"  Check-in desk     http://127.0.0.1:{api_port}/ui/events/{demo_id}/desk (on the day; sign in first)"]
+              if api and demo and settings.mail_dir else []),
             *([f"  Follow it: http://127.0.0.1:{api_port}/ui/events/{demo_id} — sign in as Pia Park (project "
                "manager) for nearly everything, as Finn Okafor (finance approver) to approve the budget."]
               if api and demo else []),

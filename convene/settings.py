@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_use_tls: bool = False
     mail_from: str = "Convene <convene@localhost>"
+    mail_dir: Path | None = None  # no SMTP host: write emails here as .eml files (the dev stack: var/mail)
     webhook_secret: SecretStr = SecretStr("change-me")
     webhook_timeout_seconds: float = 10.0
     # Chat rooms by name (JSON: {"role:finance": "feishu://...", "event:conf-1": "slack://...", "*": "..."});

@@ -436,3 +436,18 @@ async def test_stages_slots_and_severities_are_named_in_the_reader_language() ->
     assert incident.subject == "Incident (High): T" and "A high-severity incident" in incident.text
     speaker = templates.render("invitation", "zh-Hans", {"title": "T", "audience": "speaker", "slot": "keynote"})
     assert "演讲类别：主题演讲" in speaker.text
+
+
+async def test_without_a_mail_server_a_mail_folder_keeps_each_email_once(tmp_path: Path) -> None:
+    """The dev stack's sink: no SMTP host but a mail folder: the email is written there as an .eml file (the same
+    bytes a server would get), recorded sent, and a retry of its key writes it once."""
+    from email import message_from_bytes
+
+    notifier = Notifier(smtp=SmtpConfig(host=None, mail_dir=tmp_path / "mail"), webhook_secret=WEBHOOK_SECRET)
+    request = notification(attach_ics=True)
+    record = await send(notifier, request)
+    assert record.status == "sent" and record.detail.startswith(f"written to {tmp_path / 'mail'}")
+    await send(notifier, request)
+    [eml] = list((tmp_path / "mail" / "summit-2026").glob("*.eml"))
+    message = message_from_bytes(eml.read_bytes())
+    assert message["To"].endswith("<ann@example.org>") and message["Message-ID"] == message_id(request.key)
