@@ -142,7 +142,9 @@ def to_problem(exc: BaseException, retry_after: int = 5) -> Problem:
         if isinstance(cause, ApplicationError) and (cause.type or "").lower() in _REFUSALS:
             kind = (cause.type or "").lower()
             return Problem(_REFUSALS[kind], cause.message, slug=f"act-{kind}")
-        return Problem(500, "the event could not apply the act")
+        # Not one of the event's refusals: the server dropped the update before the workflow took it
+        # ("unprocessed"), or the run ended while it waited. Nothing was applied; the same key again is safe.
+        return _unavailable("the event did not take the act; resend it with the same Idempotency-Key", retry_after)
     if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
         return _unavailable("the event did not answer in time; retry with the same Idempotency-Key", retry_after)
     if isinstance(exc, WorkflowAlreadyStartedError):
