@@ -155,7 +155,8 @@ def to_problem(exc: BaseException, retry_after: int = 5) -> Problem:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return Problem(404, "no such event")
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-                          RPCStatusCode.RESOURCE_EXHAUSTED):
+                          RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED, RPCStatusCode.ABORTED):
+            # CANCELLED is also how the client reports its own rpc_timeout expiring ("Timeout expired")
             return _unavailable("Temporal is unavailable; try again shortly", retry_after)
         if exc.status == RPCStatusCode.ALREADY_EXISTS:
             return Problem(409, "already exists")
