@@ -128,7 +128,6 @@ async def perform(client: Client, registry: DefinitionRegistry, app: AppState, p
     outcome = ActOutcome(result=result)
     body = outcome.model_dump(mode="json")
     stored = await keys.finish(event_id, key, "accepted", 200, body, datetime.now(timezone.utc))
-    log.info("act applied", act=result.act, seq=result.seq, role=act_.actor.role, stage=result.stage)
     if stored is not None and stored.final and stored.answer != body:
         return _replay(stored)
     return outcome
@@ -157,7 +156,9 @@ async def _decide(client: Client, registry: DefinitionRegistry, app: AppState, p
             raise _Pending
         try:
             async with asyncio.timeout(remaining):
-                return await send_act(client, event_id, act_, rpc_timeout=timedelta(seconds=remaining), final=True)
+                result = await send_act(client, event_id, act_, rpc_timeout=timedelta(seconds=remaining), final=True)
+            log.info("act applied", act=result.act, seq=result.seq, role=role, stage=result.stage)
+            return result
         except WorkflowUpdateFailedError as err:
             if isinstance(err.cause, ApplicationError) and err.cause.type in REFUSAL_TYPES:
                 raise
