@@ -57,7 +57,7 @@ from api.models import (
 from activities.rendering import redact_url
 from api.views import merged
 from convene.client import list_query, start_event, state, workflow_id
-from definitions import CANCELLED, CLOSED, UnknownKind
+from definitions import CANCELLED, CLOSED
 from definitions import Registry as DefinitionRegistry
 from workflows import search
 from workflows.messages import (
