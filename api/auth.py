@@ -221,6 +221,11 @@ def _holds_for_event(principal: Principal, role: str, event: EventDetails, defin
     return True
 
 
+def on_team(principal: Principal, event: EventDetails) -> bool:
+    """`principal` is the event's owner or one of the people of its team (any role)."""
+    return principal.id == event.owner or any(principal.id == p.id for people in event.team.values() for p in people)
+
+
 def choose_role(
     principal: Principal, definition: Definition, event: EventDetails, act: Act, as_role: str | None = None
 ) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Annotated
 
 import structlog
@@ -24,6 +25,7 @@ from definitions import Registry as DefinitionRegistry
 from store import Database
 from store import Journal as JournalStore
 from store import Roster as RosterStore
+from store.acts import ActKeys
 
 log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
 
@@ -49,7 +51,9 @@ class AppState:
         self.database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
         self.roster = RosterStore(self.database, on_applied=self.metrics.attendee_act)
         self.journal = JournalStore(self.database)
-        self.events = EventInfoCache(ttl=settings.event_cache_seconds)
+        self.rpc_timeout = timedelta(seconds=settings.temporal_rpc_timeout_seconds)
+        self.events = EventInfoCache(ttl=settings.event_cache_seconds, rpc_timeout=self.rpc_timeout)
+        self.act_keys = ActKeys(self.database, window=timedelta(hours=settings.idempotency_window_hours))
         self._migrated = False
 
     async def store_ready(self) -> None:
@@ -164,5 +168,7 @@ Journal = Annotated[JournalStore, Depends(get_journal)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=200,
-           description="The same key twice applies the act once and answers the same."),
+           description="The same key twice applies the act once and answers the same, refusals included "
+                       "(kept for CONVENE_IDEMPOTENCY_WINDOW_HOURS, 24 by default); the same key with another "
+                       "request is refused (422)."),
 ]

@@ -155,7 +155,9 @@ def to_problem(exc: BaseException, retry_after: int = 5, language: str = "en") -
             kind = (cause.type or "").lower()
             details = cause.details[0] if cause.details else None  # events started before message ids have none
             return _refusal(_REFUSALS[kind], kind, cause.message, details, language)
-        return Problem(500, "the event could not apply the act")
+        # Not one of the event's refusals: the server dropped the update before the workflow took it
+        # ("unprocessed"), or the run ended while it waited. Nothing was applied; the same key again is safe.
+        return _unavailable("the event did not take the act; resend it with the same Idempotency-Key", retry_after)
     if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
         return _unavailable("the event did not answer in time; retry with the same Idempotency-Key", retry_after)
     if isinstance(exc, WorkflowAlreadyStartedError):
@@ -166,7 +168,8 @@ def to_problem(exc: BaseException, retry_after: int = 5, language: str = "en") -
         if exc.status == RPCStatusCode.NOT_FOUND:
             return Problem(404, "no such event")
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-                          RPCStatusCode.RESOURCE_EXHAUSTED):
+                          RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED, RPCStatusCode.ABORTED):
+            # CANCELLED is also how the client reports its own rpc_timeout expiring ("Timeout expired")
             return _unavailable("Temporal is unavailable; try again shortly", retry_after)
         if exc.status == RPCStatusCode.ALREADY_EXISTS:
             return Problem(409, "already exists")

@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from temporalio.client import Client
 
@@ -43,9 +44,10 @@ class EventInfoCache:
     Concurrent misses for one event share one read of its state.
     """
 
-    def __init__(self, ttl: float = 60.0, size: int = 10_000) -> None:
+    def __init__(self, ttl: float = 60.0, size: int = 10_000, rpc_timeout: timedelta | None = None) -> None:
         self.ttl = ttl
         self.size = size
+        self.rpc_timeout = rpc_timeout
         self._items: OrderedDict[str, tuple[float, EventInfo]] = OrderedDict()
         self._loading: dict[str, asyncio.Future[EventInfo]] = {}
         self.reads = 0
@@ -93,7 +95,7 @@ class EventInfoCache:
 
     async def _load(self, client: Client, event_id: str) -> EventInfo:
         self.reads += 1
-        return self.remember(await state(client, event_id))
+        return self.remember(await state(client, event_id, rpc_timeout=self.rpc_timeout))
 
     def _settled(self, event_id: str, done: asyncio.Future[EventInfo]) -> None:
         self._loading.pop(event_id, None)

@@ -22,7 +22,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from temporalio.client import Client
@@ -81,7 +81,7 @@ def listed_twice(people: Sequence[Attendee]) -> list[str]:
 
 async def invite(client: Client, roster: Roster, event_id: str, *, key: str, actor: Actor,
                  people: Sequence[Attendee], database: bool, reason: str | None = None,
-                 now: datetime | None = None) -> Invited:
+                 now: datetime | None = None, rpc_timeout: timedelta | None = None) -> Invited:
     """Invite `people` (at most :data:`PAGE`) as one act with idempotency key `key`.
 
     Args:
@@ -100,7 +100,8 @@ async def invite(client: Client, roster: Roster, event_id: str, *, key: str, act
         raise ActRefused("invalid", f"listed more than once: {_names(twice)}")
     if not database:
         result = await act(client, event_id, InviteAttendees(key=key, actor=actor, reason=reason,
-                                                             attendees=list(people)))
+                                                             attendees=list(people)),
+                           rpc_timeout=rpc_timeout, final=True)
         return Invited(result=result, invited=len(people))
     ids = [p.id for p in people]
     members = await batch_members(roster, event_id, key)
@@ -118,7 +119,8 @@ async def invite(client: Client, roster: Roster, event_id: str, *, key: str, act
     if not count:  # everyone was invited by someone else in the meantime
         raise NobodyNew(skipped or ids)
     result = await act(client, event_id, InviteAttendees(
-        key=key, actor=actor, reason=reason, batch=InvitationBatchRef(id=key, count=count)))
+        key=key, actor=actor, reason=reason, batch=InvitationBatchRef(id=key, count=count)),
+        rpc_timeout=rpc_timeout, final=True)
     return Invited(result=result, invited=count, skipped=skipped)
 
 
@@ -147,7 +149,7 @@ Progress = Callable[[int, int, int, int], None]
 
 async def invite_pages(client: Client, roster: Roster, event_id: str, *, key: str, actor: Actor,
                        people: Sequence[Attendee], database: bool, reason: str | None = None,
-                       progress: Progress | None = None) -> Imported:
+                       progress: Progress | None = None, rpc_timeout: timedelta | None = None) -> Imported:
     """Invite a long list in pages of :data:`PAGE` (keys ``<key>.p1``, ``<key>.p2``...); a page whose
     people are all invited already is counted as skipped, not refused."""
     twice = listed_twice(people)
@@ -159,7 +161,7 @@ async def invite_pages(client: Client, roster: Roster, event_id: str, *, key: st
         page = people[n * PAGE:(n + 1) * PAGE]
         try:
             done = await invite(client, roster, event_id, key=page_key(key, n + 1), actor=actor, people=page,
-                                database=database, reason=reason)
+                                database=database, reason=reason, rpc_timeout=rpc_timeout)
         except NobodyNew as nobody:
             invited, skipped = 0, nobody.skipped
         else:

@@ -185,14 +185,38 @@ class CancelIn(ActIn):
 
 
 class ActOutcome(BaseModel):
-    """The answer to an accepted act: what it did, and (for the team's acts) the event afterwards.
+    """The answer to an accepted act: what it did (its audit ``seq``, the ``stage`` and ``status`` after it and
+    a ``message`` saying what changed), not the whole event: read ``GET /events/{id}`` for that.
 
-    Attendee acts (invite, RSVP, check-in, survey) answer without the state: they are many, the
-    door does them by the hundred a minute, and the page reads the event again as it polls anyway.
+    A repeat of the key is answered with the same body (and ``Idempotent-Replayed: true``).
     """
 
     result: ActResult
-    state: StateView | None = Field(default=None, description="The event after the act (absent for attendee acts).")
+    state: StateView | None = Field(
+        default=None, description="Not sent any more (the event after the act was the whole state, hundreds of KB); "
+        "kept so older clients that look for it find it absent.")
+
+
+class ActRefusal(BaseModel):
+    """A refused act's answer, as it was given (problem+json)."""
+
+    status: int = Field(description="The HTTP status it was answered with (403, 409 or 422).")
+    type: str
+    detail: str
+
+
+class ActKey(BaseModel):
+    """What became of an act sent with an idempotency key (``GET /events/{id}/acts/{key}``)."""
+
+    key: str
+    status: Literal["pending", "accepted", "refused"] = Field(
+        description="pending: sent, no answer yet (ask again, or resend the act with the same key); accepted: "
+        "applied once, see result; refused: never applied and never will be under this key, see refusal.")
+    result: ActResult | None = Field(default=None, description="The accepted act's answer (its seq in the audit).")
+    refusal: ActRefusal | None = None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime = Field(description="When the key is forgotten (a repeat after it is a new request).")
 
 
 class InviteOutcome(ActOutcome):

@@ -30,6 +30,17 @@ class ApiSettings(Settings):
     reconnect_interval_seconds: float = Field(
         default=2.0, ge=0, description="How often a request may retry connecting to Temporal after a failure."
     )
+    temporal_rpc_timeout_seconds: float = Field(
+        default=10.0, gt=0,
+        description="The longest the API waits on Temporal for one request (a state read, an act with its "
+        "retries). Past it an act answers 503 with Retry-After and its key stays pending: ask "
+        "GET /events/{id}/acts/{key} or resend it.",
+    )
+    idempotency_window_hours: float = Field(
+        default=24.0, gt=0,
+        description="How long the API keeps an act's Idempotency-Key with its answer (a repeat within it is "
+        "answered the same; after it the key is forgotten).",
+    )
     default_page_size: int = Field(default=50, ge=1, le=1000)
     max_page_size: int = Field(default=500, ge=1, le=1000)
     health_timeout_seconds: float = Field(default=2.0, gt=0)

@@ -334,7 +334,7 @@ def events_act(
                 finally:
                     await roster.db.dispose()
                 return
-        _print_json(await act(client, event_id, act_model))
+        _print_json(await act(client, event_id, act_model, final=True))  # a refusal is final for the key
 
     _run(go())
 

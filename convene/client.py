@@ -28,6 +28,7 @@ from workflows.messages import (
     EventDetails,
     StateView,
     WorkflowInput,
+    act_update_id,
 )
 
 
@@ -77,7 +78,8 @@ def start_input(details: EventDetails, definition: Definition, history_limit: in
 
 
 async def start_event(
-    client: Client, details: EventDetails, definition: Definition, task_queue: str, history_limit: int | None = None
+    client: Client, details: EventDetails, definition: Definition, task_queue: str, history_limit: int | None = None,
+    rpc_timeout: timedelta | None = None,
 ) -> WorkflowHandle[Any, StateView]:
     """Start one event's workflow; its id is ``event-<event id>`` and a second start with the same id fails."""
     inp = start_input(details, definition, history_limit)
@@ -88,6 +90,7 @@ async def start_event(
         task_queue=task_queue,
         result_type=StateView,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        rpc_timeout=rpc_timeout,
         search_attributes=TypedSearchAttributes(search.attributes(details, definition.kind, definition.path()[0], 0, False)
                                                 + [search.SearchAttributePair(search.TITLE, details.title)]),
     )
@@ -97,13 +100,20 @@ def handle(client: Client, event_id: str) -> WorkflowHandle[Any, StateView]:
     return client.get_workflow_handle(workflow_id(event_id), result_type=StateView)
 
 
-async def act(client: Client, event_id: str, act: AnyAct, rpc_timeout: timedelta | None = None) -> ActResult:
+async def act(client: Client, event_id: str, act: AnyAct, rpc_timeout: timedelta | None = None,
+              final: bool = False) -> ActResult:
     """Send one act as its update and wait for the answer (accepted or refused).
 
-    With `rpc_timeout`, give up (RPCError DEADLINE_EXCEEDED) when no worker answers in time.
+    With `final`, the update id is :func:`workflows.messages.act_update_id` of the act's key: a resend of
+    the key is the same update (answered by the server within a run) and a refusal is final for the key
+    (the workflow remembers it and refuses a later attempt alike, even one that would pass by then).
+    Without it, each call is a new update checked in the validator (a refusal leaves no trace).
+
+    With `rpc_timeout`, give up (``WorkflowUpdateRPCTimeoutOrCancelledError``) when no worker answers in time.
     """
     return await handle(client, event_id).execute_update(
-        ACT_NAMES[type(act)], act, result_type=ActResult, rpc_timeout=rpc_timeout
+        ACT_NAMES[type(act)], act, result_type=ActResult, rpc_timeout=rpc_timeout,
+        id=act_update_id(act.key) if final else None,
     )
 
 

@@ -146,3 +146,21 @@ personal_links = Table(
     Index("ix_personal_links_person", "event_id", "person_id", "purpose"),
 )
 """One row per person and purpose: their page (``attendee``, ``speaker``) and their ticket (``ticket``)."""
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("key", String(200), primary_key=True, doc="The Idempotency-Key the client sent (or the body's key)."),
+    Column("principal", ID, nullable=False, doc="Who sent it: the only one (with the event's readers) who may ask."),
+    Column("fingerprint", String(64), nullable=False,
+           doc="SHA-256 of the sender and the act without its key: the same key with another request is refused."),
+    Column("status", String(16), nullable=False, doc="pending, accepted or refused."),
+    Column("http_status", Integer, doc="The answer's HTTP status, once final."),
+    Column("answer", JSON, doc="The answer's body, once final: given again to every repeat of the key."),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_idempotency_keys_expires", "expires_at"),
+)
+"""Each team act the API sent to a workflow, by its key: what it was and, once known, its final answer (refusals
+included). Kept for the idempotency window (``CONVENE_IDEMPOTENCY_WINDOW_HOURS``), then deleted."""

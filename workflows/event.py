@@ -2,7 +2,9 @@
 
 The workflow is a thin deterministic shell around :class:`workflows.lifecycle.Lifecycle`:
 updates are checked by the lifecycle in their validators (so a refused act never
-reaches history) and applied by it in their handlers; the main loop sleeps until
+reaches history) and applied by it in their handlers, except acts sent with final
+refusals (update id ``act:<key>``, the API's): those are decided in the handler,
+which remembers a refusal with its key; the main loop sleeps until
 the next deadline step *or* an act, lets the lifecycle fire what is due, and runs
 the effects it asks for as activities. Activities are called by name, so this
 module imports none of their (non-deterministic) dependencies.
@@ -24,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.lifecycle import ActRefused, Compensate, Lifecycle, RunActivity, shared_definition
     from workflows.messages import (
         ACT_NAMES,
+        ACT_UPDATE_PREFIX,
         AuditBatch,
         EventFacts,
         InvitationSend,
@@ -381,16 +384,34 @@ class EventLifecycle:
 
     # -------------------------------------------------------------- acts
 
+    @staticmethod
+    def _refusals_final() -> bool:
+        """The act was sent with final refusals (its update id is ``act_update_id(key)``: the API's acts)."""
+        info = workflow.current_update_info()
+        return info is not None and info.id.startswith(ACT_UPDATE_PREFIX)
+
     def _check(self, act: Any) -> None:
+        """The validator. An act sent with final refusals is refused here only if its key was refused
+        before: whatever else would refuse it, the handler does, and remembers. A refusal made here leaves
+        no trace in history, so it could not be remembered: a stalled attempt with the same key could then
+        pass once the event has moved (issue 19). Other acts are checked here, as before."""
         try:
-            self._lc.at(workflow.now()).check(act)
+            if self._refusals_final():
+                self._lc.check_remembered(act)
+            else:
+                self._lc.at(workflow.now()).check(act)
         except ActRefused as err:
             raise _refusal(err) from None
 
     def _apply(self, act: Any) -> ActResult:
+        # No workflow.patched here: a refusal in the handler emits no command (an update's outcome is a
+        # protocol message) and histories from before this change hold no update with an act: id.
         try:
             result = self._lc.at(workflow.now()).apply(act)
-        except ActRefused as err:  # the validator already checked; the state cannot have moved since
+        except ActRefused as err:
+            if self._refusals_final():  # refused for good: a later attempt with this key gets the same answer
+                self._lc.remember_refusal(act, err)
+                self._log("info", "act refused", act=ACT_NAMES[type(act)], kind=err.kind, actor=act.actor.id)
             raise _refusal(err) from None
         self._acted = True
         self._log("info", "act applied", act=result.act, seq=result.seq, stage=result.stage, actor=act.actor.id,

@@ -112,6 +112,11 @@ IDEMPOTENCY_WINDOW_DB = 256
 the team's (attendee acts are database transactions with their own keys), so a few hundred cover any
 retry while keeping the carried record small."""
 
+REFUSALS_KEPT = 256
+"""How many recent refused idempotency keys an event remembers (acts sent with final refusals: the API's).
+A key it refused is refused again with the same reason, however the event has moved since; older keys
+are answered by the API's own record of each key (``idempotency_keys``, kept for a day)."""
+
 AUDIT_TAIL = 50
 """Audit entries an event with its roster in the database keeps (the newest); the whole audit is in
 the database."""
@@ -797,11 +802,36 @@ class Lifecycle:
             if digest != act_digest(act):
                 raise _conflict("idempotency key %(key)r was already used for a different act (%(act)s)", key=act.key, act=result.act)
             return result
+        self.check_remembered(act)
         if not self.active:
             raise _conflict("the event is %(status)s; it takes no more acts", status=self.record.status)
         self._authorize(act)
         getattr(self, f"_check_{ACT_NAMES[type(act)]}")(act)
         return None
+
+    def check_remembered(self, act: AnyAct) -> None:
+        """Refuse an act whose key was refused before, with the reason it was given then.
+
+        Raises:
+            ActRefused: the earlier refusal (or a conflict, when the key stood for another act).
+        """
+        refused = self.record.refused.get(act.key)
+        if refused is None:
+            return
+        digest, kind, message = refused
+        if digest != act_digest(act):
+            raise _conflict(f"idempotency key {act.key!r} was already used for a different act")
+        raise ActRefused(kind, message)
+
+    def remember_refusal(self, act: AnyAct, refusal: ActRefused) -> None:
+        """Keep `act`'s key as refused for good (the newest :data:`REFUSALS_KEPT`), so that a later attempt
+        with the same key, even one that would pass now, is refused with the same reason. A key already
+        applied or already refused keeps what it has."""
+        if act.key in self.record.applied or act.key in self.record.refused:
+            return
+        self.record.refused[act.key] = (act_digest(act), refusal.kind, refusal.message)
+        while len(self.record.refused) > REFUSALS_KEPT:  # dicts keep insertion order: drop the oldest
+            del self.record.refused[next(iter(self.record.refused))]
 
     def apply(self, act: AnyAct) -> ActResult:
         """Apply an act (after :meth:`check`), record it, advance if the gates now allow."""

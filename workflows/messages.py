@@ -8,6 +8,7 @@ decide --input '{...}'``).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -342,6 +343,21 @@ ACT_NAMES: dict[type[Act], str] = {
 }
 """Each act's update name: the names a Temporal client uses."""
 
+ACT_UPDATE_PREFIX = "act:"
+"""Update ids that start with this ask for final refusals: the workflow decides such an act in its handler
+and remembers a refusal with the key (see :func:`act_update_id`)."""
+
+
+def act_update_id(key: str) -> str:
+    """The Temporal update id for an act with idempotency key `key`: one key, one update, so the server itself
+    answers a resend of the key within a run, and the workflow keeps a refusal of it for good.
+
+    ``act:<key>`` when the key is short and printable, else ``act:sha256:<hex>`` (at most 75 characters).
+    """
+    if len(key) <= 128 and key.isprintable() and key.isascii():
+        return ACT_UPDATE_PREFIX + key
+    return f"{ACT_UPDATE_PREFIX}sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
 
 class ActResult(BaseModel):
     """The answer to an accepted act."""
@@ -509,6 +525,11 @@ class EventRecord(BaseModel):
     effects: list[EffectRecord] = Field(default_factory=list)
     applied: dict[str, tuple[str, ActResult]] = Field(
         default_factory=dict, description="Idempotency keys: key -> (digest of the act, its answer)."
+    )
+    refused: dict[str, tuple[str, str, str]] = Field(
+        default_factory=dict,
+        description="Keys refused for good (acts sent with an update id from act_update_id): key -> (digest of "
+        "the act, refusal kind, message). Bounded: the newest REFUSALS_KEPT.",
     )
     started_activities: list[str] = Field(default_factory=list, description="Activity tasks already run.")
     hold: str | None = Field(default=None, description="A stage sent back to stays until someone acts in it.")

@@ -1,8 +1,8 @@
 """Events: start one, list and count them, read one, and the team's acts on one.
 
 Each act route turns its body into the workflow's act, done by the caller as the
-role :func:`api.auth.choose_role` picks, and answers the act's result with the
-event's state afterwards. Attendee acts (inviting, RSVP, check-in, survey) and the
+role :func:`api.auth.choose_role` picks, once per idempotency key (:mod:`api.acts`),
+and answers the act's outcome (not the whole state). Attendee acts (inviting, RSVP, check-in, survey) and the
 lists that grow with people are in :mod:`api.routes.roster`.
 """
 
@@ -19,20 +19,24 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 from temporalio.client import Client, WorkflowExecution
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.auth import choose_role, may_start
+from api.acts import perform
+from api.auth import may_start, on_team
 from api.auth import Principal as PrincipalModel
 from api.deps import SAFE_ID, AppState, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
-from api.errors import conflict, invalid, to_problem
+from api.errors import TemporalUnavailable, conflict, invalid, not_found, to_problem
 from api.models import (
     AcknowledgeIn,
     ActIn,
     AgendaIn,
+    ActKey,
     ActOutcome,
+    ActRefusal,
     Board,
     BudgetIn,
     CancelIn,
@@ -52,13 +56,14 @@ from api.models import (
 )
 from activities.rendering import redact_url
 from api.views import merged
-from convene.client import act, list_query, start_event, state, workflow_id
-from definitions import CANCELLED, CLOSED, UnknownKind
+from convene.client import list_query, start_event, state, workflow_id
+from definitions import CANCELLED, CLOSED
 from definitions import Registry as DefinitionRegistry
 from workflows import search
 from workflows.messages import (
     AcknowledgeIncident,
     Act,
+    ActResult,
     Actor,
     Cancel,
     CompleteTask,
@@ -90,9 +95,11 @@ _PROBLEMS = {
     401: {"description": "No valid bearer token"},
     403: {"description": "The caller holds no role allowed for this"},
     404: {"description": "No such event"},
-    409: {"description": "Not possible now (stage, state, or a reused idempotency key)"},
-    422: {"description": "The body or the act is invalid"},
-    503: {"description": "Temporal is unavailable"},
+    409: {"description": "Not possible now (stage, state), or an earlier request with this Idempotency-Key is "
+                         "still in progress (problem type /problems/act-in-progress, with Retry-After)"},
+    422: {"description": "The body or the act is invalid, or the Idempotency-Key was used for another request"},
+    503: {"description": "Temporal or the database is unavailable, or the event did not answer in time: the act "
+                         "may still be applied; resend it with the same Idempotency-Key (Retry-After says when)"},
 }
 
 
@@ -114,16 +121,16 @@ async def create_event(body: NewEvent, response: Response, client: TemporalClien
     structlog.contextvars.bind_contextvars(event_id=event_id)
     details = EventDetails.model_validate({**body.model_dump(), "id": event_id})
     try:
-        await start_event(client, details, definition, app.settings.task_queue)
+        await start_event(client, details, definition, app.settings.task_queue, rpc_timeout=app.rpc_timeout)
     except WorkflowAlreadyStartedError:
-        existing = await state(client, event_id)
+        existing = await state(client, event_id, rpc_timeout=app.rpc_timeout)
         if existing.event.model_dump() != details.model_dump():
             raise conflict(f"event {event_id} already exists with other details") from None
         response.status_code = 200
         return await _with_roster(app, existing)
     log.info("event started", kind=details.kind, by=principal.id)
     response.headers["Location"] = f"/events/{event_id}"
-    return await _with_roster(app, await state(client, event_id))
+    return await _with_roster(app, await state(client, event_id, rpc_timeout=app.rpc_timeout))
 
 
 async def _with_roster(app: AppState, view: StateView) -> StateView:
@@ -202,7 +209,7 @@ async def list_events(
     query = _visibility_query(stage, kind, at_risk, owner, start_from, start_to)
     size = min(page_size or app.settings.default_page_size, app.settings.max_page_size)
     raw = _decode_page_token(page_token, query) if page_token else None
-    pages = client.list_workflows(query, page_size=size, next_page_token=raw)
+    pages = client.list_workflows(query, page_size=size, next_page_token=raw, rpc_timeout=app.rpc_timeout)
     try:
         await pages.fetch_next_page()
     except RPCError as err:
@@ -221,11 +228,12 @@ async def board(
 ) -> Board:
     """How many events are in each stage: one grouped count where the server can, else one count per stage."""
     query = _visibility_query(None, kind, at_risk, owner, start_from, start_to)
-    total = (await client.count_workflows(query)).count
+    total = (await client.count_workflows(query, rpc_timeout=app.rpc_timeout)).count
     stages: dict[str, int] | None = None
     if app.group_by_stage is not False:
         try:
-            grouped = await client.count_workflows(f"{query} GROUP BY {search.STAGE.name}")
+            grouped = await client.count_workflows(f"{query} GROUP BY {search.STAGE.name}",
+                                                   rpc_timeout=app.rpc_timeout)
             stages = {str(g.group_values[0]) if g.group_values else "": g.count for g in grouped.groups}
             app.group_by_stage = True
         except RPCError as err:
@@ -236,7 +244,8 @@ async def board(
         definitions = [registry.get(kind)] if kind and kind in registry.kinds() else list(registry)
         names = list(dict.fromkeys([s for d in definitions for s in d.path()] + [CLOSED, CANCELLED]))
         counts = await asyncio.gather(
-            *(client.count_workflows(_visibility_query(name, kind, at_risk, owner, start_from, start_to))
+            *(client.count_workflows(_visibility_query(name, kind, at_risk, owner, start_from, start_to),
+                                    rpc_timeout=app.rpc_timeout)
               for name in names)
         )
         stages = {name: c.count for name, c in zip(names, counts, strict=True) if c.count}
@@ -254,7 +263,7 @@ async def get_event(event_id: EventId, client: TemporalClient, principal: Princi
     from the database. Viewers see webhook URLs without credentials, query or fragment (any may carry
     a token).
     """
-    view = await _with_roster(app, await state(client, event_id))
+    view = await _with_roster(app, await state(client, event_id, rpc_timeout=app.rpc_timeout))
     return _for_viewer(view) if principal.read_only else view
 
 
@@ -274,25 +283,43 @@ def _for_viewer(view: StateView) -> StateView:
 
 async def _perform(client: Client, registry: DefinitionRegistry, app: AppState, principal: PrincipalModel,
                    event_id: str, body: ActIn | None, header_key: str | None,
-                   build: Callable[[str, Actor], Act]) -> ActOutcome:
-    """Check who may, send the act as its update, answer its result and the state after (merged with the
-    roster database, as ``GET /events/{id}`` shows it)."""
-    current = await state(client, event_id)
+                   build: Callable[[str, Actor], Act]) -> ActOutcome | JSONResponse:
+    """Do the act once for its key and answer its outcome (see :mod:`api.acts`)."""
     key = header_key or (body.key if body else None) or uuid.uuid4().hex
     as_role = body.as_role if body else None
     act_ = build(key, Actor(id=principal.id, role=as_role or principal.roles[0]))
-    try:
-        definition = registry.get(current.kind)
-    except UnknownKind:  # a kind no longer loaded here: the workflow's own check is the only one
-        role = act_.actor.role
-    else:
-        role = choose_role(principal, definition, current.event, act_, as_role)
-    if current.status != "active":
-        raise conflict(f"the event is {current.status}; it takes no more acts")
-    act_ = act_.model_copy(update={"actor": Actor(id=principal.id, role=role)})
-    result = await act(client, event_id, act_)
-    log.info("act applied", act=result.act, seq=result.seq, role=role, stage=result.stage)
-    return ActOutcome(result=result, state=await _with_roster(app, await state(client, event_id)))
+    return await perform(client, registry, app, principal, event_id, key, as_role, act_)
+
+
+@router.get("/{event_id}/acts/{key}", response_model=ActKey, responses=_PROBLEMS)
+async def act_key(event_id: EventId, key: Annotated[str, Path(min_length=1, max_length=200)],
+                  client: TemporalClient, principal: Principal, app: State) -> ActKey:
+    """What became of the act sent with this idempotency key: ``pending`` (no answer yet), ``accepted`` (with its
+    result: seq in the audit, stage after) or ``refused`` (with the answer given: status and reason).
+
+    Only the sender, and the event's owner and team, see a key; to anyone else, as to an unknown or expired
+    key, the answer is 404.
+    """
+    await app.store_ready()
+    record = await app.act_keys.get(event_id, key, datetime.now(timezone.utc))
+    if record is not None and record.principal != principal.id:
+        try:
+            async with asyncio.timeout(app.settings.temporal_rpc_timeout_seconds):
+                info = await app.events.get(client, event_id)
+        except TimeoutError:
+            raise TemporalUnavailable("the event did not answer in time") from None
+        if not on_team(principal, info.details):
+            record = None
+    if record is None:
+        raise not_found(f"no act with key {key!r} on event {event_id} (unknown, or older than the key window)")
+    answer = record.answer or {}
+    return ActKey(
+        key=record.key, status=record.status,
+        result=ActResult.model_validate(answer["result"]) if record.status == "accepted" else None,
+        refusal=ActRefusal(status=record.http_status or 0, type=answer.get("type", ""), detail=answer.get("detail", ""))
+        if record.status == "refused" else None,
+        created_at=record.created_at, updated_at=record.updated_at, expires_at=record.expires_at,
+    )
 
 
 TaskId = Annotated[str, Path(pattern=IDENT)]
@@ -302,7 +329,7 @@ PersonId = Annotated[str, Path(pattern=SAFE_ID)]
 
 @router.post("/{event_id}/decisions", response_model=ActOutcome, responses=_PROBLEMS)
 async def decide(event_id: EventId, body: DecisionIn, client: TemporalClient, registry: Registry,
-                 principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                 principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Approve, reject or waive a gate, as the caller's role among the gate's approvers."""
     try:
         outcome = await _perform(client, registry, app, principal, event_id, body, idempotency_key,
@@ -312,14 +339,15 @@ async def decide(event_id: EventId, body: DecisionIn, client: TemporalClient, re
         if to_problem(exc).status in (403, 409, 422):  # refused, by the workflow or by the API's own checks
             app.metrics.decision(body.decision, accepted=False)
         raise
-    app.metrics.decision(body.decision, accepted=True)
+    if isinstance(outcome, ActOutcome):  # a replayed answer (the key was decided before) is not counted again
+        app.metrics.decision(body.decision, accepted=True)
     return outcome
 
 
 @router.post("/{event_id}/tasks/{task_id}/complete", response_model=ActOutcome, responses=_PROBLEMS)
 async def complete_task(event_id: EventId, task_id: TaskId, client: TemporalClient, registry: Registry,
                         principal: Writer, app: State, body: Annotated[TaskDoneIn | None, Body()] = None,
-                        idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                        idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Mark a task of the current stage done."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: CompleteTask(
@@ -328,7 +356,7 @@ async def complete_task(event_id: EventId, task_id: TaskId, client: TemporalClie
 
 @router.post("/{event_id}/budget", response_model=ActOutcome, responses=_PROBLEMS)
 async def record_budget(event_id: EventId, body: BudgetIn, client: TemporalClient, registry: Registry,
-                        principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                        principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Record budget lines (each category replaces its earlier line)."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: RecordBudget(
@@ -337,7 +365,7 @@ async def record_budget(event_id: EventId, body: BudgetIn, client: TemporalClien
 
 @router.post("/{event_id}/speakers", response_model=ActOutcome, responses=_PROBLEMS)
 async def invite_speaker(event_id: EventId, body: SpeakerInviteIn, client: TemporalClient, registry: Registry,
-                         principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                         principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Invite a speaker to a slot."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: InviteSpeaker(key=key, actor=actor, reason=body.reason,
@@ -347,7 +375,7 @@ async def invite_speaker(event_id: EventId, body: SpeakerInviteIn, client: Tempo
 @router.post("/{event_id}/speakers/{speaker_id}/reply", response_model=ActOutcome, responses=_PROBLEMS)
 async def speaker_reply(event_id: EventId, speaker_id: PersonId, body: SpeakerReplyIn, client: TemporalClient,
                         registry: Registry, principal: Writer, app: State,
-                        idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                        idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Record a speaker's answer."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: SpeakerReply(
@@ -357,7 +385,7 @@ async def speaker_reply(event_id: EventId, speaker_id: PersonId, body: SpeakerRe
 @router.post("/{event_id}/speakers/{speaker_id}/itinerary", response_model=ActOutcome, responses=_PROBLEMS)
 async def speaker_itinerary(event_id: EventId, speaker_id: PersonId, body: ItineraryIn, client: TemporalClient,
                             registry: Registry, principal: Writer, app: State,
-                            idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                            idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Record an accepted speaker's itinerary (arrival, lodging, pick-up, meals): the speaker is confirmed."""
     itinerary = Itinerary(arrival=body.arrival, lodging=body.lodging, pickup=body.pickup, meals=body.meals)
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
@@ -367,7 +395,7 @@ async def speaker_itinerary(event_id: EventId, speaker_id: PersonId, body: Itine
 
 @router.put("/{event_id}/agenda", response_model=ActOutcome, responses=_PROBLEMS)
 async def set_agenda(event_id: EventId, body: AgendaIn, client: TemporalClient, registry: Registry,
-                     principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                     principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Replace the agenda (checked for overlaps and buffer by the agenda gate)."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: SetAgenda(
@@ -377,7 +405,7 @@ async def set_agenda(event_id: EventId, body: AgendaIn, client: TemporalClient, 
 @router.post("/{event_id}/agenda/{item_id}/start", response_model=ActOutcome, responses=_PROBLEMS)
 async def start_item(event_id: EventId, item_id: PersonId, client: TemporalClient, registry: Registry,
                      principal: Writer, app: State, body: Annotated[ItemIn | None, Body()] = None,
-                     idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                     idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """On the day: an agenda item starts now (an overrun is warned of)."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: StartItem(
@@ -387,7 +415,7 @@ async def start_item(event_id: EventId, item_id: PersonId, client: TemporalClien
 @router.post("/{event_id}/agenda/{item_id}/end", response_model=ActOutcome, responses=_PROBLEMS)
 async def end_item(event_id: EventId, item_id: PersonId, client: TemporalClient, registry: Registry,
                    principal: Writer, app: State, body: Annotated[ItemIn | None, Body()] = None,
-                   idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                   idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """On the day: an agenda item ends now."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: EndItem(
@@ -396,7 +424,7 @@ async def end_item(event_id: EventId, item_id: PersonId, client: TemporalClient,
 
 @router.post("/{event_id}/incidents", response_model=ActOutcome, responses=_PROBLEMS)
 async def report_incident(event_id: EventId, body: IncidentIn, client: TemporalClient, registry: Registry,
-                          principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                          principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Record an incident (a high one is escalated at once).
 
     Without an ``incident_id`` one is made from the idempotency key, so a retried report (same key)
@@ -413,7 +441,7 @@ async def report_incident(event_id: EventId, body: IncidentIn, client: TemporalC
 @router.post("/{event_id}/incidents/{incident_id}/acknowledge", response_model=ActOutcome, responses=_PROBLEMS)
 async def acknowledge_incident(event_id: EventId, incident_id: PersonId, client: TemporalClient, registry: Registry,
                                principal: Writer, app: State, body: Annotated[AcknowledgeIn | None, Body()] = None,
-                               idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                               idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Acknowledge an incident (stops its escalation), optionally saying what is being done."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: AcknowledgeIncident(key=key, actor=actor,
@@ -425,7 +453,7 @@ async def acknowledge_incident(event_id: EventId, incident_id: PersonId, client:
 @router.post("/{event_id}/incidents/{incident_id}/resolve", response_model=ActOutcome, responses=_PROBLEMS)
 async def resolve_incident(event_id: EventId, incident_id: PersonId, client: TemporalClient, registry: Registry,
                            principal: Writer, app: State, body: Annotated[ResolveIn | None, Body()] = None,
-                           idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                           idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Mark an incident resolved."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: ResolveIncident(key=key, actor=actor,
@@ -435,7 +463,7 @@ async def resolve_incident(event_id: EventId, incident_id: PersonId, client: Tem
 
 @router.post("/{event_id}/send-back", response_model=ActOutcome, responses=_PROBLEMS)
 async def send_back(event_id: EventId, body: SendBackIn, client: TemporalClient, registry: Registry,
-                    principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                    principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Send the event back to an earlier stage (its decisions are reopened)."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: SendBack(
@@ -444,7 +472,7 @@ async def send_back(event_id: EventId, body: SendBackIn, client: TemporalClient,
 
 @router.post("/{event_id}/postpone", response_model=ActOutcome, responses=_PROBLEMS)
 async def postpone(event_id: EventId, body: PostponeIn, client: TemporalClient, registry: Registry,
-                   principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                   principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Move the event later; every deadline moves with it."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: Postpone(
@@ -453,7 +481,7 @@ async def postpone(event_id: EventId, body: PostponeIn, client: TemporalClient, 
 
 @router.post("/{event_id}/cancel", response_model=ActOutcome, responses=_PROBLEMS)
 async def cancel(event_id: EventId, body: CancelIn, client: TemporalClient, registry: Registry,
-                 principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome:
+                 principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Cancel the event: everyone confirmed is told and bookings are released."""
     return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
                           lambda key, actor: Cancel(

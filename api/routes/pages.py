@@ -349,7 +349,7 @@ async def inbox(principal: Principal, client: TemporalClient, registry: Registry
     query = None if principal.read_only else _candidate_query(principal, registry, app.settings.task_queue)
     if query is None:
         return Inbox(items=[], scanned=0, truncated=False)
-    pages = client.list_workflows(query, page_size=INBOX_CANDIDATES)
+    pages = client.list_workflows(query, page_size=INBOX_CANDIDATES, rpc_timeout=READ_TIMEOUT)
     await pages.fetch_next_page()
     ids = [ex.id.removeprefix(workflow_id("")) for ex in pages.current_page or []]
     states = await _read_states(client, ids)
@@ -459,7 +459,7 @@ async def may_act(event_id: EventId, principal: Principal, client: TemporalClien
     The roles come from the API's own rule (:func:`api.auth.choose_role`), so a button shown is an act
     the API accepts from this person (the lifecycle may still refuse it, saying why, e.g. out of stage).
     """
-    view = await state(client, event_id)
+    view = await state(client, event_id, rpc_timeout=READ_TIMEOUT)
     if principal.read_only or view.status != "active":
         return Allowed()
     try:

@@ -139,7 +139,7 @@ async def _attendee_act(app: AppState, client: Client, registry: DefinitionRegis
     database = await _in_database(app, roster, event_id, info)
     if not database:
         try:
-            result = await act(client, event_id, act_)  # type: ignore[arg-type]
+            result = await act(client, event_id, act_, rpc_timeout=app.rpc_timeout)  # type: ignore[arg-type]
             app.metrics.attendee_act(result.act)  # a roster still in the workflow (the database's is counted there)
         except WorkflowUpdateFailedError:
             if not await _moved(app, client, event_id):
@@ -179,7 +179,7 @@ async def invite_attendees(event_id: EventId, body: AttendeesInviteIn, client: T
         if facts is not None and facts.status != "active":
             raise conflict(f"the event is {facts.status}; it takes no more acts")
     done = await invite(client, roster, event_id, key=key, actor=checked.actor, people=body.attendees,
-                        database=database, reason=body.reason)
+                        database=database, reason=body.reason, rpc_timeout=app.rpc_timeout)
     log.info("act applied", act="invite_attendees", role=checked.actor.role, invited=done.invited,
              skipped=len(done.skipped))
     return InviteOutcome(result=done.result, invited=done.invited, skipped=done.skipped)
@@ -254,7 +254,7 @@ async def import_attendees(
         if facts is not None and facts.status != "active":
             raise conflict(f"the event is {facts.status}; it takes no more acts")
     done = await invite_pages(client, roster, event_id, key=key, actor=checked.actor, people=people,
-                              database=database)
+                              database=database, rpc_timeout=app.rpc_timeout)
     log.info("attendees imported", rows=len(people), invited=done.invited, skipped=len(done.skipped),
              pages=done.pages, refused_rows=len(errors), **decision)
     return ImportOutcome(rows=len(people), invited=done.invited, skipped=len(done.skipped),
@@ -337,7 +337,7 @@ async def list_attendees(
         page = await roster.page(event_id, query)
     else:
         try:
-            page = await attendees(client, event_id, query)
+            page = await attendees(client, event_id, query, rpc_timeout=app.rpc_timeout)
         except WorkflowQueryFailedError:
             if not await _moved(app, client, event_id):
                 raise
@@ -364,7 +364,7 @@ async def event_audit(
         page = await journal.audit_page(event_id, offset, limit, newest_first=order == "newest")
         total, items = page.total, page.items
     else:
-        total, items = audit_of_state(await state(client, event_id), offset, limit, order)
+        total, items = audit_of_state(await state(client, event_id, rpc_timeout=app.rpc_timeout), offset, limit, order)
     return AuditPageOut(total=total, offset=offset, limit=limit, order=order, items=items)
 
 
@@ -387,7 +387,7 @@ async def event_deliveries(
         page = await journal.deliveries_page(event_id, offset, limit)
         counts, items, total = page.counts, page.items, page.total
     else:
-        counts, items = deliveries_of_state(await state(client, event_id), offset, limit)
+        counts, items = deliveries_of_state(await state(client, event_id, rpc_timeout=app.rpc_timeout), offset, limit)
         total = sum(counts.values())
     if principal.read_only:
         items = [_redacted(d) for d in items]
@@ -401,4 +401,4 @@ async def invitation_progress(event_id: EventId, client: TemporalClient, princip
     info = await app.events.get(client, event_id)
     if await _in_database(app, roster, event_id, info):
         return await roster.invitation_progress(event_id)
-    return invitations_of_state(await state(client, event_id))
+    return invitations_of_state(await state(client, event_id, rpc_timeout=app.rpc_timeout))

@@ -76,7 +76,7 @@ async def test_409_when_the_act_is_not_possible_now(api: Api):
     assert_problem(r, 409, "act-conflict")
     await api.do("sponsor", f"/events/{eid}/cancel", {"reason": "no venue"})
     r = await api.http.post(f"/events/{eid}/tasks/date_checked/complete", headers=auth("project_manager"))
-    assert "cancelled" in assert_problem(r, 409, "conflict")["detail"]
+    assert "cancelled" in assert_problem(r, 409, "act-conflict")["detail"]  # the event refuses it (final for the key)
 
 
 async def test_422_for_invalid_bodies_and_invalid_acts(api: Api):
@@ -192,7 +192,10 @@ def test_update_failures_map_by_the_refusal_type():
     assert status_of(WorkflowUpdateFailedError(ApplicationError("no", type="Forbidden"))) == 403
     assert status_of(WorkflowUpdateFailedError(ApplicationError("no", type="Conflict"))) == 409
     assert status_of(WorkflowUpdateFailedError(ApplicationError("no", type="Invalid"))) == 422
-    assert status_of(WorkflowUpdateFailedError(ApplicationError("boom", type="Other"))) == 500
+    # not a refusal (an update the server dropped as unprocessed): nothing applied, a resend fixes it
+    unprocessed = to_problem(WorkflowUpdateFailedError(ApplicationError("boom", type="Other")), retry_after=7)
+    assert unprocessed.status == 503 and unprocessed.headers == {"Retry-After": "7"}
+    assert status_of(RPCError("Timeout expired", RPCStatusCode.CANCELLED, b"")) == 503  # our own rpc_timeout
     assert status_of(RPCError("gone", RPCStatusCode.NOT_FOUND, b"")) == 404
     problem = to_problem(RPCError("down", RPCStatusCode.UNAVAILABLE, b""), retry_after=9)
     assert problem.status == 503 and problem.headers == {"Retry-After": "9"}

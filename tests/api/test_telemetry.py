@@ -96,7 +96,7 @@ async def test_metrics_count_a_gate_decision_by_outcome_and_the_request_by_its_r
     assert refused.status_code == 403, refused.text
     out = await api.do("finance_approver", f"/events/{eid}/decisions",
                        {"gate": "budget_approved", "decision": "approve"})
-    assert out["state"]["stage"] == "planning"
+    assert out["result"]["stage"] == "planning"  # an act answers its outcome, not the whole state
     await api.ready(eid, stage="planning")
 
     text, after = await scrape(api)

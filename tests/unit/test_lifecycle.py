@@ -1319,3 +1319,26 @@ def test_a_ladder_postponement_moves_by_calendar_days_in_the_zone() -> None:
     lc.at(start_ - 50 * DAY).tick()
     assert lc.event.start == datetime(2030, 4, 8, 7, 0, tzinfo=timezone.utc)
     assert lc.event.end == datetime(2030, 4, 10, 7, 0, tzinfo=timezone.utc)
+def test_a_remembered_refusal_is_given_again_and_survives_continue_as_new():
+    """A refused key kept by remember_refusal is refused again with its reason (also in a new run built from the
+    carried record, as continue-as-new builds it), another act under it is a conflict, and only the newest
+    REFUSALS_KEPT keys are kept."""
+    from workflows.lifecycle import REFUSALS_KEPT
+    from workflows.messages import EventRecord
+
+    lc = start()
+    approve = Decide(key="K", actor=APPROVER, gate="budget_approved", decision="approve")
+    with pytest.raises(ActRefused) as first:
+        lc.at(NOW).apply(approve)
+    lc.remember_refusal(approve, first.value)
+    record = EventRecord.model_validate_json(lc.record.model_dump_json())  # what the next run is given
+    again = Lifecycle(CONFERENCE, lc.event, record, definition_hash(CONFERENCE)).at(NOW)
+    with pytest.raises(ActRefused) as second:
+        again.check(approve)
+    assert (second.value.kind, second.value.message) == (first.value.kind, first.value.message)
+    with pytest.raises(ActRefused, match="already used for a different act"):
+        again.check(approve.model_copy(update={"reason": "another"}))
+    for n in range(REFUSALS_KEPT):
+        act = Decide(key=f"k{n}", actor=APPROVER, gate="budget_approved", decision="approve")
+        again.remember_refusal(act, first.value)
+    assert len(again.record.refused) == REFUSALS_KEPT and "K" not in again.record.refused

@@ -14,7 +14,7 @@ from tests.support import (
     APPROVER, FINANCE, PM, SPONSOR, Driver, RecordingActivities, conference, key, settings, start_conference,
 )
 from worker import build_worker
-from workflows.messages import Actor, BudgetLine, CompleteTask, Decide, RecordBudget, SendBack
+from workflows.messages import ActResult, Actor, BudgetLine, CompleteTask, Decide, RecordBudget, SendBack
 
 
 async def refused(drive: Driver, act) -> ApplicationError:  # noqa: ANN001
@@ -159,3 +159,52 @@ async def test_waive_needs_an_allowed_role_and_a_reason(
         gate = next(g for g in s.gates if g.id == "team_ready")
         assert gate.status == "waived" and gate.decision and gate.decision.by == "sam"
         assert s.audit[-1].reason == "the standing team runs this one"
+
+
+async def test_a_refusal_sent_with_its_key_as_update_id_is_final_for_the_key(
+    ts_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities
+):
+    """An act sent as ``act:<key>`` and refused stays refused for that key once the event has moved so that it
+    would pass: a stalled attempt arriving later (another update id, so the server's own dedup plays no
+    part) gets the first reason, and nothing is applied; the refusal is in history; continue-as-new keeps it."""
+    client = ts_env.client
+    details = conference(await ts_env.get_current_time(), event_id="final-refusal-1")
+    async with build_worker(client, settings(task_queue), activities=stand_ins.all()):
+        handle = await start_conference(client, task_queue, details)
+        drive = Driver(client, details.id)
+        await drive.tasks(PM, "theme_purpose", "date_checked", "team_assigned")
+        await drive.tasks(Actor(id="val", role="venue_coordinator"), "site_inspection", "venue_booked")
+        await drive.do(RecordBudget(key=key("budget"), actor=FINANCE, lines=[
+            BudgetLine(category="venue", planned=Decimal("40000")),
+            BudgetLine(category="contingency", planned=Decimal("8000"))]))
+        approve = Decide(key="approve-K", actor=APPROVER, gate="budget_approved", decision="approve")
+
+        with pytest.raises(WorkflowUpdateFailedError) as first:
+            await handle.execute_update("decide", approve, id="act:approve-K")
+        assert first.value.cause.type == "Conflict" and "budget_draft" in first.value.cause.message
+        history = await handle.fetch_history()
+        assert any(e.workflow_execution_update_completed_event_attributes.meta.update_id == "act:approve-K"
+                   for e in history.events), "a final refusal is decided in the handler, so it is in history"
+
+        await drive.tasks(FINANCE, "budget_draft")  # the act would pass now
+        with pytest.raises(WorkflowUpdateFailedError) as late:  # the stalled attempt, as another update
+            await handle.execute_update("decide", approve, id="act:approve-K#stalled")
+        assert late.value.cause.message == first.value.cause.message
+        with pytest.raises(WorkflowUpdateFailedError) as other:  # the key on another act: a conflict
+            await handle.execute_update("decide", approve.model_copy(update={"reason": "other"}), id="act:x")
+        assert "already used for a different act" in other.value.cause.message
+        s = await drive.state()
+        assert s.stage == "preparation" and not any(a.act == "decide" for a in s.audit)
+
+        # an act sent the old way (a fresh update id) is still checked in the validator and leaves no trace
+        before = len((await handle.fetch_history()).events)
+        err = await refused(drive, Decide(key=key(), actor=FINANCE, gate="budget_approved", decision="approve"))
+        assert err.type == "Forbidden"
+        added = (await handle.fetch_history()).events[before:]
+        assert not any(e.workflow_execution_update_accepted_event_attributes.accepted_request_message_id
+                       for e in added)
+
+        # a new key is decided on today's state: approved
+        done = await handle.execute_update("decide", approve.model_copy(update={"key": "approve-2"}),
+                                           id="act:approve-2", result_type=ActResult)
+        assert done.stage == "planning"

@@ -305,8 +305,10 @@ function show(el, answer) {
   fill(el, answer.text);
 }
 
-/** An answer after which the act may or may not have been applied (no answer, a timeout, 5xx). */
-const unknownOutcome = (status) => status === 0 || status === 408 || status === 429 || status >= 500;
+/** An answer after which the act may or may not have been applied (no answer, a timeout, 5xx, or an earlier
+ * request with the same key still in progress). */
+const unknownOutcome = (err) => err.status === 0 || err.status === 408 || err.status === 429 || err.status >= 500
+  || err.body?.type === "/problems/act-in-progress";
 
 /**
  * Send one act to the API: `buttons` are disabled while it is in flight, the answer is shown at once
@@ -338,7 +340,7 @@ export async function perform({ path, method = "POST", body, buttons = [], resul
     const stage = out.state ? named("stage", out.state.stage, out.state.stage_title) : named("stage", out.result.stage);
     answer = { ok: true, text: accepted ? accepted(out, stage) : t("decide.accepted", { message: out.result.message, stage }) };
   } catch (err) {
-    if (!unknownOutcome(err.status)) holder.pendingAct = null;
+    if (!unknownOutcome(err)) holder.pendingAct = null;
     answer = { ok: false, text: t("decide.refused", { status: err.status, detail: err.message }) };
   } finally {
     for (const b of buttons) b.disabled = false;

@@ -1,7 +1,7 @@
 """personal links and tickets: one row per person and purpose, only a hash of the secret
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002_idempotency
 Create Date: 2026-11-30 02:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002_idempotency"
 branch_labels = None
 depends_on = None
 
