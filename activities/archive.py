@@ -50,7 +50,7 @@ from convene.logs import get_logger
 from definitions.loader import definition_hash
 from store.journal import Journal
 from store.roster import Roster
-from workflows.messages import AttendeeRecord, AuditEntry, DeliveryRecord, DossierRequest
+from workflows.messages import AttendeeRecord, AuditEntry, DeliveryRecord, DossierRequest, EventDetails
 
 MANIFEST = "MANIFEST.sha256"
 INDEX = "index.md"
@@ -90,6 +90,10 @@ class ArchiveStore(Protocol):
         """Names of the visible files directly in ``folder``, sorted; empty if there is no folder."""
         ...
 
+    def remove(self, path: str) -> bool:
+        """Delete the file; return False if there was none."""
+        ...
+
     def append_once(self, path: str, unique_by: str, record: dict[str, Any]) -> bool:
         """Append ``record`` as a JSON line unless a line with the same ``unique_by`` value is there.
 
@@ -122,6 +126,13 @@ class LocalFolderStore:
         if not full.is_relative_to(root) or full == root:
             raise unsafe_path(f"refused path {path!r}: it leads outside the archive")
         return full
+
+    def remove(self, path: str) -> bool:
+        try:
+            self.path(path).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def write(self, path: str, data: bytes) -> bool:
         full = self.path(path)
@@ -204,12 +215,21 @@ def safe_name(value: str, what: str) -> str:
 
 def dossier_folder(request: DossierRequest) -> str:
     """``<YYYY>/<kind>/<event_id>``: the year the event starts (in its own zone), its kind, its id."""
-    event = request.event
+    return dossier_path(request.event, request.definition.kind)
+
+
+def dossier_path(event: EventDetails, kind: str) -> str:
+    """The dossier folder of `event` of `kind` (see :func:`dossier_folder`); also where documents sent before
+    the archive is written wait for it (a speaker's slides).
+
+    Raises:
+        ApplicationError: ``UnsafePath`` for a kind or id that would leave the archive root.
+    """
     try:
         start = event.start.astimezone(ZoneInfo(event.timezone))
     except Exception:  # noqa: BLE001 - an unknown zone only changes the year at the turn of it
         start = event.start
-    kind = safe_name(request.definition.kind, "kind")
+    kind = safe_name(kind, "kind")
     event_id = safe_name(event.id, "event id")
     return f"{start.year:04d}/{kind}/{event_id}"
 

@@ -321,6 +321,10 @@ class Definition(_Frozen):
     offer_hours: float = Field(
         default=48, gt=0, le=24 * 60, description="How long a place offered to the next person on the waiting list "
         "waits for their confirmation before it goes to the one after.")
+    slide_formats: list[Literal["pdf", "pptx", "odp", "key"]] = Field(
+        default_factory=lambda: ["pdf", "pptx", "odp", "key"],
+        description="The files a speaker may upload as slides from their own page (stored with the archive).")
+    slide_max_mb: int = Field(default=100, ge=1, le=1000, description="The largest slides file, in MB.")
     rsvp_closes_hours_before_start: float = Field(
         default=0, ge=0, description="Attendees may answer or change their RSVP through their own link until this "
         "many hours before the start (0: until the start).")

@@ -182,6 +182,13 @@ def _rsvp_closes(page: _Page) -> datetime:
     return page.closes
 
 
+def _slide_formats(request: Request, page: _Page) -> list[str]:
+    try:
+        return list(request.app.state.convene.registry.get(page.view.kind).slide_formats)
+    except Exception:  # noqa: BLE001 - a kind no longer shipped: the defaults
+        return ["pdf", "pptx", "odp", "key"]
+
+
 def _render(request: Request, page: _Page, notice: str | None = None, status: int = 200) -> Response:
     e, t, lang = page.event, TEXT[page.lang], page.lang
     zone = e.timezone or "UTC"
@@ -212,8 +219,10 @@ def _render(request: Request, page: _Page, notice: str | None = None, status: in
         }
     if page.speaker is not None:
         s = page.speaker
+        formats = _slide_formats(request, page)
         context |= {"name": s.person.name, "status": s.status, "slot": s.slot.replace("_", " "),
-                    "topic": s.topic or "", "itinerary": s.itinerary}
+                    "topic": s.topic or "", "itinerary": s.itinerary, "slide_formats": ", ".join(formats),
+                    "slide_accept": ",".join(f".{f}" for f in formats)}
     return TEMPLATES.TemplateResponse(request, "personal.html", context, status_code=status)
 
 
@@ -225,7 +234,8 @@ async def personal_page(token: str, request: Request, app: State) -> Response:
         return link
     page = await _load(request, app, link)
     done = request.query_params.get("done")
-    return _render(request, page, notice=TEXT[page.lang].get(done) if done in ("done", "survey_done") else None)
+    return _render(request, page, notice=TEXT[page.lang].get(done)
+                   if done in ("done", "survey_done", "slides_done") else None)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -435,3 +445,52 @@ async def register(event_id: str, request: Request, app: State) -> Response:
     await after_registration(app, await app.client(), event_id, place, person)
     log.info("registration", status=place.status)
     return _message(request, "register_done", lang, 200)
+
+
+# --- a speaker's slides --------------------------------------------------------------------------------------
+
+_SIGNATURES = {"pdf": (b"%PDF-",), "pptx": (b"PK\x03\x04",), "odp": (b"PK\x03\x04",), "key": (b"PK\x03\x04",)}
+"""What a file of each format starts with (PowerPoint, OpenDocument and Keynote files are ZIP archives)."""
+
+
+@router.post("/p/{token}/slides")
+async def personal_slides(token: str, request: Request, app: State) -> Response:
+    """An accepted speaker uploads their slides (``file``, multipart/form-data) in a format the definition
+    allows (``slide_formats``; ``slide_max_mb``); they are stored in the event's archive folder as
+    ``slides-<speaker id>.<format>`` (a newer upload replaces the older), where the archive's index and
+    manifest pick them up."""
+    link = await _open(request, app, token)
+    if isinstance(link, Response):
+        return link
+    page = await _load(request, app, link)
+    if link.purpose != "speaker" or page.speaker is None:
+        return _message(request, "link_unknown", page.lang, 404)
+    definition = app.registry.get(page.view.kind)
+    t = TEXT[page.lang]
+    if page.speaker.status not in ("accepted", "confirmed"):
+        return _render(request, page, notice=t["refused"].format(reason=t["slides_after_accept"]), status=409)
+    limit = definition.slide_max_mb * 1024 * 1024
+    if int(request.headers.get("content-length") or 0) > limit + 65536:
+        return _render(request, page, notice=t["slides_too_large"].format(mb=definition.slide_max_mb), status=413)
+    async with request.form(max_files=1, max_fields=4) as form:
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            return _render(request, page, notice=t["slides_bad"].format(formats=", ".join(definition.slide_formats)),
+                           status=422)
+        ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
+        data = await upload.read(limit + 1)
+    if len(data) > limit:
+        return _render(request, page, notice=t["slides_too_large"].format(mb=definition.slide_max_mb), status=413)
+    if ext not in definition.slide_formats or not data.startswith(_SIGNATURES.get(ext, (b"\0\0",))):
+        return _render(request, page, notice=t["slides_bad"].format(formats=", ".join(definition.slide_formats)),
+                       status=422)
+    from activities.archive import LocalFolderStore, dossier_path
+
+    store = LocalFolderStore(app.settings.archive_root)
+    path = f"{dossier_path(page.event, page.view.kind)}/slides-{link.person_id}.{ext}"
+    for other in definition.slide_formats:  # one file of slides per speaker: the newest
+        if other != ext:
+            store.remove(f"{dossier_path(page.event, page.view.kind)}/slides-{link.person_id}.{other}")
+    store.write(path, data)
+    log.info("slides uploaded", link=link.link_id, format=ext, bytes=len(data))
+    return _again(request, page.lang, "slides_done")

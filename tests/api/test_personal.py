@@ -126,3 +126,35 @@ async def test_too_many_requests_from_one_address_are_refused(api: Api):
     api.app.state.convene.settings.public_requests_per_minute = 5
     codes = [(await api.http.get("/p/not-a-link")).status_code for _ in range(7)]
     assert codes[:5] == [404] * 5 and codes[5:] == [429, 429]
+
+
+async def test_an_accepted_speaker_uploads_slides_into_the_archive_folder(api: Api, tmp_path):
+    """Slides before accepting are refused; after, a PDF lands in the event's archive folder as slides-kim.pdf, a
+    newer .pptx replaces it; a file whose bytes are not what its name says, or a format not allowed, is refused."""
+    from activities.archive import dossier_path
+
+    api.app.state.convene.settings.archive_root = tmp_path / "archive"
+    event_id = await api.start()
+    await api.ready(event_id)
+    await api.do("activity_planner", f"/events/{event_id}/speakers", {
+        "speaker": {"id": "kim", "name": "Kim Keynote", "email": "kim@example.org"}, "slot": "keynote"})
+    await eventually(lambda: any(n.recipient.person_id == "kim" and "personal_link" in n.context
+                                 for n in api.stand_ins.notifications), seconds=20)
+    link = link_in(api, "kim")
+    pdf = {"file": ("talk.pdf", b"%PDF-1.7\n...", "application/pdf")}
+    early = await api.http.post(f"{link}/slides", files=pdf)
+    assert early.status_code == 409
+    assert (await answer(api, f"{link}/reply", key="acc", response="accepted")).status_code == 303
+    done = await api.http.post(f"{link}/slides", files=pdf, follow_redirects=False)
+    assert done.status_code == 303 and "done=slides_done" in done.headers["location"]
+    view = await api.state(event_id)
+    from workflows.messages import EventDetails
+    folder = tmp_path / "archive" / dossier_path(EventDetails.model_validate(view["event"]), "conference")
+    assert (folder / "slides-kim.pdf").read_bytes() == b"%PDF-1.7\n..."
+    pptx = {"file": ("talk.pptx", b"PK\x03\x04 zipped", "application/octet-stream")}
+    assert (await api.http.post(f"{link}/slides", files=pptx, follow_redirects=False)).status_code == 303
+    assert sorted(p.name for p in folder.iterdir()) == ["slides-kim.pptx"]
+    for name, data in (("fake.pdf", b"MZ\x90\x00 not a pdf"), ("talk.exe", b"MZ"), ("noext", b"%PDF-")):
+        r = await api.http.post(f"{link}/slides", files={"file": (name, data, "application/octet-stream")})
+        assert r.status_code == 422, name
+    assert sorted(p.name for p in folder.iterdir()) == ["slides-kim.pptx"]
