@@ -18,6 +18,7 @@ minute (``public_requests_per_minute``; ``limits``, a moving window in memory pe
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -388,8 +389,14 @@ async def personal_ticket(token: str, request: Request, app: State) -> Response:
     facts = await app.roster.facts(link.event_id)
     expires = (facts.end if facts else link.expires_at) + timedelta(days=1)
     ticket = await _links(app).token(link.event_id, link.person_id, "ticket", max(expires, link.expires_at))
-    svg = segno.make(ticket, error="m").svg_inline(scale=6, border=4)
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
+    return Response(ticket_svg(ticket), media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
+
+
+def ticket_svg(code: str) -> bytes:
+    """A ticket's QR code as a standalone SVG (with its namespace, so an <img> shows it; white quiet zone)."""
+    out = io.BytesIO()
+    segno.make(code, error="m").save(out, kind="svg", xmldecl=False, svgns=True, scale=6, border=4, light="#fff")
+    return out.getvalue()
 
 
 # --- open registration -------------------------------------------------------------------------------------

@@ -383,7 +383,7 @@ def _rendered_requests() -> list[NotificationRequest]:
                            speaker=Person(id="kim", name="Kim \"{{7*7}}\" <b>", email="kim@example.org")))
     lc.apply(InviteAttendees(key="a1", actor=PM, attendees=[
         Attendee(id="ann", name="Ann </td><script>", email="ann@example.org", needs_note="{% raw %}")]))
-    lc.at(now + timedelta(days=60)).tick()  # ladder steps: reminders and escalations
+    lc.at(now + timedelta(days=61)).tick()  # ladder steps: reminders and escalations (the budget is due start-60d)
     return [e for e in lc.take_effects() if isinstance(e, NotificationRequest) and e.channel in ("email", "webhook")]
 
 

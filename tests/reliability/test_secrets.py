@@ -146,6 +146,9 @@ PUBLIC_READS = {
     # One-click sign-in for the local dev stack: answers [] unless the app was given dev_sign_in
     # (tests/api/test_page_helpers.py checks both sides).
     "/ui/api/dev-people",
+    # A person's own page and what it offers (their link is the permission: tests/api/test_personal.py), an open
+    # event's registration form (tests/api/test_registration.py), and the check-in desk's page shell.
+    "/p/{token}", "/p/{token}/event.ics", "/p/{token}/ticket.svg", "/r/{event_id}", "/ui/events/{event_id}/desk",
 }
 """Read routes anyone may call. A new read route is refused a token-less call, or this test fails until it
 is listed here on purpose (the matrix in tests/api/test_authorisation.py does the same for mutating routes)."""
