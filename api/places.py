@@ -54,9 +54,11 @@ async def after_answer(app: AppState, client: Client, event_id: str, attendee_id
         if record is not None and record.rsvp == "yes" and facts is not None:
             notice = _notice(app, facts, record.person, "ticket", "ticket")
             await _start(client, app, "SendNotices", [notice], f"notices-ticket-{event_id}-{attendee_id}")
-    elif await app.roster.person(event_id, attendee_id) is not None:  # a roster in the database: places to pass on
-        await _start(client, app, "WaitlistPromote", PromoteRequest(event_id=event_id),
-                     f"promote-{event_id}-{_short(key)}")
+    else:
+        facts = await app.roster.facts(event_id)
+        if facts is not None and facts.capacity is not None:  # places to pass on only where places are counted
+            await _start(client, app, "WaitlistPromote", PromoteRequest(event_id=event_id),
+                         f"promote-{event_id}-{_short(key)}")
 
 
 async def after_registration(app: AppState, client: Client, event_id: str, place: Place, person: Attendee) -> None:

@@ -89,6 +89,11 @@ class Links:
         A later `expires_at` extends the link (a postponed event keeps its links working to the new end).
         """
         link_id = self.link_id(event_id, person_id, purpose)
+        async with self.db.read() as conn:  # the common case (every later email) reads only: no write lock
+            row = (await conn.execute(select(L.c.version, L.c.expires_at, L.c.revoked_at)
+                                      .where(L.c.link_id == link_id))).first()
+        if row is not None and row.revoked_at is None and utc(row.expires_at) >= expires_at:  # type: ignore[operator]
+            return f"{link_id}.{self._secret(link_id, row.version)}"
         async with self.db.write() as conn:
             row = (await conn.execute(select(L.c.version, L.c.expires_at, L.c.revoked_at)
                                       .where(L.c.link_id == link_id))).first()
