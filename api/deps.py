@@ -15,7 +15,7 @@ from temporalio.client import Client, Interceptor
 
 from api.auth import NotPermitted, TokenBook, Unauthenticated
 from api.auth import Principal as PrincipalModel
-from api.errors import DatabaseUnavailable, TemporalUnavailable
+from api.errors import DatabaseUnavailable, TemporalUnavailable, request_language
 from api.eventinfo import EventInfoCache
 from api.metrics import ApiMetrics
 from api.settings import ApiSettings
@@ -166,3 +166,7 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", min_length=1, max_length=200,
            description="The same key twice applies the act once and answers the same."),
 ]
+
+Language = Annotated[str, Depends(request_language)]
+"""The language a request reads answers in (``en``, ``zh-Hans``, ``zh-Hant``): the page's cookie, else
+``Accept-Language`` by q-value (:func:`api.errors.request_language`)."""

@@ -8,7 +8,8 @@ agenda, refusals), English being the source language (the msgids). Its files liv
     zh_Hant/LC_MESSAGES/messages.po      Traditional Chinese
 
 Python code marks a message by calling :func:`translate` with the message as a literal second argument
-(``pybabel extract -k translate:2`` finds it), a refusal by the lifecycle's ``_invalid``/``_conflict``/
+(``pybabel extract -k translate:2`` finds it), one with a plural by :func:`translate_n` (``-k translate_n:2,3``),
+a refusal by the lifecycle's ``_invalid``/``_conflict``/
 ``_forbidden`` (see :mod:`workflows.refusals`); templates use ``{% trans %}`` and ``_()``; the page labels
 (``convene/locale/labels.json``) are extracted by :func:`extract_labels`.
 
@@ -37,7 +38,7 @@ from convene.languages import DEFAULT, ENGLISH, SHIPPED, SIMPLIFIED, TRADITIONAL
 
 __all__ = [
     "DEFAULT", "SHIPPED", "LOCALE_DIR", "shipped_language", "resolve", "negotiate", "preferred", "catalogue_path",
-    "translations", "translate", "render_message", "label", "labels", "named", "english_labels",
+    "translations", "translate", "translate_n", "render_message", "label", "labels", "named", "english_labels",
     "format_when", "with_zone", "format_clock",
 ]
 
@@ -122,6 +123,13 @@ def translate(language: str, message: str, **params: object) -> str:
     return text % params if params else text
 
 
+def translate_n(language: str, singular: str, plural: str, count: int, **params: object) -> str:
+    """``singular`` or ``plural`` (English msgids) as ``language`` says it for ``count`` (gettext's
+    ``ngettext``), filled from ``params`` and ``count`` (``pybabel extract -k translate_n:2,3``)."""
+    text = translations(language).ngettext(singular, plural, count)
+    return text % {"count": count, **params}
+
+
 def label(language: str, key: str, english: str) -> str:
     """A page label in ``language``: the catalogue keys labels by their id (msgctxt) over their English text."""
     return translations(language).pgettext(key, english)
@@ -159,6 +167,15 @@ def render_message(language: str, message_id: str, params: dict[str, object] | N
     params = dict(params or {})
     english = message_id % params if params else message_id
     language = resolve(language)
+    if isinstance(params.get("reason_messages"), list) and "reasons" in params:  # "cannot approve X yet: ..."
+        from convene import reasons  # noqa: PLC0415 - reasons renders through this module
+
+        try:
+            params["reasons"] = reasons.join(language, (reasons.render(language, m) for m in params["reason_messages"]))
+        except ValueError:  # not reason messages after all (pydantic's error is a ValueError): keep the English
+            pass
+        if language == ENGLISH:
+            return message_id % params
     if language == ENGLISH:
         return english
     named_params = {k: named(language, _NAMED_PARAMS[k], v) if k in _NAMED_PARAMS and isinstance(v, str) else v
