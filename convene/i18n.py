@@ -23,6 +23,8 @@ Dates and times are formatted from CLDR data by Babel, in the reader's language 
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +40,7 @@ from convene.languages import DEFAULT, ENGLISH, SHIPPED, SIMPLIFIED, TRADITIONAL
 
 __all__ = [
     "DEFAULT", "SHIPPED", "LOCALE_DIR", "shipped_language", "resolve", "negotiate", "preferred", "catalogue_path",
+    "environment_language",
     "translations", "translate", "translate_n", "render_message", "label", "labels", "named", "english_labels",
     "format_when", "with_zone", "format_clock",
 ]
@@ -94,6 +97,23 @@ def preferred(*asked: str | None, accept_language: str | None = None) -> str:
     return negotiate(accept_language)
 
 
+_LOCALE_VARIABLES = ("CONVENE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+"""Where a command line's language comes from, first set first: ours, then POSIX's order for messages."""
+
+
+def environment_language(environ: Mapping[str, str] | None = None) -> str:
+    """The shipped language a process's environment asks for: ``CONVENE_LANG``, else the POSIX locale
+    (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: the first one set and not empty), its encoding and modifier
+    ignored: ``zh_CN.UTF-8`` → ``zh-Hans``, ``zh_TW.Big5`` → ``zh-Hant``, ``C``/``POSIX``/``fr_FR`` → ``en``."""
+    env = os.environ if environ is None else environ
+    for name in _LOCALE_VARIABLES:
+        value = (env.get(name) or "").strip()
+        if value:
+            tag = value.split(".", 1)[0].split("@", 1)[0]
+            return shipped_language(tag) or DEFAULT
+    return DEFAULT
+
+
 def catalogue_path(language: str) -> Path:
     """The ``.po`` file of a translated language (``zh-Hans``, ``zh-Hant``).
 
@@ -123,11 +143,12 @@ def translate(language: str, message: str, **params: object) -> str:
     return text % params if params else text
 
 
-def translate_n(language: str, singular: str, plural: str, count: int, **params: object) -> str:
-    """``singular`` or ``plural`` (English msgids) as ``language`` says it for ``count`` (gettext's
-    ``ngettext``), filled from ``params`` and ``count`` (``pybabel extract -k translate_n:2,3``)."""
-    text = translations(language).ngettext(singular, plural, count)
-    return text % {"count": count, **params}
+def translate_n(language: str, singular: str, plural: str, n: int, /, **params: object) -> str:
+    """``singular`` or ``plural`` (English msgids) as ``language`` says it for ``n`` (gettext's ``ngettext``),
+    filled from ``params``; ``%(count)s`` is ``n`` unless ``params`` gives it written out (``count="2,000"``).
+    Marked for ``pybabel extract -k translate_n:2,3``."""
+    text = translations(language).ngettext(singular, plural, n)
+    return text % {"count": n, **params}
 
 
 def label(language: str, key: str, english: str) -> str:

@@ -55,7 +55,7 @@ def test_every_marked_message_is_in_the_template() -> None:
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     keywords = {**DEFAULT_KEYWORDS, "translate": (2,), "_invalid": (1,), "_conflict": (1,), "_forbidden": (1,),
-                "because": (1,), "because_n": (1, 2)}
+                "because": (1,), "because_n": (1, 2), "translate_n": (2, 3)}
     found = {(context, message if isinstance(message, str) else message[0])
              for _, _, message, _, context in extract_from_dir(str(ROOT), method_map, options_map, keywords=keywords)}
     pot = set(_pot())
