@@ -510,7 +510,7 @@ def render_index(request: DossierRequest, files: list[str], clients: list[Attend
     lang = i18n.resolve(e.locale)
     f = Formats(lang, e.timezone)
 
-    def _(message: str, **params: object) -> str:  # gettext's name: pybabel extracts its messages
+    def _(message: str, /, **params: object) -> str:  # gettext's name: pybabel extracts its messages
         return i18n.translate(lang, message, **params)
 
     def row(*cells: str) -> str:

@@ -63,7 +63,7 @@ def render_markdown(ev: Evaluation) -> str:
     lang = ev.language
     f = Formats(lang, ev.timezone)
 
-    def _(message: str, **params: object) -> str:  # gettext's name: pybabel extracts its messages
+    def _(message: str, /, **params: object) -> str:  # gettext's name: pybabel extracts its messages
         return i18n.translate(lang, message, **params)
 
     out = ["# " + _("Evaluation: %(title)s", title=md(ev.title)), ""]
@@ -202,7 +202,7 @@ def charts(ev: Evaluation) -> dict[str, Markup]:
     """The report's two charts, titled and labelled in the event's language."""
     lang, f = ev.language, Formats(ev.language, ev.timezone)
 
-    def _(message: str, **params: object) -> str:  # gettext's name: pybabel extracts its messages
+    def _(message: str, /, **params: object) -> str:  # gettext's name: pybabel extracts its messages
         return i18n.translate(lang, message, **params)
 
     satisfaction = bar_chart(

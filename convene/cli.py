@@ -32,12 +32,12 @@ app.add_typer(events_app, name="events")
 app.add_typer(archive_app, name="archive")
 
 
-def _(message: str, **params: Any) -> str:  # gettext's name: pybabel extracts its messages
+def _(message: str, /, **params: Any) -> str:  # gettext's name: pybabel extracts its messages
     """``message`` in the environment's language (:func:`convene.i18n.environment_language`), filled."""
     return i18n.translate(i18n.environment_language(), message, **params)
 
 
-def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **params: Any) -> str:
     """The form of ``singular``/``plural`` the environment's language uses for ``n``, filled (``%(count)s``)."""
     return i18n.translate_n(i18n.environment_language(), singular, plural, n, **params)
 

@@ -137,7 +137,7 @@ def translations(language: str) -> NullTranslations:
     return Translations(compiled, domain=DOMAIN)
 
 
-def translate(language: str, message: str, **params: object) -> str:
+def translate(language: str, message: str, /, **params: object) -> str:
     """``message`` (an English msgid) in ``language``, its ``%(name)s`` placeholders filled from ``params``."""
     text = translations(language).gettext(message)
     return text % params if params else text

@@ -74,3 +74,31 @@ def test_an_error_is_said_in_the_language_and_json_is_not_translated() -> None:
     assert "未知操作 'dance'；可用操作：" in result.output
     schema = run(["definitions", "schema"], LANG="zh_CN.UTF-8")
     assert json.loads(schema.output)["title"] == json.loads(run(["definitions", "schema"]).output)["title"]
+
+
+def test_a_refusal_from_the_workflow_is_said_in_the_language(monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The workflow's refusal carries a message id and parameters: the CLI says it in the environment's
+    language (exit 3); one without them (an event started before message ids) stays English."""
+    import typer
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.exceptions import ApplicationError
+
+    from convene import cli
+
+    def refused(details: object = None) -> object:
+        async def go() -> None:
+            raise WorkflowUpdateFailedError(ApplicationError(
+                "task theme_purpose is already done", *([details] if details else []), type="Conflict"))
+        return go()
+
+    for name in ("CONVENE_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    with pytest.raises(typer.Exit) as exit_:
+        cli._run(refused({"message_id": "task %(task)s is already done", "params": {"task": "theme_purpose"}}))
+    assert exit_.value.exit_code == 3
+    assert capsys.readouterr().err.strip() == "被拒绝（Conflict）：任务 theme_purpose 已完成"
+    with pytest.raises(typer.Exit):
+        cli._run(refused())
+    assert capsys.readouterr().err.strip() == "被拒绝（Conflict）：task theme_purpose is already done"
