@@ -519,8 +519,8 @@ def render_index(request: DossierRequest, files: list[str], clients: list[Attend
     confidential = d.confidential
     lines = ["# " + _("Dossier: %(title)s", title=md(e.title)), ""]
     if confidential:
-        lines += ["> **" + _("CONFIDENTIAL.") + "** " + _("Keep this dossier confidential; contact details are withheld."),
-                  ""]
+        withheld = _("Keep this dossier confidential; contact details are withheld.")
+        lines += ["> **" + _("CONFIDENTIAL.") + "** " + withheld, ""]
     lines += [
         "| | |",
         "|---|---|",

@@ -234,7 +234,8 @@ def _run(coro: Any) -> Any:
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError):
-            raise _fail(_("refused (%(kind)s): %(message)s", kind=cause.type, message=_refusal_text(cause)), 3) from None
+            message = _refusal_text(cause)
+            raise _fail(_("refused (%(kind)s): %(message)s", kind=cause.type, message=message), 3) from None
         raise _fail(_("refused: %(message)s", message=cause), 3) from None
     except ActRefused as err:  # refused by the roster database (attendee acts, invitations)
         message = i18n.render_message(i18n.environment_language(), err.message_id, err.params)

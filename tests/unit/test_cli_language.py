@@ -43,7 +43,8 @@ def test_definitions_list_in_simplified_chinese_under_lang_zh_cn() -> None:
     assert header.split() == ["类型", "标题", "阶段"]
     conference = next(r for r in rows if r.startswith("conference"))
     # the title column starts at the same display column in the header as in every row (CJK is two wide)
-    assert cell_len(header[:header.index("标题")]) == len(conference[:conference.index(shipped().get("conference").title)])
+    title = shipped().get("conference").title
+    assert cell_len(header[:header.index("标题")]) == len(conference[:conference.index(title)])
     english = run(["definitions", "list"], LANG="en_US.UTF-8")
     assert english.output.splitlines()[0].split() == ["kind", "title", "stages"]
 
