@@ -7,8 +7,9 @@
 Creates .venv (once), installs the pinned versions from constraints.txt (again
 only when pyproject.toml or constraints.txt change), then runs the command.
 `test` also installs what the tests need from Debian when it is missing and it
-can (as root with apt-get): chromium for the browser tests, and postgresql, whose
-initdb/pg_ctl start a throwaway server for the database tests (tests/pg.py).
+can (as root with apt-get): chromium for the browser tests, fonts-noto-cjk for
+their Chinese pages, and postgresql, whose initdb/pg_ctl start a throwaway server
+for the database tests (tests/pg.py).
 Extra arguments go to the command (e.g. `python3 run.py test -k walk`).
 """
 
@@ -63,7 +64,18 @@ def missing_test_packages() -> dict[str, str]:
         missing["chromium"] = "tests/e2e will fail (Playwright drives it and never downloads a browser)"
     if not has_postgres():
         missing["postgresql"] = "the PostgreSQL database tests will skip here and fail on CI"
+    if not has_cjk_font():
+        missing["fonts-noto-cjk"] = ("tests/e2e's Chinese pages will fail (without a CJK font Chromium draws "
+                                     "boxes, and the README's Chinese screenshots would show them)")
     return missing
+
+
+def has_cjk_font() -> bool:
+    """True when fontconfig knows a font for Chinese (Debian's fonts-noto-cjk, or any other)."""
+    if not shutil.which("fc-list"):
+        return False
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    return bool(found.stdout.strip())
 
 
 def ensure_test_packages() -> None:

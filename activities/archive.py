@@ -45,7 +45,9 @@ from temporalio import activity
 from activities.database import in_database, ready, require
 from activities.errors import unsafe_path
 from activities.figures import budget_figures
+from activities.report_format import Formats
 from activities.rendering import redact_url
+from convene import i18n
 from convene.logs import get_logger
 from definitions.loader import definition_hash
 from store.journal import Journal
@@ -55,18 +57,24 @@ from workflows.messages import AttendeeRecord, AuditEntry, DeliveryRecord, Dossi
 MANIFEST = "MANIFEST.sha256"
 INDEX = "index.md"
 
+def N_(text: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction, translate later"
+    """``text`` itself: marks a message for ``pybabel extract`` where the language is not known yet."""
+    return text
+
+
 DOCUMENTS: dict[str, str] = {
-    "01-definition.json": "The lifecycle definition the event ran by, with its hash",
-    "02-audit-log.json": "Audit log: every act, who did it and when",
-    "03-decisions.json": "Gate decisions (approvals, rejections, waivers) and the task checklist",
-    "04-people.json": "Team, speakers and the attendee contact book (key clients marked)",
-    "05-budget.json": "Budget: planned against actual per category",
-    "06-deliveries.json": "Notifications delivered and engine effects",
-    "07-incidents.json": "Incidents: severity, summary, resolution",
-    "08-evaluation.md": "Evaluation report (Markdown)",
-    "08-evaluation.html": "Evaluation report (HTML, with charts)",
+    "01-definition.json": N_("The lifecycle definition the event ran by, with its hash"),
+    "02-audit-log.json": N_("Audit log: every act, who did it and when"),
+    "03-decisions.json": N_("Gate decisions (approvals, rejections, waivers) and the task checklist"),
+    "04-people.json": N_("Team, speakers and the attendee contact book (key clients marked)"),
+    "05-budget.json": N_("Budget: planned against actual per category"),
+    "06-deliveries.json": N_("Notifications delivered and engine effects"),
+    "07-incidents.json": N_("Incidents: severity, summary, resolution"),
+    "08-evaluation.md": N_("Evaluation report (Markdown)"),
+    "08-evaluation.html": N_("Evaluation report (HTML, with charts)"),
 }
 """The standard numbering: every file name the dossier may hold, and what it holds."""
+OTHER_DOCUMENT = N_("Other document")
 
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _MANIFEST_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
@@ -510,49 +518,66 @@ def md(text: Any) -> str:
 def render_index(request: DossierRequest, files: list[str], clients: list[AttendeeRecord] | None = None) -> bytes:
     """``index.md``: the event at a glance, the documents present, and the words to search by (pure).
 
+    Written in the event's language (its ``locale``), times as CLDR writes them in the event's zone;
+    ids, file names and the keywords stay as they are, so a search finds them in any language.
+
     Args:
         request: the event and its record.
         files: the documents present.
         clients: the key clients read from the roster database (None: from the record's attendees).
     """
     e, d, rec = request.event, request.definition, request.record
+    lang = i18n.resolve(e.locale)
+    f = Formats(lang, e.timezone)
+
+    def _(message: str, /, **params: object) -> str:  # gettext's name: pybabel extracts its messages
+        return i18n.translate(lang, message, **params)
+
+    def row(*cells: str) -> str:
+        return "| " + " | ".join(cells) + " |"
+
     confidential = d.confidential
-    lines = [f"# Dossier: {md(e.title)}", ""]
+    lines = ["# " + _("Dossier: %(title)s", title=md(e.title)), ""]
     if confidential:
-        lines += ["> **CONFIDENTIAL.** Keep this dossier confidential; contact details are withheld.", ""]
+        withheld = _("Keep this dossier confidential; contact details are withheld.")
+        lines += ["> **" + _("CONFIDENTIAL.") + "** " + withheld, ""]
     lines += [
         "| | |",
         "|---|---|",
-        f"| Event id | `{e.id}` |",
-        f"| Kind | {md(d.title)} (`{d.kind}`, definition v{d.version}) |",
-        f"| Definition hash | `{request.definition_hash}` |",
-        f"| Classification | {classification(request)} |",
-        f"| Start | {e.start.isoformat()} ({md(e.timezone)}) |",
-        f"| End | {e.end.isoformat()} |",
-        f"| Venue | {md(e.venue or '-')} |",
-        f"| Owner | `{e.owner}` |",
-        f"| Status | {rec.status} (stage {rec.stage}) |",
-        f"| Folder | `{dossier_folder(request)}` |",
+        row(_("Event id"), f"`{e.id}`"),
+        row(_("Kind"), _("%(title)s (%(kind)s, definition v%(version)s)", title=md(d.title), kind=f"`{d.kind}`",
+                         version=d.version)),
+        row(_("Definition hash"), f"`{request.definition_hash}`"),
+        row(_("Classification"), classification(request)),
+        row(_("Start"), md(f.when(e.start))),
+        row(_("End"), md(f.when(e.end))),
+        row(_("Venue"), md(e.venue or "-")),
+        row(_("Owner"), f"`{e.owner}`"),
+        row(_("Status"), _("%(status)s (stage %(stage)s)", status=f.named("status", rec.status), stage=rec.stage)),
+        row(_("Folder"), f"`{dossier_folder(request)}`"),
         "",
-        "## Documents",
+        "## " + _("Documents"),
         "",
-        "| File | Contents |",
+        row(_("File"), _("Contents")),
         "|---|---|",
     ]
     for name in files:
-        lines.append(f"| [{md(name)}]({name}) | {DOCUMENTS.get(name, 'Other document')} |")
-    lines += ["", "## Decisions", ""]
+        lines.append(row(f"[{md(name)}]({name})", _(DOCUMENTS.get(name, OTHER_DOCUMENT))))
+    lines += ["", "## " + _("Decisions"), ""]
     decided = sorted(rec.gates.items())
     lines += [
-        f"- `{g}`: {r.decision} by `{r.by}` ({r.role}) at {r.at.isoformat()}"
+        "- " + _("%(gate)s: %(decision)s by %(by)s (%(role)s) at %(at)s", gate=f"`{g}`",
+                 decision=f.named("status", r.decision), by=f"`{r.by}`", role=f.named("role", r.role),
+                 at=md(f.when(r.at)))
         + (f": {md(r.reason)}" if r.reason else "")
         for g, r in decided
-    ] or ["- none recorded"]
-    lines += ["", "## Incidents", ""]
+    ] or ["- " + _("none recorded")]
+    lines += ["", "## " + _("Incidents"), ""]
     incidents = sorted(rec.incidents.values(), key=lambda i: (i.reported_at, i.id))
-    lines += [f"- `{i.id}` ({i.category}, {i.severity}): {md(i.summary)}"
-              + (" (resolved)" if i.resolved_at else " (open)") for i in incidents] or ["- none"]
-    lines += ["", "## Keywords", ""]
+    lines += [f"- `{i.id}` ({f.named('incident_category', i.category)}, {f.named('severity', i.severity)}): "
+              f"{md(i.summary)} " + (_("(resolved)") if i.resolved_at else _("(open)")) for i in incidents] \
+        or ["- " + _("none")]
+    lines += ["", "## " + _("Keywords"), ""]
     keywords = [f"kind:{d.kind}", f"status:{rec.status}", f"year:{dossier_folder(request).split('/')[0]}"]
     keywords += [f"slot:{s}" for s in sorted({sp.slot for sp in rec.speakers.values()})]
     keywords += [f"incident:{c}" for c in sorted({i.category for i in rec.incidents.values()})]
@@ -563,12 +588,15 @@ def render_index(request: DossierRequest, files: list[str], clients: list[Attend
         accepted = [s for s in speakers if s.status == "accepted"]
         attendees = rec.attendees.values() if clients is None else clients
         key_clients = sorted((a for a in attendees if a.person.key_client), key=lambda a: a.person.id)
-        lines += ["", "## People", ""]
-        lines += [f"- Speaker: {md(s.person.name)} (`{s.person.id}`, {s.slot})"
+        lines += ["", "## " + _("People"), ""]
+        lines += ["- " + _("Speaker: %(name)s (%(id)s, %(slot)s)", name=md(s.person.name), id=f"`{s.person.id}`",
+                           slot=f.named("slot", s.slot))
                   + (f": {md(s.topic)}" if s.topic else "") for s in accepted]
-        lines += [f"- Key client: {md(a.person.name)} (`{a.person.id}`, {a.person.category})" for a in key_clients]
+        lines += ["- " + _("Key client: %(name)s (%(id)s, %(category)s)", name=md(a.person.name),
+                           id=f"`{a.person.id}`", category=f.named("attendee_category", a.person.category))
+                  for a in key_clients]
         if not accepted and not key_clients:
-            lines.append("- none")
+            lines.append("- " + _("none"))
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from convene import i18n
 from workflows.messages import BudgetLine, DossierRequest, EventRecord, IncidentRecord, SurveyResponse
 
 AREAS = ("content", "organisation", "service")
@@ -160,6 +161,10 @@ class Evaluation:
     speakers: Speakers
     deliveries: Deliveries
     lessons: str | None
+    language: str = "en"
+    """The language the report is written in: the event's (``en``, ``zh-Hans``, ``zh-Hant``)."""
+    timezone: str = "UTC"
+    """The event's IANA zone, for the times the report shows."""
 
 
 def survey_figures(record: EventRecord) -> Survey:
@@ -307,4 +312,6 @@ def evaluate(request: DossierRequest, *, survey: Survey | None = None, attendanc
         deliveries=(deliveries if deliveries is not None
                     else deliveries_from(Counter(d.status for d in record.deliveries))),
         lessons=lessons.note if lessons and lessons.note else None,
+        language=i18n.resolve(event.locale),
+        timezone=event.timezone,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 from html import escape
+from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import FileSystemLoader
@@ -24,6 +25,8 @@ from temporalio import activity
 from activities.archive import ArchiveStore, dossier_folder, md, write_documents
 from activities.database import in_database, key_clients, ready, require
 from activities.figures import Evaluation, attendance_from, deliveries_from, evaluate, survey_from
+from activities.report_format import Formats
+from convene import i18n
 from convene.logs import get_logger
 from store.journal import Journal
 from store.roster import Roster
@@ -48,90 +51,121 @@ def _signed(value: Decimal | None, suffix: str = "") -> str:
 # --------------------------------------------------------------------------------------- markdown
 
 
+def _row(*cells: str) -> str:
+    """A Markdown table row."""
+    return "| " + " | ".join(cells) + " |"
+
+
 def render_markdown(ev: Evaluation) -> str:
-    """The report as Markdown; user text is escaped so it cannot add markup."""
+    """The report as Markdown in the event's language (``ev.language``), numbers as CLDR writes them there;
+    user text is escaped so it cannot add markup."""
     s, a, b, i, g = ev.survey, ev.attendance, ev.budget, ev.incidents, ev.goals
-    out = [f"# Evaluation: {md(ev.title)}", ""]
+    lang = ev.language
+    f = Formats(lang, ev.timezone)
+
+    def _(message: str, /, **params: object) -> str:  # gettext's name: pybabel extracts its messages
+        return i18n.translate(lang, message, **params)
+
+    out = ["# " + _("Evaluation: %(title)s", title=md(ev.title)), ""]
     if ev.confidential:
-        out += ["> **CONFIDENTIAL.** For the organisers only.", ""]
+        out += ["> **" + _("CONFIDENTIAL.") + "** " + _("For the organisers only."), ""]
     out += [
-        f"Event `{ev.event_id}` ({md(ev.kind_title)}).",
+        _("Event %(event)s (%(kind)s).", event=f"`{ev.event_id}`", kind=md(ev.kind_title)),
         "",
-        "## Summary",
+        "## " + _("Summary"),
         "",
-        f"- Satisfaction: {_num(s.overall, ' / 5')} from {s.responses} response(s)",
-        f"- Attendance: {a.checked_in} checked in of {a.expected} expected ({_num(a.checked_in_of_expected, '%')}); "
-        f"{a.rsvp_yes} RSVP yes ({_num(a.checked_in_of_rsvp_yes, '%')} showed up)",
-        f"- Budget: actual {b.actual} against planned {b.planned} {b.currency}; "
-        f"variance on reported lines {_signed(b.variance)} ({_signed(b.variance_pct, '%')})",
-        f"- Incidents: {i.total} ({i.open} open)",
-        f"- Goal attainment: {g.tasks_done} of {g.tasks_total} tasks done ({_num(g.attainment, '%')}); "
-        f"{g.gates_passed} of {g.gates_total} gates passed",
+        "- " + i18n.translate_n(lang, "Satisfaction: %(score)s from %(count)s response",
+                                "Satisfaction: %(score)s from %(count)s responses", s.responses,
+                                score=f.score(s.overall), count=f.count(s.responses)),
+        "- " + _("Attendance: %(checked_in)s checked in of %(expected)s expected (%(share)s); "
+                 "%(rsvp_yes)s RSVP yes (%(showed)s showed up)",
+                 checked_in=f.count(a.checked_in), expected=f.count(a.expected), share=f.pct(a.checked_in_of_expected),
+                 rsvp_yes=f.count(a.rsvp_yes), showed=f.pct(a.checked_in_of_rsvp_yes)),
+        "- " + _("Budget: actual %(actual)s against planned %(planned)s %(currency)s; "
+                 "variance on reported lines %(variance)s (%(variance_pct)s)",
+                 actual=f.money(b.actual), planned=f.money(b.planned), currency=b.currency,
+                 variance=f.money(b.variance, signed=True), variance_pct=f.pct(b.variance_pct, signed=True)),
+        "- " + _("Incidents: %(total)s (%(open)s open)", total=f.count(i.total), open=f.count(i.open)),
+        "- " + _("Goal attainment: %(done)s of %(total)s tasks done (%(share)s); %(passed)s of %(gates)s gates passed",
+                 done=f.count(g.tasks_done), total=f.count(g.tasks_total), share=f.pct(g.attainment),
+                 passed=f.count(g.gates_passed), gates=f.count(g.gates_total)),
         "",
-        "## Satisfaction (1 to 5)",
+        "## " + _("Satisfaction (1 to 5)"),
         "",
-        "| Area | Responses | Mean | 1 | 2 | 3 | 4 | 5 |",
+        _row(_("Area"), _("Responses"), _("Mean"), "1", "2", "3", "4", "5"),
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for area in s.areas:
-        dist = " | ".join(str(area.distribution[k]) for k in sorted(area.distribution))
-        out.append(f"| {area.area} | {area.responses} | {_num(area.mean)} | {dist} |")
+        dist = " | ".join(f.count(area.distribution[k]) for k in sorted(area.distribution))
+        out.append(f"| {f.named('survey', area.area)} | {f.count(area.responses)} | {f.mean(area.mean)} | {dist} |")
+    heads = [_("Expected"), _("Invited"), _("RSVP yes"), _("RSVP maybe"), _("RSVP no"), _("No reply"),
+             _("Checked in"), _("Of expected"), _("Of RSVP yes")]
+    counts = [a.expected, a.invited, a.rsvp_yes, a.rsvp_maybe, a.rsvp_no, a.no_reply, a.checked_in]
     out += [
         "",
-        "## Attendance",
+        "## " + _("Attendance"),
         "",
-        "| Expected | Invited | RSVP yes | RSVP maybe | RSVP no | No reply | Checked in | Of expected | Of RSVP yes |",
+        _row(*heads),
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {a.expected} | {a.invited} | {a.rsvp_yes} | {a.rsvp_maybe} | {a.rsvp_no} | {a.no_reply} | {a.checked_in} "
-        f"| {_num(a.checked_in_of_expected, '%')} | {_num(a.checked_in_of_rsvp_yes, '%')} |",
+        _row(*(f.count(n) for n in counts), f.pct(a.checked_in_of_expected), f.pct(a.checked_in_of_rsvp_yes)),
         "",
-        f"## Budget ({b.currency})",
+        "## " + _("Budget (%(currency)s)", currency=b.currency),
         "",
-        "| Category | Planned | Actual | Variance | Variance % |",
+        _row(_("Category"), _("Planned"), _("Actual"), _("Variance"), _("Variance") + " %"),
         "|---|---:|---:|---:|---:|",
     ]
     for r in b.rows:
-        variance = f"{_signed(r.variance)} | {_signed(r.variance_pct, '%')}"
-        out.append(f"| {r.category} | {r.planned} | {_num(r.actual)} | {variance} |")
-    out.append(f"| **total** | {b.planned} | {b.actual} | {_signed(b.variance)} | {_signed(b.variance_pct, '%')} |")
-    out += ["", f"Limit {b.limit}: {'within' if b.within_limit else 'EXCEEDED'}."]
+        out.append(f"| {f.named('budget', r.category)} | {f.money(r.planned)} | {f.money(r.actual)} "
+                   f"| {f.money(r.variance, signed=True)} | {f.pct(r.variance_pct, signed=True)} |")
+    out.append(_row("**" + _("total") + "**", f.money(b.planned), f.money(b.actual), f.money(b.variance, signed=True),
+                    f.pct(b.variance_pct, signed=True)))
+    limit = f.money(b.limit)
+    out += ["", _("Limit %(limit)s: within.", limit=limit) if b.within_limit
+            else _("Limit %(limit)s: EXCEEDED.", limit=limit)]
     if b.unreported:
-        out.append(f"No actual reported yet for: {', '.join(b.unreported)} (left out of the variance).")
-    out += ["", "## Incidents", ""]
+        out.append(_("No actual reported yet for: %(categories)s (left out of the variance).",
+                     categories=f.join_named("budget", b.unreported)))
+    out += ["", "## " + _("Incidents"), ""]
     if i.items:
-        out += [f"- `{x.id}` ({x.category}, {x.severity}): {md(x.summary)} "
-                f"{'(resolved)' if x.resolved_at else '(OPEN)'}" for x in i.items]
+        out += [f"- `{x.id}` ({f.named('incident_category', x.category)}, {f.named('severity', x.severity)}): "
+                f"{md(x.summary)} " + (_("(resolved)") if x.resolved_at else _("(OPEN)")) for x in i.items]
     else:
-        out.append("- none")
+        out.append("- " + _("none"))
+    sp, dl = ev.speakers, ev.deliveries
     out += [
         "",
-        "## Goals and outcomes",
+        "## " + _("Goals and outcomes"),
         "",
-        f"- Tasks done: {g.tasks_done} / {g.tasks_total} ({_num(g.attainment, '%')}); "
-        f"required: {g.required_done} / {g.required_total}",
-        f"- Gates passed: {g.gates_passed} / {g.gates_total}",
-        f"- Speakers: {ev.speakers.accepted} accepted, {ev.speakers.declined} declined, "
-        f"{ev.speakers.no_reply} no reply (of {ev.speakers.invited} invited)",
-        f"- Notifications: {ev.deliveries.sent} sent, {ev.deliveries.failed} failed, {ev.deliveries.skipped} skipped",
+        "- " + _("Tasks done: %(done)s / %(total)s (%(share)s); required: %(required_done)s / %(required_total)s",
+                 done=f.count(g.tasks_done), total=f.count(g.tasks_total), share=f.pct(g.attainment),
+                 required_done=f.count(g.required_done), required_total=f.count(g.required_total)),
+        "- " + _("Gates passed: %(passed)s / %(total)s", passed=f.count(g.gates_passed), total=f.count(g.gates_total)),
+        "- " + _("Speakers: %(accepted)s accepted, %(declined)s declined, %(no_reply)s no reply "
+                 "(of %(invited)s invited)", accepted=f.count(sp.accepted), declined=f.count(sp.declined),
+                 no_reply=f.count(sp.no_reply), invited=f.count(sp.invited)),
+        "- " + _("Notifications: %(sent)s sent, %(failed)s failed, %(skipped)s skipped",
+                 sent=f.count(dl.sent), failed=f.count(dl.failed), skipped=f.count(dl.skipped)),
     ]
     if g.open_required:
-        out.append(f"- Required tasks still open: {', '.join(g.open_required)}")
+        out.append("- " + _("Required tasks still open: %(tasks)s", tasks=f.join(g.open_required)))
     if s.comments:
-        out += ["", "## Comments", ""] + [f"> {md(c)}" for c in s.comments]
-    out += ["", "## Lessons learned", "", md(ev.lessons) if ev.lessons else "Not recorded yet."]
+        out += ["", "## " + _("Comments"), ""] + [f"> {md(c)}" for c in s.comments]
+    out += ["", "## " + _("Lessons learned"), "", md(ev.lessons) if ev.lessons else _("Not recorded yet.")]
     return "\n".join(out) + "\n"
 
 
 # --------------------------------------------------------------------------------------- charts
 
 
-def bar_chart(title: str, rows: list[tuple[str, list[tuple[str, Decimal | None]]]], maximum: Decimal) -> Markup:
+def bar_chart(title: str, rows: list[tuple[str, list[tuple[str, Decimal | None]]]], maximum: Decimal,
+              fmt: Callable[[Decimal], str] = str) -> Markup:
     """A horizontal grouped bar chart as inline SVG; every label is escaped.
 
     Args:
         title: the chart's accessible name.
         rows: ``(label, [(series, value), ...])``; a None value draws no bar.
         maximum: the value a full-width bar stands for.
+        fmt: how a bar's value is written beside it.
     """
     label_w, bar_w, bar_h, gap = 140, 320, 16, 10
     series = [name for name, _ in rows[0][1]] if rows else []
@@ -152,7 +186,7 @@ def bar_chart(title: str, rows: list[tuple[str, list[tuple[str, Decimal | None]]
                 by = y + k * bar_h
                 parts.append(f'<rect x="{label_w}" y="{by}" width="{w}" height="{bar_h - 2}" '
                              f'fill="{_COLOURS[k % len(_COLOURS)]}"/>')
-                parts.append(f'<text x="{label_w + w + 4}" y="{by + bar_h - 4}">{escape(str(value))}</text>')
+                parts.append(f'<text x="{label_w + w + 4}" y="{by + bar_h - 4}">{escape(fmt(value))}</text>')
         y += group_h
     if len(series) > 1:
         x = label_w
@@ -165,29 +199,48 @@ def bar_chart(title: str, rows: list[tuple[str, list[tuple[str, Decimal | None]]
 
 
 def charts(ev: Evaluation) -> dict[str, Markup]:
+    """The report's two charts, titled and labelled in the event's language."""
+    lang, f = ev.language, Formats(ev.language, ev.timezone)
+
+    def _(message: str, /, **params: object) -> str:  # gettext's name: pybabel extracts its messages
+        return i18n.translate(lang, message, **params)
+
     satisfaction = bar_chart(
-        "Mean satisfaction by area (1 to 5)",
-        [(a.area, [("mean", a.mean)]) for a in ev.survey.areas],
-        Decimal(5),
+        _("Mean satisfaction by area (1 to 5)"),
+        [(f.named("survey", a.area), [(_("mean"), a.mean)]) for a in ev.survey.areas],
+        Decimal(5), f.mean,
     )
-    rows = [(r.category, [("planned", r.planned), ("actual", r.actual)]) for r in ev.budget.rows]
+    rows = [(f.named("budget", r.category), [(_("planned"), r.planned), (_("actual"), r.actual)])
+            for r in ev.budget.rows]
     biggest = max([r.planned for r in ev.budget.rows] + [r.actual or Decimal(0) for r in ev.budget.rows],
                   default=Decimal(1))
-    budget = bar_chart(f"Budget by category, planned and actual ({ev.currency})", rows, biggest)
+    budget = bar_chart(_("Budget by category, planned and actual (%(currency)s)", currency=ev.currency), rows,
+                       biggest, f.money)
     return {"satisfaction": satisfaction, "budget": budget}
 
 
-_env = SandboxedEnvironment(
-    loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates" / "report")),
-    autoescape=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+def _environment(language: str) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates" / "report")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+_envs = {language: _environment(language) for language in i18n.SHIPPED}
+"""One sandboxed environment per shipped language, its gettext installed (``_()``, ``ngettext()``)."""
 
 
 def render_html(ev: Evaluation) -> str:
-    """The report as a standalone HTML page (autoescaped, charts inline)."""
-    return _env.get_template("evaluation.html").render(ev=ev, charts=charts(ev), num=_num, signed=_signed)
+    """The report as a standalone HTML page in the event's language (autoescaped, charts inline)."""
+    language = i18n.resolve(ev.language)
+    return _envs[language].get_template("evaluation.html").render(
+        ev=ev, charts=charts(ev), f=Formats(language, ev.timezone), lang=language)
 
 
 def summary(ev: Evaluation) -> str:

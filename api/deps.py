@@ -16,7 +16,7 @@ from temporalio.client import Client, Interceptor
 
 from api.auth import NotPermitted, TokenBook, Unauthenticated
 from api.auth import Principal as PrincipalModel
-from api.errors import DatabaseUnavailable, TemporalUnavailable
+from api.errors import DatabaseUnavailable, TemporalUnavailable, request_language
 from api.eventinfo import EventInfoCache
 from api.metrics import ApiMetrics
 from api.settings import ApiSettings
@@ -172,3 +172,7 @@ IdempotencyKey = Annotated[
                        "(kept for CONVENE_IDEMPOTENCY_WINDOW_HOURS, 24 by default); the same key with another "
                        "request is refused (422)."),
 ]
+
+Language = Annotated[str, Depends(request_language)]
+"""The language a request reads answers in (``en``, ``zh-Hans``, ``zh-Hant``): the page's cookie, else
+``Accept-Language`` by q-value (:func:`api.errors.request_language`)."""

@@ -1,6 +1,10 @@
 """The ``convene`` command: run the stack, start and drive events, look at definitions.
 
 Every command that talks to Temporal goes through :mod:`convene.client`, like the API.
+
+What it prints for people (messages, table headers, refusals) is in the language of the environment:
+``CONVENE_LANG``, else the POSIX locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` reads
+Simplified Chinese), through the one catalogue; JSON output is never translated.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from zoneinfo import ZoneInfo
 import typer
 from pydantic import ValidationError
 
+from convene import i18n
 from convene.settings import get_settings
 
 app = typer.Typer(help="Convene: event lifecycles as durable Temporal workflows.", no_args_is_help=True)
@@ -25,6 +30,16 @@ archive_app = typer.Typer(help="Post-event archives.", no_args_is_help=True)
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(events_app, name="events")
 app.add_typer(archive_app, name="archive")
+
+
+def _(message: str, /, **params: Any) -> str:  # gettext's name: pybabel extracts its messages
+    """``message`` in the environment's language (:func:`convene.i18n.environment_language`), filled."""
+    return i18n.translate(i18n.environment_language(), message, **params)
+
+
+def ngettext(singular: str, plural: str, n: int, /, **params: Any) -> str:
+    """The form of ``singular``/``plural`` the environment's language uses for ``n``, filled (``%(count)s``)."""
+    return i18n.translate_n(i18n.environment_language(), singular, plural, n, **params)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -104,7 +119,8 @@ def setup() -> None:
         settings = get_settings()
         client = await connect(settings)
         await search.register(client, settings.temporal_namespace)
-        typer.echo(f"search attributes registered on {settings.temporal_address}/{settings.temporal_namespace}")
+        typer.echo(_("search attributes registered on %(where)s",
+                     where=f"{settings.temporal_address}/{settings.temporal_namespace}"))
 
     asyncio.run(go())
 
@@ -117,7 +133,8 @@ def definitions_list() -> None:
     """The event kinds available, with their stages."""
     from convene.tables import text_table
 
-    typer.echo(text_table(["kind", "title", "stages"], [[d.kind, d.title, " -> ".join(d.path())] for d in _registry()]))
+    typer.echo(text_table([_("kind"), _("title"), _("stages")],
+                          [[d.kind, d.title, " -> ".join(d.path())] for d in _registry()]))
 
 
 @definitions_app.command("check")
@@ -129,7 +146,10 @@ def definitions_check(paths: list[Path]) -> None:
     for path in paths:
         try:
             d = load_definition(path)
-            typer.echo(f"ok  {path}: {d.kind}, {len(d.stages)} stages, {len(d.deadlines)} deadlines")
+            stages = ngettext("%(count)s stage", "%(count)s stages", len(d.stages))
+            deadlines = ngettext("%(count)s deadline", "%(count)s deadlines", len(d.deadlines))
+            typer.echo(f"ok  {path}: " + _("%(kind)s, %(stages)s, %(deadlines)s", kind=d.kind, stages=stages,
+                                           deadlines=deadlines))
         except DefinitionError as err:
             failed += 1
             typer.secho(str(err), err=True, fg=typer.colors.RED)
@@ -174,7 +194,8 @@ def definitions_simulate(
         raise typer.BadParameter(f"unknown time zone {timezone_name!r}; use an IANA name such as Europe/Paris",
                                  param_hint="--timezone") from None
     entries = simulate(definition, start, start + timedelta(days=days), zone=timezone_name)
-    typer.echo(as_table(entries, seconds=bool(pace)))
+    header = (_("when"), _("relative"), _("deadline"), _("step"), _("who is told"), _("level"), _("action"))
+    typer.echo(as_table(entries, seconds=bool(pace), header=header))
     if gantt:
         typer.echo("\n" + as_gantt(definition, entries))
 
@@ -190,6 +211,16 @@ def definitions_schema() -> None:
 # ---------------------------------------------------------------- events
 
 
+def _refusal_text(cause: Any) -> str:
+    """A workflow's refusal in the environment's language, from its message id and parameters (English when
+    the event sent none)."""
+    details = cause.details[0] if cause.details else None
+    if isinstance(details, dict) and isinstance(details.get("message_id"), str):
+        params = details.get("params") if isinstance(details.get("params"), dict) else {}
+        return i18n.render_message(i18n.environment_language(), details["message_id"], params)
+    return str(cause.message)
+
+
 def _run(coro: Any) -> Any:
     from sqlalchemy.exc import OperationalError
     from temporalio.client import WorkflowUpdateFailedError
@@ -203,10 +234,12 @@ def _run(coro: Any) -> Any:
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError):
-            raise _fail(f"refused ({cause.type}): {cause.message}", 3) from None
-        raise _fail(f"refused: {cause}", 3) from None
+            message = _refusal_text(cause)
+            raise _fail(_("refused (%(kind)s): %(message)s", kind=cause.type, message=message), 3) from None
+        raise _fail(_("refused: %(message)s", message=cause), 3) from None
     except ActRefused as err:  # refused by the roster database (attendee acts, invitations)
-        raise _fail(f"refused ({err.kind.capitalize()}): {err.message}", 3) from None
+        message = i18n.render_message(i18n.environment_language(), err.message_id, err.params)
+        raise _fail(_("refused (%(kind)s): %(message)s", kind=err.kind.capitalize(), message=message), 3) from None
     except RPCError as err:
         raise _fail(f"temporal: {err.message}", 4) from None
     except OperationalError as err:
@@ -251,7 +284,7 @@ def events_start(
     async def go() -> None:
         client = await _client()
         handle = await start_event(client, details, definition, get_settings().task_queue)
-        typer.echo(f"started {handle.id}")
+        typer.echo(_("started %(event)s", event=handle.id))
 
     _run(go())
 
@@ -285,9 +318,10 @@ def events_list(
         async for wf in client.list_workflows(query):
             sa = wf.typed_search_attributes
             rows.append([wf.id, sa.get(search.TITLE) or "", sa.get(search.KIND) or "", sa.get(search.STAGE) or "",
-                         str(sa.get(search.ESCALATION) or 0), "yes" if sa.get(search.AT_RISK) else "no",
+                         str(sa.get(search.ESCALATION) or 0), _("yes") if sa.get(search.AT_RISK) else _("no"),
                          wf.status.name if wf.status else ""])
-        typer.echo(text_table(["id", "title", "kind", "stage", "level", "at risk", "status"], rows))
+        typer.echo(text_table([_("id"), _("title"), _("kind"), _("stage"), _("level"), _("at risk"), _("status")],
+                              rows))
 
     _run(go())
 
@@ -309,13 +343,13 @@ def events_act(
 
     models = {v: k for k, v in ACT_NAMES.items()}
     if name not in models:
-        raise _fail(f"unknown act {name!r}; acts: {', '.join(models)}", 2)
+        raise _fail(_("unknown act %(name)r; acts: %(acts)s", name=name, acts=", ".join(models)), 2)
     try:
         body = json.loads(payload)
         body |= {"key": key or uuid.uuid4().hex, "actor": {"id": actor, "role": role}}
         act_model = models[name].model_validate(body)
     except (json.JSONDecodeError, TypeError, ValidationError) as err:
-        raise _fail(f"invalid {name}: {err}", 2) from None
+        raise _fail(_("invalid %(name)s: %(error)s", name=name, error=err), 2) from None
 
     roster_acts = {"rsvp": "rsvp", "check_in": "check_in", "record_survey": "record_survey"}
 
@@ -363,7 +397,7 @@ def events_agenda(
     from convene.exports import agenda_html, agenda_ics
 
     if fmt not in ("ics", "html"):
-        raise _fail("--format is ics or html", 2)
+        raise _fail(_("--format is ics or html"), 2)
 
     async def go() -> None:
         s = await state(await _client(), event_id)
@@ -394,9 +428,9 @@ def events_export(
     from store import Journal
 
     if kind not in KINDS:
-        raise _fail(f"unknown export {kind!r}; exports: {', '.join(KINDS)}", 2)
+        raise _fail(_("unknown export %(kind)r; exports: %(kinds)s", kind=kind, kinds=", ".join(KINDS)), 2)
     if fmt not in ("csv", "xlsx"):
-        raise _fail("--format is csv or xlsx", 2)
+        raise _fail(_("--format is csv or xlsx"), 2)
     target = output or Path(filename(event_id, kind, fmt))
 
     async def go() -> int:
@@ -404,8 +438,8 @@ def events_export(
         definition = _definition(view.kind)
         roster = await _roster_of(event_id, view.roster)
         if roster is None and kind != "budget":
-            raise _fail("this event keeps its attendees in its workflow (recorded before the roster database); "
-                        "only its budget can be exported until its roster moves", 3)
+            raise _fail(_("this event keeps its attendees in its workflow (recorded before the roster database); "
+                          "only its budget can be exported until its roster moves"), 3)
         if roster is None:  # the budget alone: the workflow's, no rows from the database
             from store import Database, Roster
 
@@ -442,7 +476,7 @@ def events_export(
         rows = _run(go())
     except OSError as err:
         raise _fail(f"{target}: {err.strerror or err}", 2) from None
-    typer.echo(f"{target}: {rows} row(s)")
+    typer.echo(f"{target}: " + ngettext("%(count)s row", "%(count)s rows", rows))
 
 
 @events_app.command("import-attendees")
@@ -487,19 +521,23 @@ def events_import_attendees(
         try:  # the API's own check, before anyone is written to the roster
             choose_role(Principal(id=actor, name=actor, roles=[role]), _definition(view.kind), view.event, probe, role)
         except (NotPermitted, ValidationError) as err:
-            raise _fail(f"refused (Forbidden): {getattr(err, 'detail', err)}", 3) from None
+            raise _fail(_("refused (%(kind)s): %(message)s", kind="Forbidden", message=getattr(err, "detail", err)),
+                        3) from None
         roster = await _roster_of(event_id, view.roster)
         try:
             def progress(page: int, pages: int, invited: int, skipped: int) -> None:
-                typer.echo(f"page {page}/{pages}: {invited} invited, {skipped} already invited")
+                typer.echo(_("page %(page)s/%(pages)s: %(invited)s invited, %(skipped)s already invited",
+                             page=page, pages=pages, invited=invited, skipped=skipped))
 
             done = await invite_pages(client, roster, event_id, key=base, actor=who, people=good,
                                       database=roster is not None, progress=progress)
         finally:
             if roster is not None:
                 await roster.db.dispose()
-        typer.echo(f"invited {done.invited} attendee(s); {len(done.skipped)} already invited; "
-                   f"{len(bad)} row(s) refused")
+        typer.echo(_("%(invited)s; %(skipped)s already invited; %(refused)s",
+                     invited=ngettext("invited %(count)s attendee", "invited %(count)s attendees", done.invited),
+                     skipped=len(done.skipped),
+                     refused=ngettext("%(count)s row refused", "%(count)s rows refused", len(bad))))
 
     if good:
         _run(go())
@@ -520,7 +558,7 @@ def archive_verify(path: Path) -> None:
         for p in problems:
             typer.secho(p, err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
-    typer.echo(f"ok: {path}")
+    typer.echo(_("ok: %(path)s", path=path))
 
 
 def main() -> None:

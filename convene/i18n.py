@@ -8,7 +8,8 @@ agenda, refusals), English being the source language (the msgids). Its files liv
     zh_Hant/LC_MESSAGES/messages.po      Traditional Chinese
 
 Python code marks a message by calling :func:`translate` with the message as a literal second argument
-(``pybabel extract -k translate:2`` finds it), a refusal by the lifecycle's ``_invalid``/``_conflict``/
+(``pybabel extract -k translate:2`` finds it), one with a plural by :func:`translate_n` (``-k translate_n:2,3``),
+a refusal by the lifecycle's ``_invalid``/``_conflict``/
 ``_forbidden`` (see :mod:`workflows.refusals`); templates use ``{% trans %}`` and ``_()``; the page labels
 (``convene/locale/labels.json``) are extracted by :func:`extract_labels`.
 
@@ -22,6 +23,8 @@ Dates and times are formatted from CLDR data by Babel, in the reader's language 
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -37,7 +40,8 @@ from convene.languages import DEFAULT, ENGLISH, SHIPPED, SIMPLIFIED, TRADITIONAL
 
 __all__ = [
     "DEFAULT", "SHIPPED", "LOCALE_DIR", "shipped_language", "resolve", "negotiate", "preferred", "catalogue_path",
-    "translations", "translate", "render_message", "label", "labels", "named", "english_labels",
+    "environment_language",
+    "translations", "translate", "translate_n", "render_message", "label", "labels", "named", "english_labels",
     "format_when", "with_zone", "format_clock",
 ]
 
@@ -93,6 +97,23 @@ def preferred(*asked: str | None, accept_language: str | None = None) -> str:
     return negotiate(accept_language)
 
 
+_LOCALE_VARIABLES = ("CONVENE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+"""Where a command line's language comes from, first set first: ours, then POSIX's order for messages."""
+
+
+def environment_language(environ: Mapping[str, str] | None = None) -> str:
+    """The shipped language a process's environment asks for: ``CONVENE_LANG``, else the POSIX locale
+    (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: the first one set and not empty), its encoding and modifier
+    ignored: ``zh_CN.UTF-8`` → ``zh-Hans``, ``zh_TW.Big5`` → ``zh-Hant``, ``C``/``POSIX``/``fr_FR`` → ``en``."""
+    env = os.environ if environ is None else environ
+    for name in _LOCALE_VARIABLES:
+        value = (env.get(name) or "").strip()
+        if value:
+            tag = value.split(".", 1)[0].split("@", 1)[0]
+            return shipped_language(tag) or DEFAULT
+    return DEFAULT
+
+
 def catalogue_path(language: str) -> Path:
     """The ``.po`` file of a translated language (``zh-Hans``, ``zh-Hant``).
 
@@ -116,10 +137,18 @@ def translations(language: str) -> NullTranslations:
     return Translations(compiled, domain=DOMAIN)
 
 
-def translate(language: str, message: str, **params: object) -> str:
+def translate(language: str, message: str, /, **params: object) -> str:
     """``message`` (an English msgid) in ``language``, its ``%(name)s`` placeholders filled from ``params``."""
     text = translations(language).gettext(message)
     return text % params if params else text
+
+
+def translate_n(language: str, singular: str, plural: str, n: int, /, **params: object) -> str:
+    """``singular`` or ``plural`` (English msgids) as ``language`` says it for ``n`` (gettext's ``ngettext``),
+    filled from ``params``; ``%(count)s`` is ``n`` unless ``params`` gives it written out (``count="2,000"``).
+    Marked for ``pybabel extract -k translate_n:2,3``."""
+    text = translations(language).ngettext(singular, plural, n)
+    return text % {"count": n, **params}
 
 
 def label(language: str, key: str, english: str) -> str:
@@ -159,6 +188,15 @@ def render_message(language: str, message_id: str, params: dict[str, object] | N
     params = dict(params or {})
     english = message_id % params if params else message_id
     language = resolve(language)
+    if isinstance(params.get("reason_messages"), list) and "reasons" in params:  # "cannot approve X yet: ..."
+        from convene import reasons  # noqa: PLC0415 - reasons renders through this module
+
+        try:
+            params["reasons"] = reasons.join(language, (reasons.render(language, m) for m in params["reason_messages"]))
+        except ValueError:  # not reason messages after all (pydantic's error is a ValueError): keep the English
+            pass
+        if language == ENGLISH:
+            return message_id % params
     if language == ENGLISH:
         return english
     named_params = {k: named(language, _NAMED_PARAMS[k], v) if k in _NAMED_PARAMS and isinstance(v, str) else v

@@ -68,6 +68,13 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
+@pytest.fixture(autouse=True)
+def _english_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI speaks the machine's language (LANG=zh_CN.UTF-8 gives Chinese): tests read English unless
+    they say otherwise (tests/unit/test_cli_language.py clears CONVENE_LANG and sets LANG per run)."""
+    monkeypatch.setenv("CONVENE_LANG", "en")
+
+
 @pytest.fixture
 def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:12]}"

@@ -42,6 +42,7 @@ from definitions.schema import (
     TasksDone,
     calendar_plus,
 )
+from workflows.reasons import Reason, because, because_n
 from workflows.refusals import ActRefused  # noqa: F401 - re-exported: the API and tests import it from here
 from workflows.refusals import conflict as _conflict, forbidden as _forbidden, invalid as _invalid
 from workflows.messages import (
@@ -237,6 +238,17 @@ def _span(days: float) -> str:
     return f"{seconds:.3g} seconds"
 
 
+def _span_parts(days: float) -> tuple[float, str]:
+    """What :func:`_span` says as (value, CLDR duration unit: ``day``, ``hour``, ``minute``, ``second``)."""
+    if days >= 1:
+        return days, "day"
+    seconds = days * 86400
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            return round(seconds / size, 1), unit
+    return float(f"{seconds:.3g}"), "second"
+
+
 def allowed_roles(definition: Definition, act: AnyAct) -> list[str]:
     """The roles that may do `act` on an event of `definition`: a gate's approvers, a task's owner,
     the permissions table (the definition's owner role where the table is empty).
@@ -390,28 +402,32 @@ class Lifecycle:
 
     # ------------------------------------------------------------------ gates
 
-    def _check_reasons(self, check: Any, stage: Stage) -> list[str]:
+    def _check_reasons(self, check: Any, stage: Stage) -> list[Reason]:
         r = self.record
         if isinstance(check, TasksDone):
             ids = check.tasks or [t.id for t in stage.tasks if t.required]
             missing = [i for i in ids if i not in r.tasks]
             if missing:
                 titles = {t.id: t.title for t in stage.tasks}
-                return [f"task not done: {titles.get(i, i)} ({i})" for i in missing]
+                return [because("task not done: %(title)s (%(task)s)", title=titles.get(i, i), task=i) for i in missing]
             return []
         if isinstance(check, BudgetWithinLimit):
             if not r.budget:
-                return ["no budget lines recorded yet"]
+                return [because("no budget lines recorded yet")]
             total = sum((line.planned for line in r.budget.values()), Decimal(0))
-            if total > self.event.budget_limit:
-                return [
-                    f"planned budget {total:,.2f} {self.event.currency} exceeds the limit "
-                    f"{self.event.budget_limit:,.2f} {self.event.currency}"
-                ]
+            limit, currency = self.event.budget_limit, self.event.currency
+            if total > limit:
+                return [because(
+                    "planned budget %(total)s exceeds the limit %(limit)s",
+                    english=f"planned budget {total:,.2f} {currency} exceeds the limit {limit:,.2f} {currency}",
+                    total=str(total), limit=str(limit), currency=currency,
+                )]
             return []
         if isinstance(check, BudgetHasLine):
             line = r.budget.get(check.category)
-            return [] if line is not None and line.planned > 0 else [f"the budget has no {check.category} line"]
+            if line is not None and line.planned > 0:
+                return []
+            return [because("the budget has no %(budget_category)s line", budget_category=check.category)]
         if isinstance(check, KeynotesConfirmed):
             keynotes = [i for i in r.agenda if i.kind == "keynote"]
             if keynotes:  # with an agenda, every keynote item needs its own confirmed speaker
@@ -419,63 +435,81 @@ class Lifecycle:
                 for item in keynotes:
                     sp = r.speakers.get(item.speaker_id or "")
                     if sp is None:
-                        reasons.append(f"keynote {item.id} ({item.title}) has no speaker")
+                        reasons.append(because("keynote %(item)s (%(title)s) has no speaker",
+                                               item=item.id, title=item.title))
                     elif not sp.on_board:
-                        reasons.append(f"keynote {item.id} ({item.title}): {sp.person.name} has {sp.status}")
+                        reasons.append(because("keynote %(item)s (%(title)s): %(name)s has %(speaker_status)s",
+                                               item=item.id, title=item.title, name=sp.person.name,
+                                               speaker_status=sp.status))
                 return reasons
             slots = 1 if self.event.keynote_slots is None else self.event.keynote_slots
             confirmed = sum(1 for s in r.speakers.values() if s.slot == "keynote" and s.on_board)
             if confirmed < slots:
-                return [f"{confirmed} of {slots} keynote slot(s) have a confirmed speaker"]
+                return [because_n(
+                    "%(confirmed)s of %(count)s keynote slot has a confirmed speaker",
+                    "%(confirmed)s of %(count)s keynote slots have a confirmed speaker", slots,
+                    english=f"{confirmed} of {slots} keynote slot(s) have a confirmed speaker", confirmed=confirmed,
+                )]
             return []
         if isinstance(check, AgendaReady):
             return self._agenda_reasons(check.min_buffer_share)
         if isinstance(check, InvitationsSent):
             latest = self._plus(self.event.start, -check.days_before_start)
+            span = _span(check.days_before_start)
+            span_value, span_unit = _span_parts(check.days_before_start)
             if self.in_database:
                 if not r.invitations:
-                    return ["no invitations sent yet"]
+                    return [because("no invitations sent yet")]
                 late_batches = [b for b in r.invitations if b.at > latest]
                 if late_batches:
                     n = sum(b.count for b in late_batches)
                     last = max(b.at for b in late_batches)
-                    return [
-                        f"{n} invitation(s) sent less than {_span(check.days_before_start)} before the start "
-                        f"(the latest at {last.isoformat()})"
-                    ]
+                    return [because_n(
+                        "%(count)s invitation was sent less than %(span)s before the start (the latest at %(latest)s)",
+                        "%(count)s invitations were sent less than %(span)s before the start "
+                        "(the latest at %(latest)s)", n,
+                        english=f"{n} invitation(s) sent less than {span} before the start "
+                                f"(the latest at {last.isoformat()})",
+                        span_value=span_value, span_unit=span_unit, latest=last.isoformat(), zone=self.event.timezone,
+                    )]
                 return []
             if not r.attendees:
-                return ["no invitations sent yet"]
+                return [because("no invitations sent yet")]
             late = sorted(a.person.id for a in r.attendees.values() if a.invited_at > latest)
             if late:
                 shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
-                return [
-                    f"{len(late)} invitation(s) sent less than {_span(check.days_before_start)} before the start "
-                    f"({shown})"
-                ]
+                return [because_n(
+                    "%(count)s invitation was sent less than %(span)s before the start (%(people)s)",
+                    "%(count)s invitations were sent less than %(span)s before the start (%(people)s)", len(late),
+                    english=f"{len(late)} invitation(s) sent less than {span} before the start ({shown})",
+                    span_value=span_value, span_unit=span_unit, people=late[:5], more=max(len(late) - 5, 0),
+                )]
             return []
         if isinstance(check, NoOpenIncidents):
             open_ = [i.id for i in r.incidents.values() if i.resolved_at is None]
-            return [f"incident {i} is still open" for i in open_]
+            return [because("incident %(incident)s is still open", incident=i) for i in open_]
         if isinstance(check, EventEnded):
             if self.now < self.event.end:
-                return [f"the event ends at {self.event.end.isoformat()}"]
+                return [because("the event ends at %(end)s", english=f"the event ends at {self.event.end.isoformat()}",
+                                end=self.event.end.isoformat(), zone=self.event.timezone)]
             return []
         raise AssertionError(f"unhandled check {check!r}")  # pragma: no cover - schema is closed
 
-    def _agenda_reasons(self, min_buffer: float) -> list[str]:
+    def _agenda_reasons(self, min_buffer: float) -> list[Reason]:
         items = sorted(self.record.agenda, key=lambda i: (i.start, i.id))
         if not items:
-            return ["no agenda recorded yet"]
-        reasons: list[str] = []
+            return [because("no agenda recorded yet")]
+        reasons: list[Reason] = []
         for a_i, a in enumerate(items):
             for b in items[a_i + 1 :]:
                 if b.start >= a.end:
                     continue
                 if a.room == b.room:
-                    reasons.append(f"{a.id} and {b.id} overlap in room {a.room}")
+                    reasons.append(because("%(first)s and %(second)s overlap in room %(room)s",
+                                           first=a.id, second=b.id, room=a.room))
                 elif a.speaker_id and a.speaker_id == b.speaker_id:
-                    reasons.append(f"{a.id} and {b.id} overlap for speaker {a.speaker_id}")
+                    reasons.append(because("%(first)s and %(second)s overlap for speaker %(speaker)s",
+                                           first=a.id, second=b.id, speaker=a.speaker_id))
         rooms: dict[str, list[AgendaItem]] = {}
         for item in items:
             rooms.setdefault(item.room, []).append(item)
@@ -484,13 +518,15 @@ class Lifecycle:
             busy = sum(i.minutes for i in room_items if i.kind not in ("break", "meal"))
             share = 1 - busy / span if span else 0
             if len(room_items) > 1 and share < min_buffer:
-                reasons.append(
-                    f"room {room} keeps {share:.0%} buffer, less than {min_buffer:.0%} "
-                    f"({', '.join(i.id for i in room_items)})"
-                )
+                ids = ", ".join(i.id for i in room_items)
+                reasons.append(because(
+                    "room %(room)s keeps %(share)s buffer, less than %(min_share)s (%(items)s)",
+                    english=f"room {room} keeps {share:.0%} buffer, less than {min_buffer:.0%} ({ids})",
+                    room=room, share=share, min_share=min_buffer, items=ids,
+                ))
         return reasons
 
-    def gate_status(self, stage: Stage, gate: Gate) -> tuple[str, list[str]]:
+    def gate_status(self, stage: Stage, gate: Gate) -> tuple[str, list[Reason]]:
         """(status, reasons it is still open): the work of `gate_view` without building the view,
         which matters on the hot path (every act asks every gate of the stage)."""
         rec = self.record.gates.get(gate.id)
@@ -500,18 +536,22 @@ class Lifecycle:
             return "passed", []
         reasons = [reason for check in gate.checks for reason in self._check_reasons(check, stage)]
         if rec is not None and rec.decision == "rejected":
-            why = f": {rec.reason}" if rec.reason else ""
-            return "rejected", [f"rejected by {rec.by} ({rec.role}){why}", *reasons]
+            rejected = (because("rejected by %(by)s (%(role)s): %(why)s", by=rec.by, role=rec.role, why=rec.reason)
+                        if rec.reason else because("rejected by %(by)s (%(role)s)", by=rec.by, role=rec.role))
+            return "rejected", [rejected, *reasons]
         if reasons:
             return "open", reasons
         if gate.approval and (rec is None or rec.decision != "approved"):
-            return "awaiting_decision", [f"awaiting a decision by {' or '.join(gate.approval.roles)}"]
+            roles = list(gate.approval.roles)
+            return "awaiting_decision", [because("awaiting a decision by %(roles)s",
+                                                 english=f"awaiting a decision by {' or '.join(roles)}", roles=roles)]
         return "passed", []
 
     def gate_view(self, stage: Stage, gate: Gate) -> GateView:
         status, reasons = self.gate_status(stage, gate)
         return GateView(
-            id=gate.id, stage=stage.id, title=gate.title, status=status, reasons=reasons,  # type: ignore[arg-type]
+            id=gate.id, stage=stage.id, title=gate.title, status=status,  # type: ignore[arg-type]
+            reasons=[r.text for r in reasons], reason_messages=[r.message for r in reasons],
             approvers=list(gate.approval.roles) if gate.approval else [], decision=self.record.gates.get(gate.id),
         )
 
@@ -897,8 +937,10 @@ class Lifecycle:
             raise _conflict("gate %(gate)s is already %(status)s", gate=gate.id, status=rec.decision)
         if act.decision == "approve":
             blockers = [r for c in gate.checks for r in self._check_reasons(c, stage)]
-            if blockers:
-                raise _conflict("cannot approve %(gate)s yet: %(reasons)s", gate=gate.id, reasons="; ".join(blockers))
+            if blockers:  # the reasons' messages ride along, for the API to say them in the reader's language
+                raise _conflict("cannot approve %(gate)s yet: %(reasons)s", gate=gate.id,
+                                reasons="; ".join(r.text for r in blockers),
+                                reason_messages=[r.message.model_dump() for r in blockers])
 
     def _apply_decide(self, act: Decide) -> str:
         decision = {"approve": "approved", "reject": "rejected", "waive": "waived"}[act.decision]

@@ -20,6 +20,7 @@ from pydantic import (
 
 from convene.languages import stored_locale
 from definitions.schema import Definition
+from workflows.reasons import ReasonMessage
 
 SafeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
 
@@ -571,7 +572,11 @@ class GateView(BaseModel):
     stage: str
     title: str
     status: Literal["passed", "waived", "open", "rejected", "awaiting_decision"]
-    reasons: list[str] = Field(default_factory=list, description="Why it is still open.")
+    reasons: list[str] = Field(default_factory=list, description=(
+        "Why it is still open. The workflow's view holds English; GET /events/{id} says them in the "
+        "request's language."))
+    reason_messages: list[ReasonMessage] = Field(default_factory=list, description=(
+        "The same reasons as catalogue messages (message id, plural id, parameters), one per reason."))
     approvers: list[str] = Field(default_factory=list)
     decision: GateRecord | None = None
 

@@ -72,12 +72,12 @@ def table_rows(entries: list[TimelineEntry], seconds: bool = False) -> list[tupl
     ) for e in entries]
 
 
-def as_table(entries: list[TimelineEntry], seconds: bool = False) -> str:
+def as_table(entries: list[TimelineEntry], seconds: bool = False, header: tuple[str, ...] = TABLE_HEADER) -> str:
     """A plain-text table, one row per step, aligned by display width (a Chinese title takes two columns a
-    character)."""
+    character); ``header`` names :data:`TABLE_HEADER`'s columns in the reader's language."""
     from convene.tables import text_table  # a display helper of the ground floor (rich), like convene.logs
 
-    return text_table(TABLE_HEADER, table_rows(entries, seconds))
+    return text_table(header, table_rows(entries, seconds))
 
 
 def as_gantt(definition: Definition, entries: list[TimelineEntry]) -> str:

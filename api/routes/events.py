@@ -29,6 +29,7 @@ from api.acts import perform
 from api.auth import may_start, on_team
 from api.auth import Principal as PrincipalModel
 from api.deps import SAFE_ID, AppState, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
+from api.deps import Language
 from api.errors import TemporalUnavailable, conflict, invalid, not_found, to_problem
 from api.models import (
     AcknowledgeIn,
@@ -56,6 +57,7 @@ from api.models import (
 )
 from activities.rendering import redact_url
 from api.views import merged
+from convene import reasons
 from convene.client import list_query, start_event, state, workflow_id
 from definitions import CANCELLED, CLOSED
 from definitions import Registry as DefinitionRegistry
@@ -254,7 +256,8 @@ async def board(
 
 @router.get("/{event_id}", response_model=StateView, responses={
     **_PROBLEMS, 503: {"description": "Temporal or the database is unavailable"}})
-async def get_event(event_id: EventId, client: TemporalClient, principal: Principal, app: State) -> StateView:
+async def get_event(event_id: EventId, client: TemporalClient, principal: Principal, app: State,
+                    language: Language) -> StateView:
     """Everything about one event: stage, tasks, gates with reasons, deadlines, attendee counts, audit.
 
     For an event whose roster is in the database (`roster: database`), the attendee counts, special
@@ -262,8 +265,10 @@ async def get_event(event_id: EventId, client: TemporalClient, principal: Princi
     them with `GET /events/{id}/audit`), the newest 50 deliveries and the invitations' progress come
     from the database. Viewers see webhook URLs without credentials, query or fragment (any may carry
     a token).
+    Gate reasons are said in the request's language (`reason_messages` holds them as message ids).
     """
     view = await _with_roster(app, await state(client, event_id, rpc_timeout=app.rpc_timeout))
+    view = view.model_copy(update={"gates": reasons.localise_gates(view.gates, language)})
     return _for_viewer(view) if principal.read_only else view
 
 

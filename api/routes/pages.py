@@ -37,9 +37,9 @@ from temporalio.client import Client
 
 from api.auth import NotPermitted, Unauthenticated, choose_role
 from api.auth import Principal as PrincipalModel
-from api.deps import SAFE_ID, EventId, Principal, Registry, State, TemporalClient
+from api.deps import SAFE_ID, EventId, Language, Principal, Registry, State, TemporalClient
 from api.errors import not_found
-from convene import i18n
+from convene import i18n, reasons
 from convene.client import list_query, state, workflow_id
 from definitions import CANCELLED, CLOSED, Definition, UnknownKind, definition_hash
 from definitions import Registry as DefinitionRegistry
@@ -338,7 +338,8 @@ def _candidate_query(principal: PrincipalModel, registry: DefinitionRegistry, ta
 
 
 @router.get("/ui/api/inbox", response_model=Inbox)
-async def inbox(principal: Principal, client: TemporalClient, registry: Registry, app: State) -> Inbox:
+async def inbox(principal: Principal, client: TemporalClient, registry: Registry, app: State,
+                language: Language) -> Inbox:
     """The gates awaiting a decision by a role the caller holds, on events whose team lets them take it.
 
     Candidates come from one visibility query (events in a stage with such a gate, newest first, at
@@ -381,7 +382,8 @@ async def inbox(principal: Principal, client: TemporalClient, registry: Registry
                 event_id=event_id, title=view.event.title, kind=view.kind, stage=view.stage,
                 stage_title=view.stage_title, start=view.event.start.isoformat(), owner=view.event.owner,
                 at_risk=view.at_risk, escalation=view.escalation_level, gate=gate.id, gate_title=gate.title,
-                status=gate.status, reasons=gate.reasons, approvers=gate.approvers, role=role,
+                status=gate.status, reasons=reasons.localise_gates([gate], language)[0].reasons,
+                approvers=gate.approvers, role=role,
                 waive_role=_may(principal, definition, view, gate.id, "waive"),
                 budget=budget, deadline=deadline,
             ))

@@ -174,8 +174,8 @@ async def test_the_report_and_archive_of_3000_people_state_the_hand_counted_figu
     assert "| content | 300 | 4.50 | 0 | 0 | 0 | 150 | 150 |" in report
     assert "| organisation | 300 | 3.00 | 0 | 0 | 300 | 0 | 0 |" in report
     assert "| service | 300 | 4.00 | 0 | 100 | 0 | 0 | 200 |" in report
-    assert "| 2000 | 3000 | 1800 | 300 | 600 | 300 | 1230 | 61.5% | 68.3% |" in report
-    assert "- Notifications: 2940 sent, 30 failed, 30 skipped" in report
+    assert "| 2,000 | 3,000 | 1,800 | 300 | 600 | 300 | 1,230 | 61.5% | 68.3% |" in report
+    assert "- Notifications: 2,940 sent, 30 failed, 30 skipped" in report
     assert report.index("Comment from 1000") < report.index("Comment from 2000") < report.index("Comment from 3000")
 
     assert detail.startswith(f"dossier archived in {FOLDER} (9 files")

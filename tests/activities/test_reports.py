@@ -58,8 +58,8 @@ def test_the_renderings_state_the_figures() -> None:
     ev = evaluate(dossier())
     markdown = render_markdown(ev)
     assert "| content | 3 | 4.00 | 0 | 0 | 1 | 1 | 1 |" in markdown
-    assert "| venue | 10000.00 | 11000.00 | +1000.00 | +10.0% |" in markdown
-    assert "| **total** | 15000.00 | 14500.00 | +500.00 | +3.6% |" in markdown
+    assert "| venue | 10,000.00 | 11,000.00 | +1,000.00 | +10.0% |" in markdown  # CLDR's grouping (en_GB)
+    assert "| **total** | 15,000.00 | 14,500.00 | +500.00 | +3.6% |" in markdown
     assert "Start check\\-in earlier." not in markdown and "Start check-in earlier." in markdown
     html = render_html(ev)
     assert html.count("<svg ") == 2 and 'aria-label="Mean satisfaction by area (1 to 5)"' in html

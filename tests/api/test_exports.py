@@ -197,7 +197,7 @@ async def test_the_cli_writes_the_same_export(api: Api, tmp_path: Path, monkeypa
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"{out}: 3 row(s)"
+    assert result.output.strip() == f"{out}: 3 rows"
     assert not list(tmp_path.glob("*.part"))
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert {r[0] for r in rows[1:]} == {"007", "ann", "li"}

@@ -157,7 +157,7 @@ async def test_the_cli_imports_through_the_roster_in_pages(api: Api, tmp_path: P
         f"{file}: read as utf-8 (UTF-8), separated by ','",
         "page 1/2: 995 invited, 5 already invited",
         "page 2/2: 500 invited, 0 already invited",
-        "invited 1495 attendee(s); 5 already invited; 0 row(s) refused",
+        "invited 1495 attendees; 5 already invited; 0 rows refused",
     ]
     assert denied.exit_code == 3 and "Forbidden" in denied.output
     page = (await api.http.get(f"/events/{event_id}/attendees", params={"limit": 1}, headers=auth(PR))).json()

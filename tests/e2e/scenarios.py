@@ -7,6 +7,7 @@ import random
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from temporalio.client import Client
 
@@ -54,11 +55,12 @@ def owner() -> str:
 
 
 async def awaiting_budget(client: Client, task_queue: str, *, title: str, owner_id: str = "pia",
-                          days_ahead: int = 120, planned: str = "40000") -> str:
-    """A conference whose preparation is done but for the finance approver's budget decision."""
+                          days_ahead: int = 120, planned: str = "40000", **details_: Any) -> str:
+    """A conference whose preparation is done but for the finance approver's budget decision (``details_``:
+    more of its EventDetails, e.g. ``locale``)."""
     event_id = f"e2e-{uuid.uuid4().hex[:10]}"
     details = conference(datetime.now(timezone.utc), event_id=event_id, title=title, owner=owner_id,
-                         days_ahead=days_ahead)
+                         days_ahead=days_ahead, **details_)
     await start_conference(client, task_queue, details)
     d = Driver(client, event_id)
     await d.tasks(d.pm, "theme_purpose", "date_checked", "team_assigned")
@@ -72,13 +74,14 @@ async def awaiting_budget(client: Client, task_queue: str, *, title: str, owner_
     return event_id
 
 
-async def rich_event(client: Client, task_queue: str, db: Database) -> str:
+async def rich_event(client: Client, task_queue: str, db: Database, **details_: Any) -> str:
     """A conference in planning with something in every section: budget with actuals, speakers, RSVPs,
-    an agenda, escalations fired on a missed deadline, and an audit log with reasons."""
+    an agenda, escalations fired on a missed deadline, and an audit log with reasons (``details_``: other
+    EventDetails than the Lyon summit's, e.g. a Chinese ``title``, ``venue`` and ``locale``)."""
     event_id = f"e2e-rich-{uuid.uuid4().hex[:8]}"
-    details = conference(datetime.now(timezone.utc), event_id=event_id, title="Lyon Developer Summit 2027",
-                         days_ahead=47, venue="Cité Internationale, Lyon", expected_attendees=400,
-                         budget_limit=Decimal("120000"))
+    details = conference(datetime.now(timezone.utc), event_id=event_id, **{
+        "title": "Lyon Developer Summit 2027", "days_ahead": 47, "venue": "Cité Internationale, Lyon",
+        "expected_attendees": 400, "budget_limit": Decimal("120000"), **details_})
     await start_conference(client, task_queue, details)
     d = Driver(client, event_id)
     await d.tasks(d.pm, "theme_purpose", "date_checked", "team_assigned")

@@ -18,23 +18,35 @@ TRANSLATED = [lang for lang in i18n.SHIPPED if lang != "en"]
 _PLACEHOLDER = re.compile(r"(%\(\w+\)[sr])|\{(\w+)\}")
 
 
+def _key(message) -> tuple[str | None, str]:  # noqa: ANN001 - a babel Message
+    """A message's key: (context, msgid); a plural message by its singular msgid, as extraction names it."""
+    return message.context, message.id[0] if isinstance(message.id, tuple) else message.id
+
+
 def _pot() -> dict[tuple[str | None, str], object]:
     with (i18n.LOCALE_DIR / "messages.pot").open("rb") as f:
-        return {(m.context, m.id): m for m in read_po(f) if m.id}
+        return {_key(m): m for m in read_po(f) if m.id}
 
 
-def _placeholders(text: str) -> set[str]:
-    return {a or b for a, b in _PLACEHOLDER.findall(text)}
+def _placeholders(text: str | tuple[str, ...]) -> set[str]:
+    """The placeholders of a text, or of every form of a plural message (each form must use them all)."""
+    texts = text if isinstance(text, tuple) else (text,)
+    return set.union(*({a or b for a, b in _PLACEHOLDER.findall(t)} for t in texts))
 
 
 def _po(language: str) -> dict[tuple[str | None, str], object]:
     with i18n.catalogue_path(language).open("rb") as f:
-        return {(m.context, m.id): m for m in read_po(f) if m.id}
+        return {_key(m): m for m in read_po(f) if m.id}
+
+
+def _translated(message) -> bool:  # noqa: ANN001 - a babel Message
+    forms = message.string if isinstance(message.string, tuple) else (message.string,)
+    return bool(forms) and all(forms) and not message.fuzzy
 
 
 def _untranslated(pot: dict, po: dict) -> list[str]:
-    """The .pot's messages that the .po leaves out, leaves empty or marks fuzzy."""
-    return sorted(str(k) for k in pot if k not in po or not po[k].string or po[k].fuzzy)
+    """The .pot's messages that the .po leaves out, leaves empty (any plural form) or marks fuzzy."""
+    return sorted(str(k) for k in pot if k not in po or not _translated(po[k]))
 
 
 def test_every_marked_message_is_in_the_template() -> None:
@@ -42,7 +54,8 @@ def test_every_marked_message_is_in_the_template() -> None:
     marking or changing a text, see README "Languages")."""
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    keywords = {**DEFAULT_KEYWORDS, "translate": (2,), "_invalid": (1,), "_conflict": (1,), "_forbidden": (1,)}
+    keywords = {**DEFAULT_KEYWORDS, "translate": (2,), "_invalid": (1,), "_conflict": (1,), "_forbidden": (1,),
+                "because": (1,), "because_n": (1, 2), "translate_n": (2, 3)}
     found = {(context, message if isinstance(message, str) else message[0])
              for _, _, message, _, context in extract_from_dir(str(ROOT), method_map, options_map, keywords=keywords)}
     pot = set(_pot())
@@ -58,7 +71,7 @@ def test_every_message_is_translated_in_every_shipped_language(language: str) ->
     po, pot = _po(language), _pot()
     assert _untranslated(pot, po) == [], f"{language}: untranslated"
     assert sorted(str(k) for k in po.keys() - pot.keys()) == [], f"{language}: not in the .pot (run pybabel update)"
-    wrong = [k for k in pot if _placeholders(k[1]) != _placeholders(po[k].string)]
+    wrong = [k for k in pot if _placeholders(pot[k].id) != _placeholders(po[k].string)]
     assert wrong == [], f"{language}: placeholders differ"
 
 

@@ -103,7 +103,9 @@ export class ApiError extends Error {
 
 /** Call the JSON API with the signed-in token; a 401 sends the person to the sign-in page. */
 export async function api(path, { method = "GET", body, key, bearer } = {}) {
-  const headers = { Accept: "application/json, image/svg+xml", Authorization: `Bearer ${bearer ?? token() ?? ""}` };
+  // the page's language (not only the browser's): refusals and gate reasons come back in it
+  const headers = { Accept: "application/json, image/svg+xml", "Accept-Language": LANG,
+                    Authorization: `Bearer ${bearer ?? token() ?? ""}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (key) headers["Idempotency-Key"] = key;
   let response;
