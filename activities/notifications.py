@@ -36,6 +36,7 @@ import socket
 import hashlib
 import hmac
 import json
+import re
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable
@@ -329,7 +330,9 @@ class Notifier:
         except ValueError as err:
             raise permanent(f"cannot address an email to {r.role}: {err}") from None
         if not self.smtp.host and self.smtp.mail_dir is not None:
-            path = self.smtp.mail_dir / request.event_id / f"{hashlib.sha256(request.key.encode()).hexdigest()[:24]}.eml"
+            who = re.sub(r"[^A-Za-z0-9._-]", "_", r.person_id or r.role)[:64]  # a file a person can find
+            name = f"{request.kind}-{who}-{hashlib.sha256(request.key.encode()).hexdigest()[:12]}.eml"
+            path = self.smtp.mail_dir / re.sub(r"[^A-Za-z0-9._-]", "_", request.event_id) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(message.as_bytes())
             log.info("email written to the mail folder (no SMTP server configured)")

@@ -448,6 +448,6 @@ async def test_without_a_mail_server_a_mail_folder_keeps_each_email_once(tmp_pat
     record = await send(notifier, request)
     assert record.status == "sent" and record.detail.startswith(f"written to {tmp_path / 'mail'}")
     await send(notifier, request)
-    [eml] = list((tmp_path / "mail" / "summit-2026").glob("*.eml"))
+    [eml] = list((tmp_path / "mail" / "summit-2026").glob("invitation-ann-*.eml"))  # kind and person in its name
     message = message_from_bytes(eml.read_bytes())
     assert message["To"].endswith("<ann@example.org>") and message["Message-ID"] == message_id(request.key)
