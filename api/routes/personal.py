@@ -18,6 +18,8 @@ minute (``public_requests_per_minute``; ``limits``, a moving window in memory pe
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -337,8 +339,12 @@ async def personal_survey(token: str, request: Request, app: State) -> Response:
     if link.purpose != "attendee" or page.attendee is None:
         return _message(request, "link_unknown", page.lang, 404)
     form = await _form(request)
+    # Anonymous: the answer is filed under an id only this server can derive from the person (so answering
+    # again replaces it), never their own; the report counts it like any other.
+    respondent = (f"anon-{hmac.new(link_key(app.settings), f'survey|{link.event_id}|{link.person_id}'.encode(), hashlib.sha256).hexdigest()[:24]}"
+                  if form.get("anonymous") else link.person_id)
     try:
-        answer = SurveyResponse(respondent=link.person_id, content=int(form.get("content", 0)),
+        answer = SurveyResponse(respondent=respondent, content=int(form.get("content", 0)),
                                 organisation=int(form.get("organisation", 0)), service=int(form.get("service", 0)),
                                 comment=form.get("comment", "").strip()[:2000] or None)
     except (ValidationError, ValueError):

@@ -158,3 +158,32 @@ async def test_an_accepted_speaker_uploads_slides_into_the_archive_folder(api: A
         r = await api.http.post(f"{link}/slides", files={"file": (name, data, "application/octet-stream")})
         assert r.status_code == 422, name
     assert sorted(p.name for p in folder.iterdir()) == ["slides-kim.pptx"]
+
+
+async def test_a_survey_answered_through_the_link_is_kept_and_can_be_anonymous(api: Api):
+    """After the event's end (the roster's facts say it ended), ann answers the survey on her page: filed under
+    her id; bob answers anonymously: filed under an id derived from him that is not his, and answering again
+    replaces his answer instead of adding one. Both count in the survey the report reads."""
+    from datetime import UTC, datetime, timedelta
+
+    event_id = await api.start()
+    await api.ready(event_id)
+    ann = await invited(api, event_id, "ann")
+    bob = await invited(api, event_id, "bob")
+    facts = await api.roster.facts(event_id)
+    ended = facts.model_copy(update={"start": datetime.now(UTC) - timedelta(days=2), "stage": "post_event",
+                                     "end": datetime.now(UTC) - timedelta(days=1), "version": 10**6})
+    await api.roster.sync_event(ended)  # as the workflow writes it once the day is over
+    assert (await answer(api, f"{ann}/survey", key="s1", content="5", organisation="4", service="4",
+                         comment="great")).status_code == 303
+    for n, content in enumerate(("2", "3")):
+        r = await answer(api, f"{bob}/survey", key=f"s2-{n}", content=content, organisation="3", service="3",
+                         anonymous="1")
+        assert r.status_code == 303
+    survey = {s.respondent: s for s in await api.roster.survey(event_id)}
+    assert len(survey) == 2 and survey["ann"].comment == "great"
+    [anonymous] = [s for s in survey.values() if s.respondent != "ann"]
+    assert anonymous.respondent.startswith("anon-") and "bob" not in anonymous.respondent and anonymous.content == 3
+    bad = await answer(api, f"{ann}/survey", key="s3", content="9", organisation="3", service="3")
+    assert bad.status_code == 422
+    assert {s.respondent: s.content for s in await api.roster.survey(event_id)}["ann"] == 5  # unchanged
