@@ -31,7 +31,7 @@ from temporalio.testing import WorkflowEnvironment
 from convene.client import state
 
 from tests.api.conftest import event_body
-from tests.reliability.support import WorkerProcess, env_int, percentile
+from tests.reliability.support import DevServer, WorkerProcess, env_int, percentile
 from tests.reliability.test_load import ApiProcess, bearer
 
 EVENTS = env_int("CONVENE_HTTP_CRASH_EVENTS", 6)
@@ -123,10 +123,41 @@ async def test_http_acts_through_two_apis_and_worker_kills_are_each_decided_once
 ):
     """Two APIs, resending clients, the worker SIGKILLed twice: every answer holds, nothing lost or doubled."""
     address = dev_env.client.service_client.config.target_host
-    task_queue = f"httpcrash-{uuid.uuid4().hex[:8]}"
+    worker = WorkerProcess(address, f"httpcrash-{uuid.uuid4().hex[:8]}", tmp_path)
+
+    async def outage(rng: random.Random) -> None:
+        await worker.kill()
+        await asyncio.sleep(rng.uniform(1.0, 2.5))
+        await worker.start()
+
+    await _crash_run(dev_env.client, address, worker, outage, "worker_kills", tmp_path)
+
+
+async def test_http_acts_through_two_apis_and_temporal_server_restarts_are_each_decided_once(tmp_path: Path):
+    """The same, with the Temporal server itself SIGKILLed twice and started again on its file and port: the
+    APIs answer 503 meanwhile (bounded waits), the clients resend, and every answer still holds."""
+    server = DevServer(db=tmp_path / "temporal" / "temporal.db")
+    await server.start()
+    client = await server.connect()
+    worker = WorkerProcess(server.address, f"httprestart-{uuid.uuid4().hex[:8]}", tmp_path)
+
+    async def outage(rng: random.Random) -> None:
+        await server.kill()
+        await asyncio.sleep(rng.uniform(0.5, 1.5))
+        await server.start()
+        await server.connect()
+
+    try:
+        await _crash_run(client, server.address, worker, outage, "server_restarts", tmp_path)
+    finally:
+        await server.kill()
+
+
+async def _crash_run(client: Client, address: str, worker: WorkerProcess, outage: Any, what: str,
+                     tmp_path: Path) -> None:
+    task_queue = worker.task_queue
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    worker = WorkerProcess(address, task_queue, tmp_path)
     await worker.start()
     outages: list[tuple[float, float]] = []
     first, second = ApiProcess(address, task_queue, tmp_path), ApiProcess(address, task_queue, tmp_path)
@@ -143,9 +174,7 @@ async def test_http_acts_through_two_apis_and_worker_kills_are_each_decided_once
                     for pause in (1.5, 4.0):
                         await asyncio.sleep(pause)
                         down = time.monotonic()
-                        await worker.kill()
-                        await asyncio.sleep(rng.uniform(1.0, 2.5))
-                        await worker.start()
+                        await outage(rng)
                         outages.append((down, time.monotonic() + 5))  # a new worker takes a few seconds
 
                 started = time.monotonic()
@@ -157,7 +186,7 @@ async def test_http_acts_through_two_apis_and_worker_kills_are_each_decided_once
 
                 lost, doubled, misplaced, stray, disagree = [], [], [], [], []
                 for event_id in ids:
-                    seqs = await _audit_keys(dev_env.client, event_id)
+                    seqs = await _audit_keys(client, event_id)
                     for (eid, key), (status, data) in clients.final.items():
                         if eid != event_id:
                             continue
@@ -180,8 +209,8 @@ async def test_http_acts_through_two_apis_and_worker_kills_are_each_decided_once
     calm = [d for at, d in clients.timings if not any(a <= at <= b for a, b in outages)]
     figures = {
         "seed": seed, "events": EVENTS, "acts": len(clients.final), "attempts": sum(clients.statuses.values()),
-        "resends": clients.resends, "statuses": dict(clients.statuses), "worker_kills": len(outages),
+        "resends": clients.resends, "statuses": dict(clients.statuses), what: len(outages),
         "seconds": round(elapsed, 1), "p50_ms_outside_outages": round(percentile(calm, 50) * 1000),
         "p99_ms_outside_outages": round(percentile(calm, 99) * 1000),
     }
-    print(f"\nhttp crash: {json.dumps(figures)}")
+    print(f"\nhttp crash ({what}): {json.dumps(figures)}")
