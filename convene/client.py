@@ -89,7 +89,9 @@ async def start_event(
         result_type=StateView,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         search_attributes=TypedSearchAttributes(search.attributes(details, definition.kind, definition.path()[0], 0, False)
-                                                + [search.SearchAttributePair(search.TITLE, details.title)]),
+                                                + [search.SearchAttributePair(search.TITLE, details.title),
+                                                   search.SearchAttributePair(search.READERS,
+                                                                              search.readers(details, definition))]),
     )
 
 

@@ -35,10 +35,11 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 from temporalio.client import Client
 
-from api.auth import NotPermitted, Unauthenticated, choose_role
+from api.auth import NotPermitted, Unauthenticated, check_read, choose_role, may_read, visibility_clause
 from api.auth import Principal as PrincipalModel
 from api.deps import SAFE_ID, EventId, Principal, Registry, State, TemporalClient
 from api.errors import not_found
+from api.visibility import definition_of
 from convene.client import list_query, state, workflow_id
 from definitions import CANCELLED, CLOSED, Definition, UnknownKind, definition_hash
 from definitions import Registry as DefinitionRegistry
@@ -329,8 +330,9 @@ def _candidate_query(principal: PrincipalModel, registry: DefinitionRegistry, ta
     # started before that attribute existed are found by stage, as before, and checked by their state.
     awaited = f"{search.AWAITING.name} IN ({', '.join(map(_quote, sorted(principal.roles)))})"
     older = f"({search.PROGRESS_TOTAL.name} IS NULL AND ({' OR '.join(clauses)}))"
+    scope = visibility_clause(principal, workflow_id)
     return (f"{list_query()} AND ExecutionStatus = 'Running' AND TaskQueue = {_quote(task_queue)} "
-            f"AND ({awaited} OR {older})")
+            f"AND ({awaited} OR {older})" + (f" AND {scope}" if scope else ""))
 
 
 @router.get("/ui/api/inbox", response_model=Inbox)
@@ -356,6 +358,8 @@ async def inbox(principal: Principal, client: TemporalClient, registry: Registry
         try:
             definition = registry.get(view.kind)
         except UnknownKind:
+            continue
+        if not may_read(principal, view.event, definition):
             continue
         for gate in view.gates:
             if gate.stage != view.stage or gate.status != "awaiting_decision":
@@ -401,20 +405,21 @@ class CardProgress(BaseModel):
 
 @router.get("/ui/api/progress", response_model=dict[str, CardProgress])
 async def progress(
-    principal: Principal, client: TemporalClient,
+    principal: Principal, client: TemporalClient, registry: Registry,
     ids: Annotated[str, Query(max_length=PROGRESS_IDS * 130, description="Comma-separated event ids.")],
 ) -> dict[str, CardProgress]:
     """Progress of the cards on screen (tasks and gates done of all), read from each event's state.
 
     The board lists events from the search attributes alone; progress is not one of them, so the
-    page asks for the cards a person can see, a screenful at a time.
+    page asks for the cards a person can see, a screenful at a time. An event the caller may not read
+    is answered as one that does not exist (``error: "unreadable"``).
     """
     wanted = list(dict.fromkeys(i for i in ids.split(",") if i))[:PROGRESS_IDS]
     safe = [i for i in wanted if re.fullmatch(SAFE_ID, i)]
     states = await _read_states(client, safe)
     out: dict[str, CardProgress] = {}
     for event_id, view in states.items():
-        if isinstance(view, Exception):
+        if isinstance(view, Exception) or not may_read(principal, view.event, definition_of(registry, view.kind)):
             out[event_id] = CardProgress(error="unreadable")
             continue
         tasks_done = sum(t.done for t in view.tasks)
@@ -456,11 +461,9 @@ async def may_act(event_id: EventId, principal: Principal, client: TemporalClien
     the API accepts from this person (the lifecycle may still refuse it, saying why, e.g. out of stage).
     """
     view = await state(client, event_id)
-    if principal.read_only or view.status != "active":
-        return Allowed()
-    try:
-        definition = registry.get(view.kind)
-    except UnknownKind:
+    definition = definition_of(registry, view.kind)
+    check_read(principal, view.event, definition)  # 404 for an event not theirs, as for an unknown one
+    if principal.read_only or view.status != "active" or definition is None:
         return Allowed()
     actor = Actor(id=principal.id, role=principal.roles[0])
     out = Allowed()
