@@ -146,6 +146,9 @@ PUBLIC_READS = {
     # One-click sign-in for the local dev stack: answers [] unless the app was given dev_sign_in
     # (tests/api/test_page_helpers.py checks both sides).
     "/ui/api/dev-people",
+    # The operators' Prometheus scrape (counts by stage, no event named), and an attendee's own pages,
+    # opened by their secret link (a wrong link is 404, never 401).
+    "/metrics", "/p/{token}", "/p/{token}/event.ics", "/p/{token}/ticket.svg",
 }
 """Read routes anyone may call. A new read route is refused a token-less call, or this test fails until it
 is listed here on purpose (the matrix in tests/api/test_authorisation.py does the same for mutating routes)."""
@@ -157,7 +160,7 @@ async def test_every_read_route_outside_the_public_list_needs_a_token(dev_env: W
     app = create_app(api_settings(task_queue), client=dev_env.client)
     reads = sorted({rc.path for rc in iter_route_contexts(app.routes)
                     if "GET" in (getattr(rc.original_route, "methods", None) or set())})
-    params = {"event_id": "no-such-event", "kind": "conference"}
+    params = {"event_id": "no-such-event", "kind": "conference", "fmt": "csv", "token": "no-such-link"}
     async with serve(app) as http:
         for path in reads:
             if path in PUBLIC_READS:
