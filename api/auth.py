@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import sys
 from collections.abc import Iterable
@@ -107,6 +108,16 @@ class Principal(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     roles: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]] = Field(min_length=1)
     grants: Grants = Field(default_factory=Grants)
+    organisation: str | None = Field(default=None, max_length=200,
+                                     description="From the identity provider's claim, when signed in by OIDC.")
+
+    @staticmethod
+    def role_ok(role: str) -> bool:
+        return re.fullmatch(r"[a-z][a-z0-9_]{0,63}", role) is not None
+
+    @staticmethod
+    def id_ok(pid: str) -> bool:
+        return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", pid) is not None
 
     @property
     def read_only(self) -> bool:

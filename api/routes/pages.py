@@ -170,8 +170,11 @@ async def ui_home() -> RedirectResponse:
 
 
 @router.get("/ui/signin", include_in_schema=False, response_class=HTMLResponse)
-async def signin_page(request: Request) -> HTMLResponse:
-    return _page(request, "signin", "signin.title")
+async def signin_page(request: Request, app: State) -> HTMLResponse:
+    """The sign-in page: a link to the identity provider when one is configured (api/signin.py), the dev
+    stack's people, and the token form (for scripts' tokens and the dev stack)."""
+    oidc = bool(app.settings.oidc_issuer and app.settings.oidc_client_id)
+    return _page(request, "signin", "signin.title", {"oidc": oidc})
 
 
 @router.get("/ui/board", include_in_schema=False, response_class=HTMLResponse)

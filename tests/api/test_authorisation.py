@@ -116,8 +116,10 @@ def mutating_routes(app: FastAPI) -> set[tuple[str, str]]:
 def test_every_mutating_route_has_a_row_in_the_matrix():
     """A new mutating route fails this test until the matrix says who may use it."""
     app = create_app(api_settings("unused"))
-    # an attendee's own answers through their secret link carry no principal: tests/api/test_personal.py
-    routes = {(m, path) for m, path in mutating_routes(app) if not path.startswith("/p/{token}")}
+    # an attendee's own answers through their secret link carry no principal (tests/api/test_personal.py);
+    # signing out ends the caller's own session, nobody else's (tests/api/test_signin.py)
+    routes = {(m, path) for m, path in mutating_routes(app)
+              if not path.startswith("/p/{token}") and path != "/auth/logout"}
     rows = {(r.method, r.route) for r in MATRIX}
     assert routes - rows == set(), "mutating routes missing from the authorisation matrix"
     assert rows - routes == set(), "matrix rows for routes that do not exist"
@@ -227,6 +229,7 @@ NOT_EVENT_DATA = {
     "/definitions", "/definitions/schema", "/definitions/{kind}", "/ui/api/diagram/{kind}",  # kinds, not events
     "/", "/ui", "/ui/", "/ui/signin", "/ui/board", "/ui/inbox", "/ui/events/{event_id}",  # empty page shells
     "/ui/api/me", "/ui/api/dev-people",  # the caller themself; the dev stack's own people on loopback
+    "/auth/login", "/auth/callback",  # sign-in through the identity provider (tests/api/test_signin.py)
     "/metrics",  # counts by stage for the operators' scraper, no event named (keep it off the public network)
     "/p/{token}", "/p/{token}/event.ics", "/p/{token}/ticket.svg",  # one attendee's own page, by their secret link
 }

@@ -148,6 +148,8 @@ PUBLIC_READS = {
     "/ui/api/dev-people",
     # The operators' Prometheus scrape (counts by stage, no event named), and an attendee's own pages,
     # opened by their secret link (a wrong link is 404, never 401).
+    # Sign-in through the identity provider starts and ends without a token (tests/api/test_signin.py).
+    "/auth/login", "/auth/callback",
     "/metrics", "/p/{token}", "/p/{token}/event.ics", "/p/{token}/ticket.svg",
 }
 """Read routes anyone may call. A new read route is refused a token-less call, or this test fails until it
