@@ -1,9 +1,11 @@
 """The web dashboard: a board of events by stage, an approvals inbox and one page per event.
 
 The pages themselves are public shells (HTML, CSS, a little JavaScript, all served from
-``api/static``, nothing from elsewhere). The browser keeps the person's bearer token in
-session storage and calls the JSON API with it, so authentication and authorisation stay
-where they are: a viewer's page shows no decision buttons, and a forged decision is still
+``api/static``, nothing from elsewhere). The browser calls the JSON API either with a pasted
+bearer token kept in session storage, or with the session cookie of a sign-in through the
+identity provider (:mod:`api.signin`; its writes carry the CSRF token), so authentication and
+authorisation stay where they are, and every answer is scoped to what the person may read
+(:func:`api.auth.may_read`): a viewer's page shows no decision buttons, and a forged decision is still
 answered 403 by ``POST /events/{id}/decisions``.
 
 Besides the pages, a few JSON helpers under ``/ui/api`` answer what the pages need and the
