@@ -150,7 +150,8 @@ class _Entry(Principal):
         return [t[len(HASH_PREFIX):] for t in tokens]
 
     def principal(self) -> Principal:
-        return Principal(id=self.id, name=self.name, roles=self.roles, grants=self.grants)
+        return Principal(id=self.id, name=self.name, roles=self.roles, grants=self.grants,
+                         organisation=self.organisation)
 
 
 class _TokenFile(BaseModel):

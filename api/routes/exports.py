@@ -19,6 +19,7 @@ from api.auth import may_export, sees_contacts
 from api.deps import EventId, Journal, Principal, Registry, Roster, State, TemporalClient
 from api.errors import conflict
 from api.invitations import in_database
+from api.visibility import definition_of
 from convene.client import state
 from convene.roster_exports import KINDS, Sources, filename
 from convene.spreadsheet import csv_chunks, file_chunks, xlsx_file
@@ -63,8 +64,8 @@ async def export(
     addresses never carry credentials. Only the event's readers may export it. Times in UTC.
     """
     info = await app.events.get(client, event_id)
+    may_export(principal, info.details, definition_of(registry, info.kind))  # before anything else is said of it
     definition = registry.get(info.kind)
-    may_export(principal, info.details, definition)
     budget = None
     if kind == "budget":
         budget = (await state(client, event_id)).budget

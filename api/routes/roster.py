@@ -66,7 +66,6 @@ from workflows.messages import (
     AttendeePage,
     AttendeeQuery,
     CheckIn,
-    DeliveryRecord,
     InvitationBatchRef,
     InvitationProgress,
     InviteAttendees,
