@@ -197,6 +197,9 @@ async def event_page(request: Request, event_id: Annotated[str, PathParam(patter
 
 # --- JSON for the pages ---------------------------------------------------------------------------
 
+_PROBLEM = {"application/problem+json": {}}
+_SIGNED_IN = {401: {"description": "No valid bearer token or session", "content": _PROBLEM}}
+
 
 class Me(BaseModel):
     id: str
@@ -205,7 +208,7 @@ class Me(BaseModel):
     read_only: bool
 
 
-@router.get("/ui/api/me", response_model=Me)
+@router.get("/ui/api/me", response_model=Me, responses=_SIGNED_IN)
 async def me(principal: Principal) -> Me:
     """Who the token belongs to: the sign-in page checks a pasted token with this."""
     return Me(id=principal.id, name=principal.name, roles=list(principal.roles), read_only=principal.read_only)
@@ -340,7 +343,7 @@ def _candidate_query(principal: PrincipalModel, registry: DefinitionRegistry, ta
             f"AND ({awaited} OR {older})" + (f" AND {scope}" if scope else ""))
 
 
-@router.get("/ui/api/inbox", response_model=Inbox)
+@router.get("/ui/api/inbox", response_model=Inbox, responses=_SIGNED_IN)
 async def inbox(principal: Principal, client: TemporalClient, registry: Registry, app: State) -> Inbox:
     """The gates awaiting a decision by a role the caller holds, on events whose team lets them take it.
 
@@ -408,7 +411,7 @@ class CardProgress(BaseModel):
     error: str | None = None
 
 
-@router.get("/ui/api/progress", response_model=dict[str, CardProgress])
+@router.get("/ui/api/progress", response_model=dict[str, CardProgress], responses=_SIGNED_IN)
 async def progress(
     principal: Principal, client: TemporalClient, registry: Registry,
     ids: Annotated[str, Query(max_length=PROGRESS_IDS * 130, description="Comma-separated event ids.")],
@@ -457,7 +460,8 @@ class Allowed(BaseModel):
 _OTHER_ACTS = [a for a in ACT_NAMES if a not in (Decide, CompleteTask)]
 
 
-@router.get("/ui/api/events/{event_id}/may", response_model=Allowed)
+@router.get("/ui/api/events/{event_id}/may", response_model=Allowed, responses={
+    **_SIGNED_IN, 404: {"description": "No such event, or not one the caller may read", "content": _PROBLEM}})
 async def may_act(event_id: EventId, principal: Principal, client: TemporalClient, registry: Registry) -> Allowed:
     """What the page may offer the caller on this event: decisions on the current stage's gates, the
     current stage's open tasks, and every other act. Empty for viewers and for events that are over.
@@ -616,7 +620,8 @@ def stage_strip(definition: Definition, current: str | None, lang: str = "en") -
 
 
 @router.get("/ui/api/diagram/{kind}", response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}}}, 404: {"description": "Unknown kind"}})
+            responses={200: {"content": {"image/svg+xml": {}}}, **_SIGNED_IN,
+                       404: {"description": "Unknown kind", "content": _PROBLEM}})
 async def diagram(
     request: Request, principal: Principal, registry: Registry,
     kind: Annotated[str, PathParam(pattern=r"^[a-z][a-z0-9_]{0,63}$")],
