@@ -9,8 +9,10 @@ A retried activity must never deliver twice:
 * every email carries a ``Message-ID`` derived from the request's key, and this
   worker remembers the keys it has delivered (a bounded LRU), so a retry after a
   lost completion is answered from memory instead of sending again;
-* every webhook carries the key as ``Idempotency-Key``, so the receiver drops a
-  repeat, and the body is signed (``X-Convene-Signature: sha256=<hmac>``). A header
+* every webhook carries the key as ``Idempotency-Key`` (and ``webhook-id``), so the receiver drops a
+  repeat, and is signed by the Standard Webhooks scheme (``webhook-id``, ``webhook-timestamp``,
+  ``webhook-signature``: :mod:`activities.webhook_signing`), with the older
+  ``X-Convene-Signature: sha256=<hmac of the body>`` beside it for one release. A header
   is ASCII: the key is sent percent-encoded (:func:`header_key`: UTF-8, ``%XX`` for
   every byte outside visible ASCII and for ``%`` itself), so an ASCII key is sent as
   it is and ``延期-1`` as ``%E5%BB%B6%E6%9C%9F-1``; the body's ``key`` is the key itself.
@@ -33,13 +35,11 @@ from __future__ import annotations
 import functools
 import socket
 
-import hashlib
-import hmac
 import json
 import re
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
@@ -57,6 +57,7 @@ from activities.errors import permanent, transient
 from activities.links import PersonalLinks
 from activities.rendering import Templates, build_email, build_ics, message_id, redact_url, template_variables
 from convene import i18n
+from activities.webhook_signing import legacy_signature, secret_bytes, signed_headers
 from convene.logs import get_logger
 from convene.metrics import count_delivery
 from convene.settings import Settings
@@ -139,7 +140,7 @@ class SentKeys:
 
 def sign(secret: bytes, body: bytes) -> str:
     """The ``X-Convene-Signature`` header value of a webhook body: ``sha256=<hex HMAC-SHA256>``."""
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return legacy_signature(secret, body)
 
 
 def _retry_after(value: str | None) -> timedelta | None:
@@ -171,7 +172,11 @@ class Notifier:
     Args:
         smtp: the mail server; with no host, emails are recorded as skipped.
         http_client: makes a fresh :class:`httpx.AsyncClient` for each webhook (closed after use).
-        webhook_secret: the HMAC key webhook receivers verify signatures with.
+        webhook_secret: the HMAC key webhook receivers verify signatures with (``whsec_<base64>`` or text:
+            :func:`activities.webhook_signing.secret_bytes`).
+        webhook_secrets: every key in use, newest first, when rotating (each signs ``webhook-signature``;
+            the first signs ``X-Convene-Signature``); empty: `webhook_secret` alone.
+        clock: when a webhook is signed (``webhook-timestamp``); the system clock by default.
         webhook_timeout: seconds for one webhook request, connect to last byte.
         templates: the message templates; the shipped ones by default.
         remember: how many delivered keys this worker remembers.
@@ -193,9 +198,13 @@ class Notifier:
         journal: Journal | None = None,
         links: PersonalLinks | None = None,
         chat: ChatRooms | None = None,
+        webhook_secrets: Sequence[str | bytes] = (),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._clock = clock
         self.smtp = smtp
-        self._secret = webhook_secret.encode() if isinstance(webhook_secret, str) else webhook_secret
+        self._secrets = [secret_bytes(s) for s in webhook_secrets] or [secret_bytes(webhook_secret)]
+        self._secret = self._secrets[0]
         self._http_client = http_client
         self._webhook_timeout = webhook_timeout
         self.templates = templates or Templates()
@@ -207,11 +216,12 @@ class Notifier:
     @classmethod
     def from_settings(cls, settings: Settings, journal: Journal | None = None) -> Notifier:
         default = Settings.model_fields["webhook_secret"].default
-        if settings.webhook_secret == default:
+        if settings.webhook_secret == default and not settings.webhook_secrets:
             get_logger(__name__).warning("webhooks are signed with the default secret; set CONVENE_WEBHOOK_SECRET")
         return cls(
             smtp=SmtpConfig.from_settings(settings),
             webhook_secret=settings.webhook_secret.get_secret_value(),
+            webhook_secrets=[s.get_secret_value() for s in settings.webhook_secrets],
             webhook_timeout=settings.webhook_timeout_seconds,
             journal=journal,
             chat=ChatRooms(settings.chat_urls),
@@ -395,7 +405,7 @@ class Notifier:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "convene-webhook/1",
-            "X-Convene-Signature": sign(self._secret, body),
+            **signed_headers(self._secrets, request.key, body, self._clock()),
             "X-Convene-Kind": request.kind,
             "Idempotency-Key": header_key(request.key),
         }

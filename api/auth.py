@@ -9,6 +9,15 @@ token is hashed and compared with :func:`hmac.compare_digest`. A tokens file::
         name: Finn Approver
         roles: [finance_approver]
         tokens: ["sha256:3f0a...e1"]      # python -m api.auth hash <token>
+      - id: ada
+        name: Ada Auditor
+        roles: [viewer]
+        grants: {kinds: [conference], events: [summit-2027]}   # what she may read besides her teams
+
+Reading is scoped (:func:`may_read`): an event is visible to its team (the owner and everyone named on
+it, in any role; for a role it names nobody for, every holder of that role, who may act as it there),
+to principals granted it by id or by kind (``kinds: ["*"]``: every event), and to nobody else. A
+confidential kind's contact details are shown only to those who need them (:func:`sees_contacts`).
 
 This is the first line of authorisation: it refuses an act when the principal
 holds no role the definition allows for it. The workflow's validator checks
@@ -23,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import sys
 from collections.abc import Iterable
@@ -34,12 +44,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from definitions.schema import Definition
-from workflows import lifecycle
+from workflows import lifecycle, search
 from workflows.messages import ACT_NAMES, Act, EventDetails, SafeId
 
 HASH_PREFIX = "sha256:"
 VIEWER = "viewer"
-"""The read-only role: it lets a principal read everything and do nothing."""
+"""The read-only role: it lets a principal read the events they may see (:func:`may_read`) and do nothing."""
+ALL_KINDS = "*"
+"""``grants: {kinds: ["*"]}``: every event of every kind (an auditor)."""
 
 
 def hash_token(token: str) -> str:
@@ -77,6 +89,16 @@ class TokenConfigError(ValueError):
 # --- principals and the token book -----------------------------------------------------------
 
 
+class Grants(BaseModel):
+    """Events a principal may read beyond the teams they are on (configuration, never asked for by callers)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    events: list[SafeId] = Field(default_factory=list, max_length=1000, description="Event ids.")
+    kinds: list[Annotated[str, Field(pattern=r"^([a-z][a-z0-9_]{0,63}|\*)$")]] = Field(
+        default_factory=list, max_length=100, description='Every event of these kinds; "*" for every kind.')
+
+
 class Principal(BaseModel):
     """An authenticated caller. Acts are done as ``Actor(id=principal.id, role=<a role they hold>)``."""
 
@@ -85,6 +107,17 @@ class Principal(BaseModel):
     id: SafeId
     name: str = Field(min_length=1, max_length=200)
     roles: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]] = Field(min_length=1)
+    grants: Grants = Field(default_factory=Grants)
+    organisation: str | None = Field(default=None, max_length=200,
+                                     description="From the identity provider's claim, when signed in by OIDC.")
+
+    @staticmethod
+    def role_ok(role: str) -> bool:
+        return re.fullmatch(r"[a-z][a-z0-9_]{0,63}", role) is not None
+
+    @staticmethod
+    def id_ok(pid: str) -> bool:
+        return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", pid) is not None
 
     @property
     def read_only(self) -> bool:
@@ -117,7 +150,8 @@ class _Entry(Principal):
         return [t[len(HASH_PREFIX):] for t in tokens]
 
     def principal(self) -> Principal:
-        return Principal(id=self.id, name=self.name, roles=self.roles)
+        return Principal(id=self.id, name=self.name, roles=self.roles, grants=self.grants,
+                         organisation=self.organisation)
 
 
 class _TokenFile(BaseModel):
@@ -264,17 +298,92 @@ def may_start(principal: Principal, definition: Definition, extra_roles: Iterabl
         raise NotPermitted(f"starting a {definition.kind} needs one of: {', '.join(allowed)}")
 
 
-def may_export(principal: Principal, definition: Definition) -> None:
-    """Taking an event's people out in bulk (a spreadsheet export) takes the viewer role or a role of the
-    event's kind: a principal with neither (say, a board member asking for a conference's attendees) is
-    an outsider to it. What the export then shows follows the views' rules (:mod:`convene.roster_exports`).
+# --- who may read an event ------------------------------------------------------------------------
+
+
+class NotVisible(AuthError):
+    """The event is not one the caller may read: answered 404, as for an event that does not exist, so
+    nobody learns of another team's event by asking for it."""
+
+
+def reader_keywords(principal: Principal) -> list[str]:
+    """The ``EventReaders`` keywords that let `principal` read an event (:func:`workflows.search.readers`)."""
+    return sorted({f"p:{principal.id}"} | {f"role:{r}" for r in principal.roles}
+                  | {f"kind:{k}" for k in principal.grants.kinds})
+
+
+def reads_everything(principal: Principal) -> bool:
+    return ALL_KINDS in principal.grants.kinds
+
+
+def may_read(principal: Principal, event: EventDetails, definition: Definition | None) -> bool:
+    """Whether `principal` may read `event`: on its team in any role, granted it by id or kind, or an
+    auditor (``kinds: ["*"]``). The same rule the listing query applies (:func:`visibility_clause`).
+
+    `definition` None (a kind no longer loaded here): only the team and the grants count.
+    """
+    if reads_everything(principal) or event.id in principal.grants.events:
+        return True
+    if definition is None:
+        mine = {f"p:{event.owner}"} | {f"p:{p.id}" for members in event.team.values() for p in members} \
+            | {f"kind:{event.kind}"}
+        return bool(mine & set(reader_keywords(principal)))
+    return bool(set(search.readers(event, definition)) & set(reader_keywords(principal)))
+
+
+def check_read(principal: Principal, event: EventDetails, definition: Definition | None) -> None:
+    """:func:`may_read`, or raise.
 
     Raises:
-        NotPermitted: an outsider.
+        NotVisible: not theirs to read (404, like an unknown event).
     """
-    if principal.holds(VIEWER) or any(principal.holds(r) for r in definition.role_ids()):
-        return
-    raise NotPermitted(f"{principal.id} holds no role of a {definition.kind}, nor {VIEWER}")
+    if not may_read(principal, event, definition):
+        raise NotVisible("no such event")
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def visibility_clause(principal: Principal, workflow_id: Any) -> str | None:
+    """The part of a visibility query that keeps only the events `principal` may read (None: all of them).
+
+    ``(EventReaders IN (<their keywords>) OR WorkflowId IN (<events granted by id>))``; `workflow_id`
+    maps an event id to its workflow id. Events started before ``EventReaders`` existed have none until
+    their next step (stage change, act, deadline): until then they are listed only to auditors.
+    """
+    if reads_everything(principal):
+        return None
+    clause = f"{search.READERS.name} IN ({', '.join(map(_quote, reader_keywords(principal)))})"
+    if principal.grants.events:
+        ids = ", ".join(_quote(workflow_id(e)) for e in principal.grants.events)
+        clause = f"({clause} OR WorkflowId IN ({ids}))"
+    return clause
+
+
+def sees_contacts(principal: Principal, event: EventDetails, definition: Definition | None) -> bool:
+    """Whether `principal` sees the contact details (email addresses, webhook URLs) of `event`'s people.
+
+    On a confidential kind only those who send to those people need them: the event's owner and the
+    people the team names in the kind's owner role (the secretary of a board meeting). Everyone else
+    reading it (other roles, viewers, principals granted it) sees them withheld. On other kinds every
+    reader sees them, except that read-only principals see webhook URLs without credentials, query or
+    fragment (:mod:`api.visibility`).
+    """
+    if definition is None or not definition.confidential:
+        return True
+    owners = {event.owner} | {p.id for p in event.team.get(definition.owner_role, [])}
+    return principal.id in owners and not principal.read_only
+
+
+def may_export(principal: Principal, event: EventDetails, definition: Definition | None) -> None:
+    """Taking an event's people out in bulk (a spreadsheet export) is reading: :func:`may_read`. What the
+    export then shows follows :func:`sees_contacts` (:mod:`convene.roster_exports`).
+
+    Raises:
+        NotVisible: not theirs to read (404).
+    """
+    check_read(principal, event, definition)
 
 
 # --- python -m api.auth ----------------------------------------------------------------------

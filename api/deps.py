@@ -20,6 +20,7 @@ from api.errors import DatabaseUnavailable, TemporalUnavailable, request_languag
 from api.eventinfo import EventInfoCache
 from api.metrics import ApiMetrics
 from api.settings import ApiSettings
+from api.signin import session_principal
 from convene.client import connect
 from definitions import Registry as DefinitionRegistry
 from store import Database
@@ -132,11 +133,16 @@ _bearer = HTTPBearer(auto_error=False, description="A token from the tokens file
 
 
 async def get_principal(
-    state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request, state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> PrincipalModel:
-    """The authenticated caller (401 without a valid bearer token)."""
+    """The authenticated caller: by bearer token, else by the session cookie of an OIDC sign-in
+    (:mod:`api.signin`; a write by cookie needs its CSRF token). 401 with neither."""
     if credentials is None or not credentials.credentials:
-        raise Unauthenticated("a bearer token is required")
+        by_cookie = session_principal(request, state.settings)
+        if by_cookie is None:
+            raise Unauthenticated("a bearer token is required")
+        structlog.contextvars.bind_contextvars(principal=by_cookie.id)
+        return by_cookie
     principal = state.tokens.authenticate(credentials.credentials)
     structlog.contextvars.bind_contextvars(principal=principal.id)
     return principal

@@ -29,7 +29,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.auth import NotPermitted, Unauthenticated
+from api.auth import NotPermitted, NotVisible, Unauthenticated
 from convene import i18n
 from definitions import UnknownKind
 from workflows.refusals import ActRefused
@@ -140,6 +140,8 @@ def to_problem(exc: BaseException, retry_after: int = 5, language: str = "en") -
     if isinstance(exc, Unauthenticated):
         challenge = 'Bearer realm="convene"' + (', error="invalid_token"' if exc.invalid_token else "")
         return Problem(401, exc.detail, headers={"WWW-Authenticate": challenge})
+    if isinstance(exc, NotVisible):  # the very answer an unknown event gets: nothing to tell them apart
+        return Problem(404, "no such event")
     if isinstance(exc, NotPermitted):
         return Problem(403, exc.detail)
     if isinstance(exc, ActRefused):
@@ -227,7 +229,7 @@ def install(app: FastAPI, retry_after: int) -> None:
 
     app.add_exception_handler(RequestValidationError, handle_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, handle_http)  # type: ignore[arg-type]
-    for exc_type in (Problem, Unauthenticated, NotPermitted, ActRefused, *_DATABASE_DOWN, UnknownKind,
+    for exc_type in (Problem, Unauthenticated, NotVisible, NotPermitted, ActRefused, *_DATABASE_DOWN, UnknownKind,
                      WorkflowUpdateFailedError,
                      WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowAlreadyStartedError,
                      WorkflowQueryFailedError, RPCError, TemporalUnavailable, ConnectionError, RuntimeError,

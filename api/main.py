@@ -26,7 +26,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import errors, metrics
+from api import errors, metrics, signin
 from api.auth import TokenBook
 from api.deps import AppState
 from api.errors import DatabaseUnavailable, TemporalUnavailable
@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
     app.include_router(pages.router)
     app.include_router(personal.router)
     app.include_router(desk.router)
+    app.include_router(signin.router)
     app.mount("/static", pages.static_files(), name="static")
     return app
 

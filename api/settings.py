@@ -60,6 +60,26 @@ class ApiSettings(Settings):
     metrics_cache_seconds: float = Field(
         default=15.0, ge=0, description="How long the events-by-stage count on /metrics is reused between scrapes.",
     )
+    # Sign-in for people through an OIDC identity provider (api/signin.py); off without an issuer.
+    oidc_issuer: str | None = Field(default=None, description="The provider's issuer URL (discovery is read from "
+                                    "<issuer>/.well-known/openid-configuration).")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid profile email"
+    oidc_redirect_url: str | None = Field(default=None, description="Registered at the provider; default "
+                                          "<this API>/auth/callback as the request reached it.")
+    oidc_id_claim: str = Field(default="sub", description="The claim that is the person's id (as teams name them), "
+                               "e.g. preferred_username.")
+    oidc_roles_claim: str = Field(default="groups", description="The claim listing the person's groups or roles.")
+    oidc_role_map: dict[str, str] = Field(default_factory=dict, description="Claim value -> role (JSON).")
+    oidc_role_map_only: bool = Field(default=False, description="Only mapped values give roles (else an unmapped "
+                                     "value that looks like a role is taken as it is).")
+    oidc_organisation_claim: str | None = None
+    session_secret: SecretStr | None = Field(default=None, description="Signs session cookies (default: derived "
+                                             "from the webhook secret).")
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    session_cookie_secure: bool = Field(default=True, description="Send session cookies over HTTPS only "
+                                        "(browsers treat http://localhost as secure).")
     dev_sign_in: Path | None = Field(
         default=None,
         description="Local dev stack only: a JSON file of plaintext tokens by person id (`convene dev` writes "

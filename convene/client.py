@@ -92,7 +92,9 @@ async def start_event(
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         rpc_timeout=rpc_timeout,
         search_attributes=TypedSearchAttributes(search.attributes(details, definition.kind, definition.path()[0], 0, False)
-                                                + [search.SearchAttributePair(search.TITLE, details.title)]),
+                                                + [search.SearchAttributePair(search.TITLE, details.title),
+                                                   search.SearchAttributePair(search.READERS,
+                                                                              search.readers(details, definition))]),
     )
 
 

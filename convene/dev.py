@@ -55,7 +55,8 @@ DEMO_LENGTH_DAYS = 60
 one): longer than its calendar would say, because the day itself is not compressed (agenda items last
 minutes)."""
 VIEWER = ("vic", "Vic Viewer")
-"""A read-only person for the dashboard, besides the demo event's team."""
+"""A read-only person for the dashboard, besides the demo event's team: granted every event (an auditor),
+since reading is scoped to each event's team and grants."""
 BANNER_PEOPLE = ("finn", "pia", "fay", "sam", "vic")
 """Whose token the banner prints (the rest are in the tokens file)."""
 
@@ -256,7 +257,8 @@ def dev_tokens(folder: Path) -> tuple[Path, dict[str, str]]:
             out.write(json.dumps(tokens, indent=2) + "\n")
     principals = folder / "dev-principals.json"
     principals.write_text(json.dumps({"principals": [
-        {"id": pid, "name": name, "roles": roles, "tokens": [hash_token(tokens[pid])]} for pid, name, roles in people
+        {"id": pid, "name": name, "roles": roles, "tokens": [hash_token(tokens[pid])],
+         **({"grants": {"kinds": ["*"]}} if pid == VIEWER[0] else {})} for pid, name, roles in people
     ]}, indent=2) + "\n", encoding="utf-8")
     return principals, tokens
 

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     mail_from: str = "Convene <convene@localhost>"
     mail_dir: Path | None = None  # no SMTP host: write emails here as .eml files (the dev stack: var/mail)
     webhook_secret: SecretStr = SecretStr("change-me")
+    # Rotating: every secret in use, newest first (JSON list); when set, it replaces webhook_secret for
+    # signing (activities/webhook_signing.py). Each is "whsec_<base64>" or text (its UTF-8 bytes).
+    webhook_secrets: list[SecretStr] = []
     webhook_timeout_seconds: float = 10.0
     # Chat rooms by name (JSON: {"role:finance": "feishu://...", "event:conf-1": "slack://...", "*": "..."});
     # each is a credential, so it lives here and never in a definition (activities/chat.py).

@@ -377,6 +377,10 @@ class EventLifecycle:
         if workflow.patched("board-attributes"):  # events started before this change keep their history
             done, total, awaiting = view.board_summary()
             wanted += search.board_attributes(self._lc.event.title, done, total, awaiting)
+        # Who may read it (issue 16): events started before carry no EventReaders, and get it here on
+        # their next step; their histories replay without it.
+        if workflow.patched("event-readers"):
+            wanted.append(search.SearchAttributePair(search.READERS, search.readers(self._lc.event, self._lc.definition)))
         changed = [pair for pair in wanted if self._attributes.get(pair.key.name) != pair.value]
         if changed:
             workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in changed])

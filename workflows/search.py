@@ -9,6 +9,7 @@ from typing import Any
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair
 
+from definitions.schema import Definition
 from workflows.messages import EventDetails
 
 KIND = SearchAttributeKey.for_keyword("EventKind")
@@ -23,10 +24,13 @@ PROGRESS_TOTAL = SearchAttributeKey.for_int("EventProgressTotal")
 AWAITING = SearchAttributeKey.for_keyword_list("EventAwaiting")
 """Roles whose decision a gate of the current stage awaits: the approvals inbox is one query."""
 
+READERS = SearchAttributeKey.for_keyword_list("EventReaders")
+"""Who may read the event (:func:`readers`): listing, counting and the inbox scope their one query by it."""
+
 BOARD = (TITLE, PROGRESS_DONE, PROGRESS_TOTAL, AWAITING)
 """What a board card shows besides the basics, so the board needs no per-event reads."""
 
-ALL = (KIND, STAGE, START, ESCALATION, OWNER, AT_RISK, *BOARD)
+ALL = (KIND, STAGE, START, ESCALATION, OWNER, AT_RISK, *BOARD, READERS)
 """Registered on the dev server by ``convene dev`` and on a cluster by ``convene setup``."""
 
 
@@ -50,6 +54,20 @@ def board_attributes(title: str, done: int, total: int, awaiting: list[str]) -> 
         SearchAttributePair(PROGRESS_TOTAL, total),
         SearchAttributePair(AWAITING, awaiting),
     ]
+
+
+def readers(event: EventDetails, definition: Definition) -> list[str]:
+    """``EventReaders``: who may read the event, as sorted keywords (deterministic: the workflow upserts it).
+
+    ``p:<id>`` for the owner and every person on the team; ``role:<role>`` for each role of the kind the
+    team names nobody for (any holder may act as it there, :func:`api.auth.choose_role`, so may read);
+    ``kind:<kind>`` for principals granted the whole kind. A principal presents the matching keywords
+    (:func:`api.auth.reader_keywords`).
+    """
+    people = {f"p:{event.owner}"} | {f"p:{p.id}" for members in event.team.values() for p in members}
+    staffed = {role for role, members in event.team.items() if members}
+    open_roles = {f"role:{r}" for r in definition.role_ids() if r not in staffed and r != definition.owner_role}
+    return sorted(people | open_roles | {f"kind:{definition.kind}"})
 
 
 def cli_flags() -> list[str]:

@@ -29,7 +29,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.templating import Jinja2Templates
 
-from api.deps import EventId, IdempotencyKey, Registry, Roster, State, TemporalClient, Writer
+from api.auth import check_read
+from api.deps import EventId, IdempotencyKey, Principal, Registry, Roster, State, TemporalClient, Writer
+from api.visibility import definition_of
 from api.routes.personal import language, texts
 from api.routes.roster import _checked
 from convene.settings import link_key
@@ -111,9 +113,14 @@ async def scan(event_id: EventId, body: Annotated[ScanIn, Body()], client: Tempo
 
 
 @router.get("/events/{event_id}/check-in/counts", response_model=dict[str, int],
-            responses={401: {"description": "No valid bearer token"}})
-async def counts(event_id: EventId, roster: Roster, principal: Writer) -> dict[str, int]:
-    """``invited``, ``rsvp_yes``, ``rsvp_no``, ``rsvp_maybe``, ``checked_in``: the desk's live counts."""
+            responses={401: {"description": "No valid bearer token"},
+                       404: {"description": "No such event, or not the caller's to read"}})
+async def counts(event_id: EventId, client: TemporalClient, registry: Registry, roster: Roster,
+                 principal: Principal, app: State) -> dict[str, int]:
+    """``invited``, ``rsvp_yes``, ``rsvp_no``, ``rsvp_maybe``, ``checked_in``: the desk's live counts (for those
+    who may read the event)."""
+    info = await app.events.get(client, event_id)
+    check_read(principal, info.details, definition_of(registry, info.kind))
     return await roster.counts(event_id)
 
 

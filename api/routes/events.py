@@ -26,7 +26,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.acts import perform
-from api.auth import may_start, on_team
+from api.auth import check_read, may_start, on_team, visibility_clause
 from api.auth import Principal as PrincipalModel
 from api.deps import SAFE_ID, AppState, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
 from api.deps import Language
@@ -55,8 +55,8 @@ from api.models import (
     SpeakerReplyIn,
     TaskDoneIn,
 )
-from activities.rendering import redact_url
 from api.views import merged
+from api.visibility import definition_of, state_for
 from convene import reasons
 from convene.client import list_query, start_event, state, workflow_id
 from definitions import CANCELLED, CLOSED
@@ -158,6 +158,12 @@ def _visibility_query(stage: str | None, kind: str | None, at_risk: bool | None,
     return query
 
 
+def _scoped(principal: PrincipalModel, query: str) -> str:
+    """`query` kept to the events `principal` may read (:func:`api.auth.visibility_clause`), in the query."""
+    clause = visibility_clause(principal, workflow_id)
+    return f"{query} AND {clause}" if clause else query
+
+
 def _encode_page_token(raw: bytes, query: str) -> str:
     tag = hashlib.sha256(query.encode()).hexdigest()[:16].encode()
     return base64.urlsafe_b64encode(tag + b"." + raw).decode().rstrip("=")
@@ -208,7 +214,7 @@ async def list_events(
     page_token: Annotated[str | None, Query(max_length=4096, description="next_page_token of the page before.")] = None,
 ) -> EventPage:
     """List events from the search attributes (one visibility query per page, none per event)."""
-    query = _visibility_query(stage, kind, at_risk, owner, start_from, start_to)
+    query = _scoped(principal, _visibility_query(stage, kind, at_risk, owner, start_from, start_to))
     size = min(page_size or app.settings.default_page_size, app.settings.max_page_size)
     raw = _decode_page_token(page_token, query) if page_token else None
     pages = client.list_workflows(query, page_size=size, next_page_token=raw, rpc_timeout=app.rpc_timeout)
@@ -229,7 +235,7 @@ async def board(
     kind: KindQ = None, at_risk: AtRiskQ = None, owner: OwnerQ = None, start_from: FromQ = None, start_to: ToQ = None,
 ) -> Board:
     """How many events are in each stage: one grouped count where the server can, else one count per stage."""
-    query = _visibility_query(None, kind, at_risk, owner, start_from, start_to)
+    query = _scoped(principal, _visibility_query(None, kind, at_risk, owner, start_from, start_to))
     total = (await client.count_workflows(query, rpc_timeout=app.rpc_timeout)).count
     stages: dict[str, int] | None = None
     if app.group_by_stage is not False:
@@ -246,7 +252,8 @@ async def board(
         definitions = [registry.get(kind)] if kind and kind in registry.kinds() else list(registry)
         names = list(dict.fromkeys([s for d in definitions for s in d.path()] + [CLOSED, CANCELLED]))
         counts = await asyncio.gather(
-            *(client.count_workflows(_visibility_query(name, kind, at_risk, owner, start_from, start_to),
+            *(client.count_workflows(_scoped(principal, _visibility_query(name, kind, at_risk, owner, start_from,
+                                                                           start_to)),
                                     rpc_timeout=app.rpc_timeout)
               for name in names)
         )
@@ -257,30 +264,22 @@ async def board(
 @router.get("/{event_id}", response_model=StateView, responses={
     **_PROBLEMS, 503: {"description": "Temporal or the database is unavailable"}})
 async def get_event(event_id: EventId, client: TemporalClient, principal: Principal, app: State,
-                    language: Language) -> StateView:
+                    registry: Registry, language: Language) -> StateView:
     """Everything about one event: stage, tasks, gates with reasons, deadlines, attendee counts, audit.
 
     For an event whose roster is in the database (`roster: database`), the attendee counts, special
     needs, the newest 50 audit entries (attendee acts included; `audit_total` counts them all: page
     them with `GET /events/{id}/audit`), the newest 50 deliveries and the invitations' progress come
     from the database. Viewers see webhook URLs without credentials, query or fragment (any may carry
-    a token).
-    Gate reasons are said in the request's language (`reason_messages` holds them as message ids).
+    a token). Only the event's team and principals granted it may read it (404 for anyone else, as for
+    an unknown event); a confidential kind withholds contact details (:mod:`api.visibility`). Gate reasons
+    are said in the request's language (`reason_messages` holds them as message ids).
     """
-    view = await _with_roster(app, await state(client, event_id, rpc_timeout=app.rpc_timeout))
-    view = view.model_copy(update={"gates": reasons.localise_gates(view.gates, language)})
-    return _for_viewer(view) if principal.read_only else view
-
-
-def _for_viewer(view: StateView) -> StateView:
-    event = view.event
-    team = {role: [p.model_copy(update={"webhook_url": redact_url(p.webhook_url)}) for p in people]
-            for role, people in event.team.items()}
-    hooks = [redact_url(url) or "" for url in event.webhooks]
-    deliveries = [d.model_copy(update={"to": redact_url(d.to)}) if d.to.startswith(("http://", "https://")) else d
-                  for d in view.deliveries]
-    return view.model_copy(update={"event": event.model_copy(update={"webhooks": hooks, "team": team}),
-                                   "deliveries": deliveries})
+    raw = await state(client, event_id, rpc_timeout=app.rpc_timeout)
+    definition = definition_of(registry, raw.kind)
+    check_read(principal, raw.event, definition)
+    view = state_for(principal, await _with_roster(app, raw), definition)
+    return view.model_copy(update={"gates": reasons.localise_gates(view.gates, language)})
 
 
 # --- acts -------------------------------------------------------------------------------------

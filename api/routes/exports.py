@@ -15,10 +15,11 @@ import structlog
 from fastapi import APIRouter, Path
 from fastapi.responses import StreamingResponse
 
-from api.auth import may_export
+from api.auth import may_export, sees_contacts
 from api.deps import EventId, Journal, Principal, Registry, Roster, State, TemporalClient
 from api.errors import conflict
 from api.invitations import in_database
+from api.visibility import definition_of
 from convene.client import state
 from convene.roster_exports import KINDS, Sources, filename
 from convene.spreadsheet import csv_chunks, file_chunks, xlsx_file
@@ -39,8 +40,7 @@ MEDIA = {
         200: {"description": "The spreadsheet, as an attachment named `<event id>-<kind>.<csv|xlsx>`",
               "content": {m.split(";")[0]: {} for m in MEDIA.values()}},
         401: {"description": "No valid bearer token"},
-        403: {"description": "The caller holds neither the viewer role nor a role of this event's kind"},
-        404: {"description": "No such event"},
+        404: {"description": "No such event, or not one the caller may read (its team and those granted it)"},
         409: {"description": "The event keeps its attendees in its workflow (recorded before the roster "
                              "database): only its budget can be exported until its roster moves"},
         422: {"description": "Not a kind or format there is (kinds: attendees, check-ins, deliveries, survey, "
@@ -60,11 +60,12 @@ async def export(
 
     Text cells that could start a formula (`=`, `+`, `-`, `@`, tab, CR) are neutralised, digits keep
     their leading zeros, a CSV starts with a UTF-8 BOM so Excel reads it as written. A confidential
-    event's exports withhold email addresses; webhook addresses never carry credentials. Times in UTC.
+    event's exports withhold email addresses from all but its owner and the team's owner role; webhook
+    addresses never carry credentials. Only the event's readers may export it. Times in UTC.
     """
     info = await app.events.get(client, event_id)
+    may_export(principal, info.details, definition_of(registry, info.kind))  # before anything else is said of it
     definition = registry.get(info.kind)
-    may_export(principal, definition)
     budget = None
     if kind == "budget":
         budget = (await state(client, event_id)).budget
@@ -72,7 +73,7 @@ async def export(
         raise conflict("this event keeps its attendees in its workflow (recorded before the roster database); "
                        "export its lists once its roster has moved")
     sheet = KINDS[kind]
-    sources = Sources(event_id=event_id, roster=roster, journal=journal, contact=not definition.confidential,
+    sources = Sources(event_id=event_id, roster=roster, journal=journal, contact=sees_contacts(principal, info.details, definition),
                       budget=budget)
     headers = {"Content-Disposition": f'attachment; filename="{filename(event_id, kind, fmt)}"',
                "Cache-Control": "no-store"}

@@ -1,9 +1,11 @@
 """The web dashboard: a board of events by stage, an approvals inbox and one page per event.
 
 The pages themselves are public shells (HTML, CSS, a little JavaScript, all served from
-``api/static``, nothing from elsewhere). The browser keeps the person's bearer token in
-session storage and calls the JSON API with it, so authentication and authorisation stay
-where they are: a viewer's page shows no decision buttons, and a forged decision is still
+``api/static``, nothing from elsewhere). The browser calls the JSON API either with a pasted
+bearer token kept in session storage, or with the session cookie of a sign-in through the
+identity provider (:mod:`api.signin`; its writes carry the CSRF token), so authentication and
+authorisation stay where they are, and every answer is scoped to what the person may read
+(:func:`api.auth.may_read`): a viewer's page shows no decision buttons, and a forged decision is still
 answered 403 by ``POST /events/{id}/decisions``.
 
 Besides the pages, a few JSON helpers under ``/ui/api`` answer what the pages need and the
@@ -35,10 +37,11 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 from temporalio.client import Client
 
-from api.auth import NotPermitted, Unauthenticated, choose_role
+from api.auth import NotPermitted, Unauthenticated, check_read, choose_role, may_read, visibility_clause
 from api.auth import Principal as PrincipalModel
 from api.deps import SAFE_ID, EventId, Language, Principal, Registry, State, TemporalClient
 from api.errors import not_found
+from api.visibility import definition_of
 from convene import i18n, reasons
 from convene.client import list_query, state, workflow_id
 from definitions import CANCELLED, CLOSED, Definition, UnknownKind, definition_hash
@@ -173,8 +176,11 @@ async def ui_home() -> RedirectResponse:
 
 
 @router.get("/ui/signin", include_in_schema=False, response_class=HTMLResponse)
-async def signin_page(request: Request) -> HTMLResponse:
-    return _page(request, "signin", "signin.title")
+async def signin_page(request: Request, app: State) -> HTMLResponse:
+    """The sign-in page: a link to the identity provider when one is configured (api/signin.py), the dev
+    stack's people, and the token form (for scripts' tokens and the dev stack)."""
+    oidc = bool(app.settings.oidc_issuer and app.settings.oidc_client_id)
+    return _page(request, "signin", "signin.title", {"oidc": oidc})
 
 
 @router.get("/ui/board", include_in_schema=False, response_class=HTMLResponse)
@@ -195,6 +201,9 @@ async def event_page(request: Request, event_id: Annotated[str, PathParam(patter
 
 # --- JSON for the pages ---------------------------------------------------------------------------
 
+_PROBLEM = {"application/problem+json": {}}
+_SIGNED_IN = {401: {"description": "No valid bearer token or session", "content": _PROBLEM}}
+
 
 class Me(BaseModel):
     id: str
@@ -203,7 +212,7 @@ class Me(BaseModel):
     read_only: bool
 
 
-@router.get("/ui/api/me", response_model=Me)
+@router.get("/ui/api/me", response_model=Me, responses=_SIGNED_IN)
 async def me(principal: Principal) -> Me:
     """Who the token belongs to: the sign-in page checks a pasted token with this."""
     return Me(id=principal.id, name=principal.name, roles=list(principal.roles), read_only=principal.read_only)
@@ -333,11 +342,12 @@ def _candidate_query(principal: PrincipalModel, registry: DefinitionRegistry, ta
     # started before that attribute existed are found by stage, as before, and checked by their state.
     awaited = f"{search.AWAITING.name} IN ({', '.join(map(_quote, sorted(principal.roles)))})"
     older = f"({search.PROGRESS_TOTAL.name} IS NULL AND ({' OR '.join(clauses)}))"
+    scope = visibility_clause(principal, workflow_id)
     return (f"{list_query()} AND ExecutionStatus = 'Running' AND TaskQueue = {_quote(task_queue)} "
-            f"AND ({awaited} OR {older})")
+            f"AND ({awaited} OR {older})" + (f" AND {scope}" if scope else ""))
 
 
-@router.get("/ui/api/inbox", response_model=Inbox)
+@router.get("/ui/api/inbox", response_model=Inbox, responses=_SIGNED_IN)
 async def inbox(principal: Principal, client: TemporalClient, registry: Registry, app: State,
                 language: Language) -> Inbox:
     """The gates awaiting a decision by a role the caller holds, on events whose team lets them take it.
@@ -361,6 +371,8 @@ async def inbox(principal: Principal, client: TemporalClient, registry: Registry
         try:
             definition = registry.get(view.kind)
         except UnknownKind:
+            continue
+        if not may_read(principal, view.event, definition):
             continue
         for gate in view.gates:
             if gate.stage != view.stage or gate.status != "awaiting_decision":
@@ -405,22 +417,23 @@ class CardProgress(BaseModel):
     error: str | None = None
 
 
-@router.get("/ui/api/progress", response_model=dict[str, CardProgress])
+@router.get("/ui/api/progress", response_model=dict[str, CardProgress], responses=_SIGNED_IN)
 async def progress(
-    principal: Principal, client: TemporalClient,
+    principal: Principal, client: TemporalClient, registry: Registry,
     ids: Annotated[str, Query(max_length=PROGRESS_IDS * 130, description="Comma-separated event ids.")],
 ) -> dict[str, CardProgress]:
     """Progress of the cards on screen (tasks and gates done of all), read from each event's state.
 
     The board lists events from the search attributes alone; progress is not one of them, so the
-    page asks for the cards a person can see, a screenful at a time.
+    page asks for the cards a person can see, a screenful at a time. An event the caller may not read
+    is answered as one that does not exist (``error: "unreadable"``).
     """
     wanted = list(dict.fromkeys(i for i in ids.split(",") if i))[:PROGRESS_IDS]
     safe = [i for i in wanted if re.fullmatch(SAFE_ID, i)]
     states = await _read_states(client, safe)
     out: dict[str, CardProgress] = {}
     for event_id, view in states.items():
-        if isinstance(view, Exception):
+        if isinstance(view, Exception) or not may_read(principal, view.event, definition_of(registry, view.kind)):
             out[event_id] = CardProgress(error="unreadable")
             continue
         tasks_done = sum(t.done for t in view.tasks)
@@ -453,7 +466,8 @@ class Allowed(BaseModel):
 _OTHER_ACTS = [a for a in ACT_NAMES if a not in (Decide, CompleteTask)]
 
 
-@router.get("/ui/api/events/{event_id}/may", response_model=Allowed)
+@router.get("/ui/api/events/{event_id}/may", response_model=Allowed, responses={
+    **_SIGNED_IN, 404: {"description": "No such event, or not one the caller may read", "content": _PROBLEM}})
 async def may_act(event_id: EventId, principal: Principal, client: TemporalClient, registry: Registry) -> Allowed:
     """What the page may offer the caller on this event: decisions on the current stage's gates, the
     current stage's open tasks, and every other act. Empty for viewers and for events that are over.
@@ -462,11 +476,9 @@ async def may_act(event_id: EventId, principal: Principal, client: TemporalClien
     the API accepts from this person (the lifecycle may still refuse it, saying why, e.g. out of stage).
     """
     view = await state(client, event_id, rpc_timeout=READ_TIMEOUT)
-    if principal.read_only or view.status != "active":
-        return Allowed()
-    try:
-        definition = registry.get(view.kind)
-    except UnknownKind:
+    definition = definition_of(registry, view.kind)
+    check_read(principal, view.event, definition)  # 404 for an event not theirs, as for an unknown one
+    if principal.read_only or view.status != "active" or definition is None:
         return Allowed()
     actor = Actor(id=principal.id, role=principal.roles[0])
     out = Allowed()
@@ -615,7 +627,8 @@ def stage_strip(definition: Definition, current: str | None, lang: str = "en") -
 
 
 @router.get("/ui/api/diagram/{kind}", response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}}}, 404: {"description": "Unknown kind"}})
+            responses={200: {"content": {"image/svg+xml": {}}}, **_SIGNED_IN,
+                       404: {"description": "Unknown kind", "content": _PROBLEM}})
 async def diagram(
     request: Request, principal: Principal, registry: Registry,
     kind: Annotated[str, PathParam(pattern=r"^[a-z][a-z0-9_]{0,63}$")],

@@ -23,7 +23,6 @@ import structlog
 from fastapi import APIRouter, Body, Path, Query, Request
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 
-from activities.rendering import redact_url
 from api.auth import Principal as PrincipalModel
 from api.auth import choose_role
 from api.deps import (
@@ -57,6 +56,7 @@ from api.models import (
     SurveyIn,
 )
 from api.views import audit_of_state, deliveries_of_state, invitations_of_state
+from api.visibility import attendees_for, deliveries_for, readable
 from convene.attendees_csv import MAX_ROWS, EncodingError, read_attendees
 from convene.client import act, attendees, state
 from definitions import Registry as DefinitionRegistry
@@ -67,7 +67,6 @@ from workflows.messages import (
     AttendeePage,
     AttendeeQuery,
     CheckIn,
-    DeliveryRecord,
     InvitationBatchRef,
     InvitationProgress,
     InviteAttendees,
@@ -82,7 +81,7 @@ PersonId = Annotated[str, Path(pattern=SAFE_ID, description="The attendee's id."
 
 _READ = {
     401: {"description": "No valid bearer token"},
-    404: {"description": "No such event"},
+    404: {"description": "No such event, or not one the caller may read (its team and those granted it)"},
     422: {"description": "A query parameter is invalid"},
     503: {"description": "Temporal or the database is unavailable (Retry-After says when to try again)"},
 }
@@ -319,7 +318,7 @@ Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 @router.get("/{event_id}/attendees", response_model=AttendeePage, responses=_READ)
 async def list_attendees(
-    event_id: EventId, client: TemporalClient, principal: Principal, roster: Roster, app: State,
+    event_id: EventId, client: TemporalClient, principal: Principal, roster: Roster, app: State, registry: Registry,
     search: Annotated[str, Query(max_length=200, description="Part of an id, name or email.")] = "",
     rsvp: Annotated[Literal["yes", "no", "maybe", "none", "any"], Query(description="none: not answered yet.")] = "any",
     checked_in: Annotated[bool | None, Query(description="Only those (not) checked in.")] = None,
@@ -329,9 +328,10 @@ async def list_attendees(
     """A page of the event's attendees, in invitation order: the RSVP list and the check-in desk.
 
     The event view has only counts (an event can invite tens of thousands); this pages through the list.
-    Viewers see webhook URLs without credentials, as in the event view.
+    Viewers see webhook URLs without credentials, as in the event view; a confidential kind withholds
+    contact details from those who do not need them (:mod:`api.visibility`).
     """
-    info = await app.events.get(client, event_id)
+    info, definition = await readable(app.events, client, registry, principal, event_id)
     query = AttendeeQuery(search=search, rsvp=rsvp, checked_in=checked_in, offset=offset, limit=limit)
     if await _in_database(app, roster, event_id, info):
         page = await roster.page(event_id, query)
@@ -342,15 +342,13 @@ async def list_attendees(
             if not await _moved(app, client, event_id):
                 raise
             page = await roster.page(event_id, query)
-    if principal.read_only:
-        page.items = [a.model_copy(update={"person": a.person.model_copy(
-            update={"webhook_url": redact_url(a.person.webhook_url)})}) for a in page.items]
-    return page
+    return attendees_for(principal, page, info.details, definition)
 
 
 @router.get("/{event_id}/audit", response_model=AuditPageOut, responses=_READ)
 async def event_audit(
     event_id: EventId, client: TemporalClient, principal: Principal, journal: Journal, roster: Roster, app: State,
+    registry: Registry,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     order: Annotated[Literal["newest", "oldest"], Query(description="newest: the latest entry first.")] = "newest",
@@ -359,7 +357,7 @@ async def event_audit(
 
     The event view carries the newest 50 entries and `audit_total`; this pages through all of them.
     """
-    info = await app.events.get(client, event_id)
+    info, _ = await readable(app.events, client, registry, principal, event_id)
     if await _in_database(app, roster, event_id, info):
         page = await journal.audit_page(event_id, offset, limit, newest_first=order == "newest")
         total, items = page.total, page.items
@@ -368,37 +366,34 @@ async def event_audit(
     return AuditPageOut(total=total, offset=offset, limit=limit, order=order, items=items)
 
 
-def _redacted(d: DeliveryRecord) -> DeliveryRecord:
-    return d.model_copy(update={"to": redact_url(d.to)}) if d.to.startswith(("http://", "https://")) else d
-
-
 @router.get("/{event_id}/deliveries", response_model=DeliveryPageOut, responses=_READ)
 async def event_deliveries(
     event_id: EventId, client: TemporalClient, principal: Principal, journal: Journal, roster: Roster, app: State,
+    registry: Registry,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DeliveryPageOut:
     """A page of the notifications sent for the event (newest first), with counts by status over all of them.
 
-    Viewers see webhook addresses without credentials, query or fragment.
+    Viewers see webhook addresses without credentials, query or fragment; a confidential kind withholds
+    the addresses from those who do not need them.
     """
-    info = await app.events.get(client, event_id)
+    info, definition = await readable(app.events, client, registry, principal, event_id)
     if await _in_database(app, roster, event_id, info):
         page = await journal.deliveries_page(event_id, offset, limit)
         counts, items, total = page.counts, page.items, page.total
     else:
         counts, items = deliveries_of_state(await state(client, event_id, rpc_timeout=app.rpc_timeout), offset, limit)
         total = sum(counts.values())
-    if principal.read_only:
-        items = [_redacted(d) for d in items]
+    items = deliveries_for(principal, items, info.details, definition)
     return DeliveryPageOut(total=total, counts=counts, offset=offset, limit=limit, items=items)
 
 
 @router.get("/{event_id}/invitations", response_model=InvitationProgress, responses=_READ)
 async def invitation_progress(event_id: EventId, client: TemporalClient, principal: Principal, roster: Roster,
-                              app: State) -> InvitationProgress:
+                              app: State, registry: Registry) -> InvitationProgress:
     """How far the invitations have gone out: sent, failed, skipped (nowhere to send) and still pending."""
-    info = await app.events.get(client, event_id)
+    info, _ = await readable(app.events, client, registry, principal, event_id)
     if await _in_database(app, roster, event_id, info):
         return await roster.invitation_progress(event_id)
     return invitations_of_state(await state(client, event_id, rpc_timeout=app.rpc_timeout))

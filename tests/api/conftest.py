@@ -49,9 +49,26 @@ PRINCIPALS: dict[str, tuple[str, list[str]]] = {
     "technical_support": ("ted", ["technical_support"]),
     "on_site_command": ("cole", ["on_site_command"]),
     "multi": ("max", ["finance", "finance_approver"]),
+    # a second team, of a confidential board meeting (tests.api.test_read_scope), and viewers granted less
+    "secretary": ("sue", ["secretary"]),
+    "chair": ("cal", ["chair"]),
+    "board_member": ("bea", ["board_member"]),
+    "viewer_of_kind": ("vik", ["viewer"]),
+    "viewer_of_event": ("vee", ["viewer"]),
+    "viewer_of_nothing": ("vera", ["viewer"]),
 }
-ROLES = [k for k in PRINCIPALS if k != "multi"]
+SECOND_TEAM = ("secretary", "chair", "board_member")
+SCOPED_VIEWERS = ("viewer_of_kind", "viewer_of_event", "viewer_of_nothing")
+ROLES = [k for k in PRINCIPALS if k not in ("multi", *SECOND_TEAM, *SCOPED_VIEWERS)]
 """Every role of a conference, plus viewer."""
+
+GRANTED_EVENT = f"granted-{uuid.uuid4().hex[:10]}"
+"""The one event ``vee`` is granted by id (started by the read-scope matrix)."""
+GRANTS: dict[str, dict[str, list[str]]] = {
+    "viewer": {"kinds": ["*"]},  # vic audits: the other tests read every event they start as him
+    "viewer_of_kind": {"kinds": ["board_meeting"]},
+    "viewer_of_event": {"events": [GRANTED_EVENT]},
+}
 
 TOKENS = {key: f"token-{key}-{uuid.uuid4().hex}" for key in PRINCIPALS}
 """Plaintext tokens the tests present; the app only ever sees their hashes."""
@@ -59,7 +76,8 @@ TOKENS = {key: f"token-{key}-{uuid.uuid4().hex}" for key in PRINCIPALS}
 
 def tokens_json() -> str:
     return json.dumps({"principals": [
-        {"id": pid, "name": pid.title(), "roles": roles, "tokens": [hash_token(TOKENS[key])]}
+        {"id": pid, "name": pid.title(), "roles": roles, "tokens": [hash_token(TOKENS[key])],
+         **({"grants": GRANTS[key]} if key in GRANTS else {})}
         for key, (pid, roles) in PRINCIPALS.items()
     ]})
 

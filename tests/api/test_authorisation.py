@@ -103,7 +103,7 @@ MATRIX: list[Row] = [
 
 PUBLIC_BY_LINK = {
     ("POST", "/p/{token}/rsvp"), ("POST", "/p/{token}/reply"), ("POST", "/p/{token}/itinerary"),
-    ("POST", "/p/{token}/survey"), ("POST", "/r/{event_id}"),
+    ("POST", "/p/{token}/survey"), ("POST", "/p/{token}/slides"), ("POST", "/r/{event_id}"),
 }
 """Routes a person outside the team uses with their own link (or an open event's registration): no principal, so
 no row; the link is the permission (tests/api/test_personal.py, test_registration.py, tests/db/test_links.py)."""
@@ -124,7 +124,9 @@ def mutating_routes(app: FastAPI) -> set[tuple[str, str]]:
 def test_every_mutating_route_has_a_row_in_the_matrix():
     """A new mutating route fails this test until the matrix says who may use it."""
     app = create_app(api_settings("unused"))
-    routes = mutating_routes(app) - PUBLIC_BY_LINK
+    # the link-authorised routes (PUBLIC_BY_LINK); signing out ends the caller's own session, nobody else's
+    # (tests/api/test_signin.py)
+    routes = mutating_routes(app) - PUBLIC_BY_LINK - {("POST", "/auth/logout")}
     rows = {(r.method, r.route) for r in MATRIX}
     assert routes - rows == set(), "mutating routes missing from the authorisation matrix"
     assert rows - routes == set(), "matrix rows for routes that do not exist"
@@ -219,3 +221,204 @@ async def test_authorisation_matrix(api: Api):
         "report incident": 200, "acknowledge incident": 200, "resolve incident": 200, "survey": 409,
         "send back": 409, "postpone": 200, "cancel": 200, "scan a ticket": 200,
     }
+
+
+# --- reads: two events of two teams x every route that reads x every principal -------------------------
+
+READ_ROUTES = {
+    "/events/{event_id}", "/events/{event_id}/attendees", "/events/{event_id}/audit",
+    "/events/{event_id}/deliveries", "/events/{event_id}/invitations", "/events/{event_id}/exports/{kind}.{fmt}",
+    "/ui/api/events/{event_id}/may", "/events/{event_id}/check-in/counts",
+}
+"""Routes that read one event: each principal gets it (200) or the answer an unknown event gets (404)."""
+LIST_ROUTES = {"/events", "/events/board", "/ui/api/progress", "/ui/api/inbox"}
+"""Routes that list or count events: each principal's answer holds only the events they may read."""
+NOT_EVENT_DATA = {
+    "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz", "/readyz",
+    "/definitions", "/definitions/schema", "/definitions/{kind}", "/ui/api/diagram/{kind}",  # kinds, not events
+    "/", "/ui", "/ui/", "/ui/signin", "/ui/board", "/ui/inbox", "/ui/events/{event_id}",  # empty page shells
+    "/ui/api/me", "/ui/api/dev-people",  # the caller themself; the dev stack's own people on loopback
+    "/auth/login", "/auth/callback",  # sign-in through the identity provider (tests/api/test_signin.py)
+    "/metrics",  # counts by stage for the operators' scraper, no event named (keep it off the public network)
+    "/p/{token}", "/p/{token}/event.ics", "/p/{token}/ticket.svg",  # one attendee's own page, by their secret link
+    "/ui/events/{event_id}/desk",  # the check-in desk's empty page shell
+    "/r/{event_id}",  # an open event's public registration form (title and dates only; 404 for the others)
+    # one act's answer, to its sender and the event's team only (tests/api/test_act_keys.py)
+    "/events/{event_id}/acts/{key}",
+}
+
+
+def get_routes(app: FastAPI) -> set[str]:
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover
+        pairs = [(r, getattr(r, "path", "")) for r in app.routes]
+    else:
+        pairs = [(rc.original_route, rc.path or "") for rc in iter_route_contexts(app.routes)]
+    return {path for route, path in pairs if "GET" in (getattr(route, "methods", None) or set())}
+
+
+def test_every_route_that_reads_has_a_row():
+    """A new GET route fails this test until it is in the read matrix (or said to carry no event's data)."""
+    routes = get_routes(create_app(api_settings("unused")))
+    known = READ_ROUTES | LIST_ROUTES | NOT_EVENT_DATA
+    assert routes - known == set(), "GET routes missing from the read matrix"
+    assert known - routes == set(), "read matrix rows for routes that do not exist"
+
+
+SECOND_TEAM_PEOPLE = {  # every role of a board meeting staffed, so no conference person may act (or read) there
+    "secretary": ["sue"], "chair": ["cal"], "board_member": ["bea"], "venue_coordinator": ["sue"],
+    "technical_support": ["sue"], "finance": ["sue"], "finance_approver": ["cal"], "sponsor": ["cal"],
+}
+CONF, BOARD = "conference", "board meeting"
+VISIBLE: dict[str, set[str]] = {
+    **{role: {CONF} for role in ROLES if role != "viewer"},
+    "viewer": {CONF, BOARD},  # granted every kind
+    "multi": set(),  # holds finance roles, but this conference's team names others for them
+    "secretary": {BOARD}, "chair": {BOARD}, "board_member": {BOARD},
+    "viewer_of_kind": {BOARD}, "viewer_of_event": {CONF}, "viewer_of_nothing": set(),
+}
+CONTACTS = {BOARD: {"secretary"}}
+"""Who sees a confidential event's contact details: its owner (and its team's owner role)."""
+
+
+async def _two_events(api: Api) -> tuple[dict[str, str], datetime]:
+    """A conference (team one, the event ``vee`` is granted) and a board meeting (team two, confidential),
+    starting at the same instant no other test uses, each with an invited attendee."""
+    from tests.api.conftest import GRANTED_EVENT
+
+    at = (datetime.now(timezone.utc) + timedelta(days=500, seconds=uuid.uuid4().int % 10_000_000)).replace(microsecond=0)
+    conf = event_body(GRANTED_EVENT, webhooks=["https://hooks.example.org/one?token=s3cret"])
+    conf |= {"start": at.isoformat(), "end": (at + timedelta(days=1)).isoformat()}
+    board = event_body(f"bm-{uuid.uuid4().hex[:10]}", kind="board_meeting", owner="sue",
+                       webhooks=["https://hooks.example.org/two?token=s3cret"])
+    board |= {"start": at.isoformat(), "end": (at + timedelta(hours=4)).isoformat(), "title": "Board, Q3",
+              "team": {role: [{"id": pid, "name": pid.title(), "email": f"{pid}@board.example.org"} for pid in ids]
+                       for role, ids in SECOND_TEAM_PEOPLE.items()}}
+    for body, who in ((conf, "project_manager"), (board, "secretary")):
+        r = await api.http.post("/events", json=body, headers=auth(who))
+        assert r.status_code == 201, r.text
+        r = await api.http.post(f"/events/{body['id']}/attendees", headers=auth(who), json={
+            "attendees": [{"id": "ann", "name": "Ann Lee", "email": "ann@guests.example.org"}]})
+        assert r.status_code == 200, r.text
+    return {CONF: conf["id"], BOARD: board["id"]}, at
+
+
+async def _event_cells(api: Api, key: str, name: str, event_id: str) -> list[str]:
+    """What goes wrong for `key` reading `name` through every route that reads one event."""
+    visible, contacts = name in VISIBLE[key], key in CONTACTS.get(name, {key})
+    unknown = (await api.http.get("/events/no-such-event-here", headers=auth(key))).json()
+    wrong: list[str] = []
+    for route in sorted(READ_ROUTES):
+        url = route.format(event_id=event_id, kind="attendees", fmt="csv")
+        r = await api.http.get(url, headers=auth(key))
+        if not visible:
+            if r.status_code != 404 or r.json() != unknown:
+                wrong.append(f"{route}: {r.status_code}, not the unknown event's 404")
+            continue
+        if r.status_code != 200:
+            wrong.append(f"{route}: {r.status_code} {r.text[:120]}")
+            continue
+        text = r.text
+        if route == "/events/{event_id}":
+            view = r.json()["event"]
+            emails = [p["email"] for people in view["team"].values() for p in people]
+            if contacts and (None in emails or "?token=" in text and PRINCIPALS_READ_ONLY.get(key)):
+                wrong.append(f"{route}: contact details missing, or a viewer sees a webhook's token")
+            if not contacts and (any(emails) or view["webhooks"]):
+                wrong.append(f"{route}: contact details shown on a confidential event")
+        elif route == "/events/{event_id}/attendees":
+            email = r.json()["items"][0]["person"]["email"]
+            if (email == "ann@guests.example.org") != contacts:
+                wrong.append(f"{route}: attendee email {email!r}")
+        elif route.endswith(".{fmt}") and ("ann@guests.example.org" in text) != contacts:
+            wrong.append(f"{route}: export shows the email: {'ann@guests.example.org' in text}")
+        elif route == "/events/{event_id}/deliveries" and not contacts and "@" in text:
+            wrong.append(f"{route}: an address is shown on a confidential event")
+    return wrong
+
+
+PRINCIPALS_READ_ONLY = {"viewer": True, "viewer_of_kind": True, "viewer_of_event": True, "viewer_of_nothing": True}
+
+
+async def _eventually(check: Any, seconds: float = 15.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        got, ok = await check()
+        if ok or asyncio.get_running_loop().time() > deadline:
+            return got
+        await asyncio.sleep(0.2)
+
+
+async def _list_cells(api: Api, key: str, ids: dict[str, str], at: datetime) -> list[str]:
+    """What goes wrong for `key` in the listing, the board's counts, the cards' progress and the inbox."""
+    want = {ids[name] for name in VISIBLE[key]}
+    window = {"start_from": (at - timedelta(seconds=1)).isoformat(), "start_to": (at + timedelta(seconds=1)).isoformat()}
+
+    async def listed() -> tuple[set[str], bool]:
+        r = await api.http.get("/events", params=window, headers=auth(key))
+        got = {i["id"] for i in r.json()["items"]} if r.status_code == 200 else {f"status {r.status_code}"}
+        return got, got == want
+
+    wrong = []
+    got = await _eventually(listed)
+    if got != want:
+        wrong.append(f"/events lists {sorted(got)}, not {sorted(want)}")
+    r = await api.http.get("/events/board", params=window, headers=auth(key))
+    if r.status_code != 200 or r.json()["total"] != len(want):
+        wrong.append(f"/events/board: {r.status_code} {r.text[:120]}, not a total of {len(want)}")
+    r = await api.http.get("/ui/api/progress", params={"ids": ",".join(ids.values())}, headers=auth(key))
+    readable = {i for i, p in r.json().items() if p["error"] is None} if r.status_code == 200 else set()
+    if readable != want or any(r.json()[i]["title"] for i in set(ids.values()) - want):
+        wrong.append(f"/ui/api/progress: {r.status_code} {r.text[:200]}")
+    r = await api.http.get("/ui/api/inbox", headers=auth(key))
+    if r.status_code != 200 or {i["event_id"] for i in r.json()["items"]} & (set(ids.values()) - want):
+        wrong.append(f"/ui/api/inbox: {r.status_code} {r.text[:200]}")
+    return wrong
+
+
+async def test_read_matrix(api: Api):
+    """Every principal x two events of two teams x every route that reads, and the lists and counts."""
+    from tests.api.conftest import PRINCIPALS
+
+    assert set(VISIBLE) == set(PRINCIPALS), "a principal without a row in the read matrix"
+    ids, at = await _two_events(api)
+    failures = []
+    for key in PRINCIPALS:
+        for name, event_id in ids.items():
+            failures += [f"{key} on the {name}: {w}" for w in await _event_cells(api, key, name, event_id)]
+        failures += [f"{key}: {w}" for w in await _list_cells(api, key, ids, at)]
+    assert not failures, "\n".join(failures)
+
+
+async def test_an_event_started_without_readers_publishes_them_and_is_listed(api: Api):
+    """An event whose starter set no EventReaders (started before this change) publishes them itself
+    (patch ``event-readers``), and from then on its team finds it in the listing and others do not."""
+    from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
+
+    from convene.client import start_input, workflow_id
+    from definitions import shipped
+    from workflows import search
+    from workflows.event import WORKFLOW_NAME
+    from workflows.messages import EventDetails, StateView
+
+    at = (datetime.now(timezone.utc) + timedelta(days=900, seconds=uuid.uuid4().int % 10_000_000)).replace(microsecond=0)
+    body = event_body() | {"start": at.isoformat(), "end": (at + timedelta(days=1)).isoformat()}
+    details = EventDetails.model_validate(body)
+    definition = shipped().get("conference")
+    handle = await api.env.client.start_workflow(
+        WORKFLOW_NAME, start_input(details, definition), id=workflow_id(details.id), task_queue=api.task_queue,
+        result_type=StateView, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(search.attributes(details, "conference", "preparation", 0, False)))
+    window = {"start_from": (at - timedelta(seconds=1)).isoformat(), "start_to": (at + timedelta(seconds=1)).isoformat()}
+
+    async def listed_to_pia() -> tuple[list[str], bool]:
+        r = await api.http.get("/events", params=window, headers=auth("project_manager"))
+        got = [i["id"] for i in r.json()["items"]]
+        return got, got == [details.id]
+
+    assert await _eventually(listed_to_pia) == [details.id]
+    readers = (await handle.describe()).typed_search_attributes.get(search.READERS)
+    assert readers == search.readers(details, definition)
+    r = await api.http.get("/events", params=window, headers=auth("viewer_of_nothing"))
+    assert r.status_code == 200 and r.json()["items"] == []

@@ -70,7 +70,8 @@ def free_port() -> int:
 
 def tokens_json() -> str:
     return json.dumps({"principals": [
-        {"id": pid, "name": name, "roles": roles, "tokens": [hash_token(TOKENS[key])]}
+        {"id": pid, "name": name, "roles": roles, "tokens": [hash_token(TOKENS[key])],
+         **({"grants": {"kinds": ["*"]}} if key == "viewer" else {})}  # reads are scoped: vic audits every event
         for key, (pid, name, roles) in PEOPLE.items()
     ]})
 

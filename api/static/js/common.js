@@ -87,6 +87,21 @@ export function forget() {
   localStorage.removeItem(TOKEN_KEY);
 }
 
+/** The CSRF token of a session signed in through the identity provider (api/signin.py), or "". */
+export function csrf() {
+  const found = document.cookie.split("; ").find((c) => c.startsWith("convene_csrf="));
+  return found ? decodeURIComponent(found.slice("convene_csrf=".length)) : "";
+}
+
+/** How a call proves who it is: the pasted token as a bearer, else the session cookie (and its CSRF
+ * token on a write, which the API requires of cookie-authenticated writes). */
+export function credentials(method = "GET", bearer) {
+  const value = bearer ?? token();
+  if (value) return { headers: { Authorization: `Bearer ${value}` }, credentials: "omit" };
+  const headers = method === "GET" || method === "HEAD" ? {} : { "X-CSRF-Token": csrf() };
+  return { headers, credentials: "same-origin" };
+}
+
 export function toSignIn() {
   const next = location.pathname + location.search;
   location.replace(`/ui/signin?next=${encodeURIComponent(next)}`);
@@ -104,14 +119,14 @@ export class ApiError extends Error {
 /** Call the JSON API with the signed-in token; a 401 sends the person to the sign-in page. */
 export async function api(path, { method = "GET", body, key, bearer } = {}) {
   // the page's language (not only the browser's): refusals and gate reasons come back in it
-  const headers = { Accept: "application/json, image/svg+xml", "Accept-Language": LANG,
-                    Authorization: `Bearer ${bearer ?? token() ?? ""}` };
+  const how = credentials(method, bearer);
+  const headers = { Accept: "application/json, image/svg+xml", "Accept-Language": LANG, ...how.headers };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (key) headers["Idempotency-Key"] = key;
   let response;
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-                                   cache: "no-store", credentials: "omit" });
+                                   cache: "no-store", credentials: how.credentials });
   } catch (err) {
     throw new ApiError(0, t("live.stale"));
   }
@@ -131,7 +146,7 @@ export async function api(path, { method = "GET", body, key, bearer } = {}) {
 /** Make sure someone is signed in (else go to the sign-in page), set up the header, answer who it is. */
 export async function start() {
   setUpLanguage();
-  if (!token()) {
+  if (!token() && !csrf()) {
     toSignIn();
     return new Promise(() => {});
   }
@@ -139,7 +154,11 @@ export async function start() {
   fill("#who-name", me.name);
   fill("#who-roles", me.roles.map((r) => named("role", r)).join(", "));
   $("#who").hidden = false;
-  $("#signout").addEventListener("click", () => {
+  $("#signout").addEventListener("click", async () => {
+    if (!token() && csrf()) {  // a session from the identity provider: the API ends it
+      await fetch("/auth/logout", { method: "POST", headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin" })
+        .catch(() => null);
+    }
     forget();
     location.assign("/ui/signin");
   });

@@ -6,7 +6,7 @@
 // from GET /events/{id}/audit, newest first: the event itself carries only its newest entries.
 import {
   $, ApiError, BOOT, announce, api, busy, chip, date, dateTime, decisionControls, duration, fill, h, money, named, number,
-  poll, relative, riskBadges, s, start, t, time, token,
+  poll, relative, riskBadges, s, start, t, time, credentials,
 } from "./common.js";
 import {
   agendaEditor, budgetEditor, eventActions, eventEnded, incidentList, incidentReportForm, isOnSite, runControls,
@@ -618,8 +618,9 @@ $("#exports").addEventListener("click", async (e) => {
   e.preventDefault();
   fill("#exports-error", "");
   try {
+    const how = credentials("GET");
     const response = await fetch(link.getAttribute("href"), {
-      headers: { Authorization: `Bearer ${token() ?? ""}` }, cache: "no-store", credentials: "omit",
+      headers: how.headers, cache: "no-store", credentials: how.credentials,
     });
     if (!response.ok) {
       const body = await response.json().catch(() => null);

@@ -25,6 +25,10 @@ async function showWhoIsSignedIn() {
   }
 }
 
+// With an identity provider configured, its link brings the person back where they were going.
+const oidcLink = document.querySelector("#oidc-signin");
+if (oidcLink) oidcLink.href = `/auth/login?next=${encodeURIComponent(next())}`;
+
 $("#show").addEventListener("change", (ev) => { input.type = ev.target.checked ? "text" : "password"; });
 
 form.addEventListener("submit", async (ev) => {

@@ -1,0 +1,96 @@
+"""The read rule (api.auth.may_read) and the listing's clause for it agree, and the tokens file says grants."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from api.auth import (
+    Principal,
+    TokenBook,
+    TokenConfigError,
+    hash_token,
+    may_read,
+    reader_keywords,
+    sees_contacts,
+    visibility_clause,
+)
+from api.routes.pages import _candidate_query
+from convene.client import workflow_id
+from definitions import shipped
+from tests.support import conference
+from workflows import search
+from workflows.messages import Person
+
+REGISTRY = shipped()
+CONF = REGISTRY.get("conference")
+BOARD = REGISTRY.get("board_meeting")
+
+
+def who(pid: str, *roles: str, **grants: list[str]) -> Principal:
+    return Principal(id=pid, name=pid.title(), roles=list(roles), grants=grants)
+
+
+def board_meeting(team: dict[str, list[str]]):
+    return conference(datetime.now(UTC), event_id="bm-1", kind="board_meeting", owner="sue",
+                      team={role: [Person(id=p, name=p.title(), email=f"{p}@x.org") for p in ids]
+                            for role, ids in team.items()})
+
+
+def test_the_team_reads_and_others_do_not():
+    event = conference(datetime.now(UTC))
+    assert may_read(who("pia", "project_manager"), event, CONF)
+    assert may_read(who("fay", "finance"), event, CONF)  # on the team as finance
+    assert not may_read(who("max", "finance"), event, CONF)  # holds the role, but the team names fay
+    assert not may_read(who("vera", "viewer"), event, CONF)
+    assert may_read(who("vik", "viewer", kinds=["conference"]), event, CONF)
+    assert not may_read(who("vik", "viewer", kinds=["board_meeting"]), event, CONF)
+    assert may_read(who("vee", "viewer", events=[event.id]), event, CONF)
+    assert may_read(who("ada", "viewer", kinds=["*"]), event, CONF)
+
+
+def test_a_role_the_team_leaves_open_reads_as_it_may_act():
+    """Nobody named as finance_approver: every finance approver may decide there (choose_role), so may read."""
+    event = board_meeting({"secretary": ["sue"], "chair": ["cal"]})
+    readers = search.readers(event, BOARD)
+    assert {"p:sue", "p:cal", "role:finance_approver", "kind:board_meeting"} <= set(readers)
+    assert "role:secretary" not in readers and "role:chair" not in readers  # staffed, and the owner role
+    assert may_read(who("finn", "finance_approver"), event, BOARD)
+    assert not may_read(who("pia", "project_manager"), event, BOARD)  # no role of a board meeting
+    assert readers == sorted(readers)  # the workflow compares it with what it published
+
+
+def test_the_listing_clause_names_the_same_keywords():
+    pia = who("pia", "project_manager", events=["summit-1"])
+    assert reader_keywords(pia) == ["p:pia", "role:project_manager"]
+    assert visibility_clause(pia, workflow_id) == (
+        "(EventReaders IN ('p:pia', 'role:project_manager') OR WorkflowId IN ('event-summit-1'))")
+    assert visibility_clause(who("ada", "viewer", kinds=["*"]), workflow_id) is None
+
+
+def test_the_inbox_query_is_scoped_too():
+    query = _candidate_query(who("finn", "finance_approver"), REGISTRY, "tq")
+    assert query is not None and query.endswith("AND EventReaders IN ('p:finn', 'role:finance_approver')")
+
+
+def test_contacts_of_a_confidential_kind_go_to_its_owner_role_only():
+    event = board_meeting({"secretary": ["sue", "sid"], "chair": ["cal"], "board_member": ["bea"]})
+    assert sees_contacts(who("sue", "secretary"), event, BOARD)
+    assert sees_contacts(who("sid", "secretary"), event, BOARD)
+    assert not sees_contacts(who("cal", "chair"), event, BOARD)
+    assert not sees_contacts(who("bea", "board_member"), event, BOARD)
+    assert not sees_contacts(who("ada", "viewer", kinds=["*"]), event, BOARD)
+    assert sees_contacts(who("vera", "viewer"), conference(datetime.now(UTC)), CONF)  # not confidential
+
+
+def test_grants_come_from_the_tokens_file_and_bad_ones_stop_the_start():
+    book = TokenBook.parse(
+        f'principals: [{{id: ada, name: Ada, roles: [viewer], tokens: ["{hash_token("t")}"], '
+        f'grants: {{kinds: [board_meeting, "*"], events: [summit-1]}}}}]', "tokens.yaml")
+    ada = book.authenticate("t")
+    assert ada.grants.kinds == ["board_meeting", "*"] and ada.grants.events == ["summit-1"]
+    for bad in ("{kinds: [Board]}", "{events: ['../x']}", "{teams: [a]}"):
+        with pytest.raises(TokenConfigError, match="grants"):
+            TokenBook.parse(f'[{{id: ada, name: Ada, roles: [viewer], tokens: ["{hash_token("t")}"], '
+                            f'grants: {bad}}}]', "tokens.yaml")
