@@ -132,6 +132,10 @@ class Goals:
 class Speakers:
     invited: int
     accepted: int
+    """Accepted, itinerary not yet recorded."""
+    confirmed: int
+    """Accepted with the itinerary recorded."""
+    thanked: int
     declined: int
     no_reply: int
 
@@ -306,6 +310,8 @@ def evaluate(request: DossierRequest, *, survey: Survey | None = None, attendanc
         speakers=Speakers(
             invited=len(record.speakers),
             accepted=statuses.get("accepted", 0),
+            confirmed=statuses.get("confirmed", 0),
+            thanked=sum(1 for s in record.speakers.values() if s.thanked),
             declined=statuses.get("declined", 0),
             no_reply=statuses.get("invited", 0),
         ),
