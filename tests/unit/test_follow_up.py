@@ -147,3 +147,28 @@ def test_every_shipped_kind_without_public_promotion_passes_its_own_check() -> N
     assert "board_meeting" in private
     assert all(d.registration == "invite_only" and "promotion" not in d.stage_ids()
                for d in shipped() if not d.public_promotion)
+
+
+def test_a_speaker_invitation_renders_the_agenda_in_place_of_the_placeholder() -> None:
+    """The invitation the lifecycle queues, rendered: the agenda replaces "the full programme follows", and the
+    attendee's shows the fee and the contact."""
+    from activities.rendering import Templates, template_variables
+
+    lc = start(conference(NOW, timezone="UTC", fee="EUR 120", contact="Pat Lee"), roster="memory")
+    prepare(lc)
+    invite_keynote(lc, "kim", accept=False)
+    early = next(e for e in lc.take_effects() if isinstance(e, NotificationRequest) and e.kind == "invitation")
+    lc.apply(SetAgenda(key=key("agenda"), actor=PLANNER, items=day_one(lc.event.start)))
+    invite_keynote(lc, "lee", accept=False)
+    invite(lc, "ann")
+    sent = {e.recipient.person_id: e for e in lc.take_effects()
+            if isinstance(e, NotificationRequest) and e.kind == "invitation"}
+    templates = Templates()
+    before = templates.render("invitation", "en", template_variables(early)).text
+    speaker = templates.render("invitation", "en", template_variables(sent["lee"])).text
+    attendee = templates.render("invitation", "en", template_variables(sent["ann"])).text
+    assert "The full programme follows once the agenda is final" in before
+    assert "The full programme follows" not in speaker
+    assert "Agenda: 09:00-09:20 Welcome; 09:30-10:15 Durable events;" in speaker
+    assert "Agenda: 09:00-09:20 Welcome;" in attendee
+    assert "Fee: EUR 120" in attendee and "Questions: Pat Lee" in attendee
