@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from convene import i18n
+from workflows.lifecycle import LESSONS_TASK  # the task whose note the report quotes (and whose act rewrites it)
 from workflows.messages import BudgetLine, DossierRequest, EventRecord, IncidentRecord, SurveyResponse
 
 AREAS = ("content", "organisation", "service")
 """The survey's areas (the document's content / organisation / service)."""
 
 SCALE = (1, 2, 3, 4, 5)
-LESSONS_TASK = "lessons_recorded"
 
 _CENT = Decimal("0.01")
 _TENTH = Decimal("0.1")

@@ -988,9 +988,14 @@ class Lifecycle:
         if task.id == LESSONS_TASK and self.report_after_lessons:
             # The report quotes the lessons: one written before they were recorded is written again.
             for report in stage.tasks:
-                if report.activity == "evaluation_report" and report.id in self.record.tasks:
+                if report.activity != "evaluation_report":
+                    continue
+                if report.id in self.record.tasks:
                     self.effects.append(RunActivity(report.id, report.activity))
                     return f"task done: {task.title}; the evaluation report is written again with the lessons"
+                if report.id in self.record.started_activities:  # being written now, from a record without them
+                    self.record.report_stale = True
+                    return f"task done: {task.title}; the evaluation report is written again once the one under way ends"
         return f"task done: {task.title}"
 
     # budget -----------------------------------------------------------------
@@ -1348,6 +1353,9 @@ class Lifecycle:
     def activity_finished(self, task_id: str, ok: bool, detail: str) -> None:
         """Record an activity task's outcome; success completes the task."""
         self._effect(EffectRecord(name=task_id, ok=ok, detail=detail, at=self.now))
+        if self.record.report_stale and self._task_activity(task_id) == "evaluation_report":
+            self.record.report_stale = False  # that run read the record before the lessons: once more with them
+            self.effects.append(RunActivity(task_id, "evaluation_report"))
         if ok and self._task_activity(task_id) == "send_thanks":  # who was thanked: a rerun skips them
             refused = not_deliverable(detail)
             for sp in self.record.speakers.values():

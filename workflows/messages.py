@@ -547,6 +547,9 @@ class EventRecord(BaseModel):
         "the act, refusal kind, message). Bounded: the newest REFUSALS_KEPT.",
     )
     started_activities: list[str] = Field(default_factory=list, description="Activity tasks already run.")
+    report_stale: bool = Field(default=False, description=(
+        "The lessons were recorded while the evaluation report was being written from a record without them: "
+        "it is written again when that run finishes."))
     hold: str | None = Field(default=None, description="A stage sent back to stays until someone acts in it.")
 
 

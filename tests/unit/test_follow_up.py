@@ -172,3 +172,19 @@ def test_a_speaker_invitation_renders_the_agenda_in_place_of_the_placeholder() -
     assert "Agenda: 09:00-09:20 Welcome; 09:30-10:15 Durable events;" in speaker
     assert "Agenda: 09:00-09:20 Welcome;" in attendee
     assert "Fee: EUR 120" in attendee and "Questions: Pat Lee" in attendee
+
+
+def test_lessons_recorded_while_the_report_is_being_written_rewrite_it_when_it_ends() -> None:
+    """The report under way read the record before the lessons: when it finishes it is queued once more."""
+    lc = post_event()
+    lc.at(END + 14 * DAY).tick()
+    assert RunActivity("evaluation_report", "evaluation_report") in lc.take_effects()
+    result = lc.apply(CompleteTask(key=key("lessons"), actor=PM, task="lessons_recorded", note="Open doors earlier."))
+    assert result.message.endswith("the evaluation report is written again once the one under way ends")
+    assert [e for e in lc.take_effects() if isinstance(e, RunActivity)] == []
+    lc.activity_finished("evaluation_report", True, "report written")
+    assert [e for e in lc.take_effects() if isinstance(e, RunActivity)] == [
+        RunActivity("evaluation_report", "evaluation_report")]
+    assert not lc.record.report_stale
+    lc.activity_finished("evaluation_report", True, "report written with the lessons")
+    assert [e for e in lc.take_effects() if isinstance(e, RunActivity)] == []
