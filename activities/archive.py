@@ -80,6 +80,38 @@ _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _MANIFEST_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 
 
+PRODUCED: dict[str, tuple[str, ...]] = {
+    "decisions": ("03-decisions.json",),
+    "contact_book": ("04-people.json",),
+    "reports": ("08-evaluation.md", "08-evaluation.html"),
+}
+"""Documents a definition's ``archive_includes`` may name that the engine writes itself."""
+
+
+def archive_coverage(includes: Iterable[str], files: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Which of a definition's ``archive_includes`` the dossier holds (pure).
+
+    A document ``board_papers`` is present when a file is named ``board_papers.<ext>``,
+    ``board-papers.<ext>`` or starts with ``board_papers-`` / ``board-papers-`` (``slides-kim.pdf`` is
+    ``slides``), or when it is one the engine writes (:data:`PRODUCED`).
+
+    Returns:
+        (present: document -> the file names that hold it, sorted; missing: documents with none, in order).
+    """
+    names = sorted(files)
+    present: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for doc in includes:
+        stems = {doc, doc.replace("_", "-")}
+        found = [n for n in names if n in PRODUCED.get(doc, ())
+                 or n.split(".", 1)[0] in stems or any(n.startswith(f"{s}-") for s in stems)]
+        if found:
+            present[doc] = found
+        else:
+            missing.append(doc)
+    return present, missing
+
+
 # --------------------------------------------------------------------------------------- the store
 
 
@@ -563,6 +595,13 @@ def render_index(request: DossierRequest, files: list[str], clients: list[Attend
     ]
     for name in files:
         lines.append(row(f"[{md(name)}]({name})", _(DOCUMENTS.get(name, OTHER_DOCUMENT))))
+    if d.archive_includes:
+        present, missing = archive_coverage(d.archive_includes, files)
+        lines += ["", "## " + _("Documents the definition asks for"), ""]
+        lines += ["- " + (_("%(document)s: %(files)s", document=f"`{name}`",
+                            files=", ".join(f"[{md(n)}]({n})" for n in present[name]))
+                          if name in present else "**" + _("%(document)s: MISSING", document=f"`{name}`") + "**")
+                  for name in d.archive_includes]
     lines += ["", "## " + _("Decisions"), ""]
     decided = sorted(rec.gates.items())
     lines += [
@@ -585,7 +624,7 @@ def render_index(request: DossierRequest, files: list[str], clients: list[Attend
     lines.append(" ".join(f"`{k}`" for k in keywords))
     if not confidential:
         speakers = sorted(rec.speakers.values(), key=lambda s: s.person.id)
-        accepted = [s for s in speakers if s.status == "accepted"]
+        accepted = [s for s in speakers if s.on_board]
         attendees = rec.attendees.values() if clients is None else clients
         key_clients = sorted((a for a in attendees if a.person.key_client), key=lambda a: a.person.id)
         lines += ["", "## " + _("People"), ""]
@@ -739,4 +778,6 @@ class Archivist:
         count = len(self.store.list(folder))
         log.info("dossier archived", folder=folder, files=count, classification=classification(request))
         mark = " CONFIDENTIAL" if request.definition.confidential else ""
-        return f"dossier archived{mark} in {folder} ({count} files, manifest sha256 {digest[:12]})"
+        _, missing = archive_coverage(request.definition.archive_includes, self.store.list(folder))
+        lacking = f"; missing: {', '.join(missing)}" if missing else ""
+        return f"dossier archived{mark} in {folder} ({count} files, manifest sha256 {digest[:12]}){lacking}"

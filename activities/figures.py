@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from convene import i18n
+from workflows.lifecycle import LESSONS_TASK  # the task whose note the report quotes (and whose act rewrites it)
 from workflows.messages import BudgetLine, DossierRequest, EventRecord, IncidentRecord, SurveyResponse
 
 AREAS = ("content", "organisation", "service")
 """The survey's areas (the document's content / organisation / service)."""
 
 SCALE = (1, 2, 3, 4, 5)
-LESSONS_TASK = "lessons_recorded"
 
 _CENT = Decimal("0.01")
 _TENTH = Decimal("0.1")
@@ -132,6 +132,10 @@ class Goals:
 class Speakers:
     invited: int
     accepted: int
+    """Accepted, itinerary not yet recorded."""
+    confirmed: int
+    """Accepted with the itinerary recorded."""
+    thanked: int
     declined: int
     no_reply: int
 
@@ -306,6 +310,8 @@ def evaluate(request: DossierRequest, *, survey: Survey | None = None, attendanc
         speakers=Speakers(
             invited=len(record.speakers),
             accepted=statuses.get("accepted", 0),
+            confirmed=statuses.get("confirmed", 0),
+            thanked=sum(1 for s in record.speakers.values() if s.thanked),
             declined=statuses.get("declined", 0),
             no_reply=statuses.get("invited", 0),
         ),

@@ -140,9 +140,10 @@ def render_markdown(ev: Evaluation) -> str:
                  done=f.count(g.tasks_done), total=f.count(g.tasks_total), share=f.pct(g.attainment),
                  required_done=f.count(g.required_done), required_total=f.count(g.required_total)),
         "- " + _("Gates passed: %(passed)s / %(total)s", passed=f.count(g.gates_passed), total=f.count(g.gates_total)),
-        "- " + _("Speakers: %(accepted)s accepted, %(declined)s declined, %(no_reply)s no reply "
-                 "(of %(invited)s invited)", accepted=f.count(sp.accepted), declined=f.count(sp.declined),
-                 no_reply=f.count(sp.no_reply), invited=f.count(sp.invited)),
+        "- " + _("Speakers: %(confirmed)s confirmed, %(accepted)s accepted, %(declined)s declined, "
+                 "%(no_reply)s no reply (of %(invited)s invited); %(thanked)s thanked",
+                 confirmed=f.count(sp.confirmed), accepted=f.count(sp.accepted), declined=f.count(sp.declined),
+                 no_reply=f.count(sp.no_reply), invited=f.count(sp.invited), thanked=f.count(sp.thanked)),
         "- " + _("Notifications: %(sent)s sent, %(failed)s failed, %(skipped)s skipped",
                  sent=f.count(dl.sent), failed=f.count(dl.failed), skipped=f.count(dl.skipped)),
     ]

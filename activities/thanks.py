@@ -25,7 +25,9 @@ from activities.errors import transient
 from activities.notifications import Notifier
 from convene.logs import get_logger
 from store.roster import Roster
-from workflows.messages import AttendeeRecord, DossierRequest, NotificationRequest, Person, Recipient
+from workflows.messages import (
+    NOT_DELIVERABLE, AttendeeRecord, DossierRequest, NotificationRequest, Person, Recipient,
+)
 
 
 def event_context(request: DossierRequest) -> dict[str, Any]:
@@ -40,7 +42,8 @@ def event_context(request: DossierRequest) -> dict[str, Any]:
 
 def thanks_requests(request: DossierRequest,
                     clients: list[AttendeeRecord] | None = None) -> list[NotificationRequest]:
-    """One ``thanks`` message per accepted speaker and per key client who did not decline (pure).
+    """One ``thanks`` message per speaker on board (accepted or confirmed) not yet thanked, and per key
+    client who did not decline (pure).
 
     Args:
         request: the event; its speakers (and, kept in memory, its attendees) come from the record.
@@ -52,7 +55,7 @@ def thanks_requests(request: DossierRequest,
     people: list[tuple[Person, dict[str, Any]]] = [
         (s.person, {"audience": "speaker", "slot": s.slot, "topic": s.topic or ""})
         for s in sorted(record.speakers.values(), key=lambda s: s.person.id)
-        if s.status == "accepted"
+        if s.on_board and not s.thanked
     ]
     people += [
         (a.person, {"audience": "attendee"})
@@ -97,21 +100,26 @@ class Thanks:
 
     @activity.defn(name="send_thanks")
     async def send_thanks(self, request: DossierRequest) -> str:
-        """Thank accepted speakers and key clients; summarise who was thanked.
+        """Thank speakers on board (accepted or confirmed) and key clients; summarise who was thanked.
 
-        A permanently refused address is counted as failed and does not stop the others. If any
+        Returns ``thanks to N recipient(s): S sent, K skipped, F failed``, followed by
+        ``; not deliverable: <person ids>`` when F > 0 (the workflow marks every other speaker on board
+        as thanked: see :func:`not_deliverable`). A permanently refused address is counted as failed and
+        does not stop the others. If any
         send failed for a reason that may pass, the activity raises (retryable) after trying
         everyone; the retry skips those already thanked.
         """
         log = get_logger(__name__, event_id=request.event.id)
         counts = {"sent": 0, "skipped": 0, "failed": 0}
         deferred: list[str] = []
+        refused: list[str] = []
         for note in await self.requests(request):
             try:
                 record = await self.notifier.deliver(note)
             except ApplicationError as err:
                 if err.non_retryable:
                     counts["failed"] += 1
+                    refused.append(note.recipient.person_id or "?")
                     log.warning("thanks not deliverable", person_id=note.recipient.person_id, error=err.type)
                     continue
                 deferred.append(note.recipient.person_id or "?")
@@ -123,5 +131,5 @@ class Thanks:
         log.info("thanks sent", **counts)
         return (
             f"thanks to {total} recipient(s): {counts['sent']} sent, {counts['skipped']} skipped, "
-            f"{counts['failed']} failed"
+            f"{counts['failed']} failed" + (f"{NOT_DELIVERABLE}{', '.join(refused)}" if refused else "")
         )

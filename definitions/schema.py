@@ -392,6 +392,13 @@ class Definition(_Frozen):
     @model_validator(mode="after")
     def _check_references(self) -> Definition:
         problems: list[tuple[str, str]] = []
+        if not self.public_promotion:  # the domain: a private meeting is not promoted or open to the public
+            if "promotion" in self.stage_ids():
+                problems.append(("stages", "public_promotion is false: a stage named 'promotion' is not allowed "
+                                           "(use an internal readiness step)"))
+            if self.registration == "open":
+                problems.append(("registration", "public_promotion is false: registration must be invite_only "
+                                                 "(open registration publishes the event's page)"))
         roles = self.role_ids()
         stage_ids = self.stage_ids()
 

@@ -33,9 +33,19 @@ def _key(what: str) -> str:
     return f"auto-{what}-{next(_n)}"
 
 
-def event_for(definition: Definition, now: datetime, event_id: str, days_ahead: int = 120) -> EventDetails:
-    """An event of this kind with one person per role (the person's id is the role's id)."""
-    start = now + timedelta(days=days_ahead)
+def lead_days(definition: Definition) -> int:
+    """Days ahead an event of this kind starts so that nothing is overdue when it is created: 120, or 10 more
+    than its earliest task or deadline before the start (an exhibition plans half a year ahead)."""
+    offsets = [t.due.days for s in definition.stages for t in s.tasks if t.due and t.due.anchor == "start"]
+    offsets += [d.at.days + min([step.offset_days for step in d.ladder], default=0)
+                for d in definition.deadlines if d.at.anchor == "start"]
+    return max(120, int(-min(offsets, default=0)) + 10)
+
+
+def event_for(definition: Definition, now: datetime, event_id: str, days_ahead: int | None = None) -> EventDetails:
+    """An event of this kind with one person per role (the person's id is the role's id), starting
+    `days_ahead` days from `now` (default :func:`lead_days`)."""
+    start = now + timedelta(days=days_ahead if days_ahead is not None else lead_days(definition))
     return EventDetails(
         id=event_id, title=f"Autopilot {definition.title}", kind=definition.kind, start=start,
         end=start + timedelta(days=1), timezone="UTC", venue="Room 1", expected_attendees=50,

@@ -150,6 +150,10 @@ class EventLifecycle:
         # calendar days in the event's zone across clock changes (issue 17); one patch for both.
         calendar = workflow.patched("calendar-updates")
         self._lc.calendar_updates = self._lc.zone_days = calendar
+        # The start-7-days reminder reaches the speakers on board too (issue 20, defect 3).
+        self._lc.speaker_reminders = workflow.patched("speaker-reminders")
+        # Lessons recorded after the evaluation report write the report again (issue 20, defect 5).
+        self._lc.report_after_lessons = workflow.patched("report-after-lessons")
         # A record kept in memory is moved once, at the start of the first run under this code.
         self._legacy = self._lc.move_roster() if self._database and not self._lc.in_database else []
         self._flushing = False

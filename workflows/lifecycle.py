@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from zoneinfo import ZoneInfo
+
 from transitions import Machine
 
 from definitions.schema import (
@@ -77,6 +79,7 @@ from workflows.messages import (
     LegacyRoster,
     FiredStep,
     INLINE_INVITATIONS,
+    not_deliverable,
     InvitationBatch,
     InvitationSend,
     RosterAudience,
@@ -128,6 +131,12 @@ EFFECTS_KEPT = 200
 INVITATION_BATCHES = 100
 """Invitation batches kept one by one; past this the two oldest are merged (their count added, the
 later time kept), so the invitations gate's record stays bounded however many batches are sent."""
+
+LESSONS_TASK = "lessons_recorded"
+"""The task whose note holds the lessons learned (the evaluation report quotes it)."""
+
+INVITATION_AGENDA_ITEMS = 30
+"""Agenda items an invitation lists (the rest are counted), so a large programme keeps the message short."""
 
 GUEST = "guest"
 """The role of a person outside the team acting for themselves (a speaker through their personal link)."""
@@ -315,6 +324,12 @@ class Lifecycle:
     # Offsets of whole days move by calendar days in the event's zone (the same wall-clock time across a
     # clock change). False only for runs recorded before (patched("calendar-updates")): 24-hour days.
     zone_days: bool = True
+    # The start-7-days attendee reminder also reminds the speakers on board (accepted or confirmed).
+    # False only for runs recorded before (patched("speaker-reminders")).
+    speaker_reminders: bool = True
+    # Recording the lessons once the evaluation report is written writes the report again, so that it
+    # quotes them. False only for runs recorded before (patched("report-after-lessons")).
+    report_after_lessons: bool = True
 
     def __post_init__(self) -> None:
         config = machine_config(self.definition) | {"initial": self.record.stage}
@@ -797,6 +812,11 @@ class Lifecycle:
                 people = [a.person for a in self.record.attendees.values() if a.rsvp != "no"]
                 self._notify_people("reminder", people, cause=cause)
                 told = f"reminders sent to {len(people)} attendee(s)"
+            if self.speaker_reminders:
+                speakers = [s.person for s in sorted(self.record.speakers.values(), key=lambda s: s.person.id)
+                            if s.on_board]
+                self._notify_people("reminder", speakers, cause=f"{cause}.speakers", extra={"audience": "speaker"})
+                told += f", and to {len(speakers)} speaker(s) on board"
             if d.met_when.task and d.met_when.task not in self.record.tasks:
                 self.record.tasks[d.met_when.task] = TaskRecord(done_at=self.now, by=SYSTEM, note="sent automatically")
             self._audit("auto_reminder", SYSTEM, "system", None, None, told)
@@ -963,8 +983,19 @@ class Lifecycle:
             raise _conflict("task %(task)s is done by the engine (%(activity)s), not by hand", task=task.id, activity=task.activity)
 
     def _apply_complete_task(self, act: CompleteTask) -> str:
-        _, task = self.definition.task(act.task)
+        stage, task = self.definition.task(act.task)
         self.record.tasks[task.id] = TaskRecord(done_at=self.now, by=act.actor.id, note=act.note)
+        if task.id == LESSONS_TASK and self.report_after_lessons:
+            # The report quotes the lessons: one written before they were recorded is written again.
+            for report in stage.tasks:
+                if report.activity != "evaluation_report":
+                    continue
+                if report.id in self.record.tasks:
+                    self.effects.append(RunActivity(report.id, report.activity))
+                    return f"task done: {task.title}; the evaluation report is written again with the lessons"
+                if report.id in self.record.started_activities:  # being written now, from a record without them
+                    self.record.report_stale = True
+                    return f"task done: {task.title}; the evaluation report is written again once the one under way ends"
         return f"task done: {task.title}"
 
     # budget -----------------------------------------------------------------
@@ -992,7 +1023,8 @@ class Lifecycle:
             person=act.speaker, slot=act.slot, topic=act.topic, invited_at=self.now
         )
         self._notify_people("invitation", [act.speaker], cause=f"speaker.{act.speaker.id}.{act.key}",
-                            extra={"slot": act.slot, "topic": act.topic or "", "audience": "speaker"}, ics=True)
+                            extra=self._invitation_context() | {"slot": act.slot, "topic": act.topic or "",
+                                                    "audience": "speaker"}, ics=True)
         return f"speaker invited: {act.speaker.name} ({act.slot})"
 
     def _speaker(self, speaker_id: str) -> SpeakerRecord:
@@ -1110,13 +1142,13 @@ class Lifecycle:
             self.effects.append(InvitationSend(
                 event_id=self.event.id, batch=act.batch.id if act.batch else act.key, invited_at=self.now,
                 attendees=list(act.attendees), cause=f"attendee.{act.key}", locale=self.event.locale,
-                context=self._context() | {"audience": "attendee"},
+                context=self._context() | self._invitation_context() | {"audience": "attendee"},
             ))
             return f"{count} attendee(s) invited"
         for a in act.attendees:
             self.record.attendees[a.id] = AttendeeRecord(person=a, invited_at=self.now)
         self._notify_people("invitation", list(act.attendees), cause=f"attendee.{act.key}",
-                            extra={"audience": "attendee"}, ics=True)
+                            extra=self._invitation_context() | {"audience": "attendee"}, ics=True)
         return f"{len(act.attendees)} attendee(s) invited"
 
     def _add_invitation_batch(self, batch: InvitationBatch) -> None:
@@ -1321,6 +1353,14 @@ class Lifecycle:
     def activity_finished(self, task_id: str, ok: bool, detail: str) -> None:
         """Record an activity task's outcome; success completes the task."""
         self._effect(EffectRecord(name=task_id, ok=ok, detail=detail, at=self.now))
+        if self.record.report_stale and self._task_activity(task_id) == "evaluation_report":
+            self.record.report_stale = False  # that run read the record before the lessons: once more with them
+            self.effects.append(RunActivity(task_id, "evaluation_report"))
+        if ok and self._task_activity(task_id) == "send_thanks":  # who was thanked: a rerun skips them
+            refused = not_deliverable(detail)
+            for sp in self.record.speakers.values():
+                if sp.on_board and sp.person.id not in refused:
+                    sp.thanked = True
         if ok and task_id not in self.record.tasks:
             self.record.tasks[task_id] = TaskRecord(done_at=self.now, by=SYSTEM, note=detail)
             self._audit("task_done", SYSTEM, "system", None, None, f"task done by the engine: {task_id}")
@@ -1329,6 +1369,12 @@ class Lifecycle:
             self._notify(Notify(kind="escalation", roles=[self.definition.owner_role], channels=["email", "log"]),
                          cause=f"failed.{task_id}.{self.audit_count if self.in_database else len(self.record.effects)}", context={"failed": task_id, "detail": detail})
         self._settle()
+
+    def _task_activity(self, task_id: str) -> str | None:
+        try:
+            return self.definition.task(task_id)[1].activity
+        except KeyError:
+            return None
 
     def effect_finished(self, name: str, ok: bool, detail: str) -> None:
         """Record a compensation's or notification's outcome (failures count toward at-risk)."""
@@ -1385,6 +1431,21 @@ class Lifecycle:
             "start": e.start.isoformat(), "end": e.end.isoformat(), "timezone": e.timezone, "venue": e.venue or "",
             "stage": self.record.stage, "confidential": self.definition.confidential,
         }
+
+    def _invitation_context(self) -> dict[str, Any]:
+        """What an invitation states besides the common facts: the agenda as it stands, the fee, the contact.
+
+        ``agenda`` is one line per item (``HH:MM-HH:MM title (room)``, in the event's zone, at most
+        :data:`INVITATION_AGENDA_ITEMS` items, then how many more), empty while there is none; ``fee`` and
+        ``contact`` come from the event's details, empty when not given.
+        """
+        zone = ZoneInfo(self.event.timezone)
+        items = sorted(self.record.agenda, key=lambda i: (i.start, i.room, i.id))
+        lines = [f"{i.start.astimezone(zone):%H:%M}-{i.end.astimezone(zone):%H:%M} {i.title}"
+                 + (f" ({i.room})" if i.room != "main" else "") for i in items[:INVITATION_AGENDA_ITEMS]]
+        if len(items) > INVITATION_AGENDA_ITEMS:
+            lines.append(f"(+{len(items) - INVITATION_AGENDA_ITEMS})")
+        return {"agenda": "; ".join(lines), "fee": self.event.fee or "", "contact": self.event.contact or ""}
 
     def _notify(self, note: Notify | None, cause: str, context: dict[str, Any]) -> None:
         if note is None:

@@ -85,6 +85,10 @@ class EventDetails(_In):
         description="People per role. A role listed here may only be acted as by these people.",
     )
     webhooks: list[Annotated[str, Field(max_length=2000, pattern=r"^https?://")]] = Field(default_factory=list)
+    fee: str | None = Field(default=None, max_length=300, description=(
+        "What attending costs, as invitations state it (e.g. \"EUR 120, lunch included\"); None: not stated."))
+    contact: str | None = Field(default=None, max_length=300, description=(
+        "The named contact for attendees' questions (name, email or phone), as invitations state it."))
 
     @field_validator("timezone")
     @classmethod
@@ -399,6 +403,16 @@ class GateRecord(BaseModel):
     reason: str | None = None
 
 
+NOT_DELIVERABLE = "; not deliverable: "
+"""Where ``send_thanks``'s summary names the people whose address refused the thanks for good."""
+
+
+def not_deliverable(summary: str) -> set[str]:
+    """The person ids a ``send_thanks`` summary names as not deliverable (pure; empty when none)."""
+    _, found, names = summary.partition(NOT_DELIVERABLE)
+    return {n.strip() for n in names.split(",") if n.strip()} if found else set()
+
+
 class SpeakerRecord(BaseModel):
     person: Person
     slot: str
@@ -533,6 +547,9 @@ class EventRecord(BaseModel):
         "the act, refusal kind, message). Bounded: the newest REFUSALS_KEPT.",
     )
     started_activities: list[str] = Field(default_factory=list, description="Activity tasks already run.")
+    report_stale: bool = Field(default=False, description=(
+        "The lessons were recorded while the evaluation report was being written from a record without them: "
+        "it is written again when that run finishes."))
     hold: str | None = Field(default=None, description="A stage sent back to stays until someone acts in it.")
 
 

@@ -71,7 +71,8 @@ def test_build_activities_wires_every_name_the_workflow_calls(tmp_path) -> None:
                                       database_url=f"sqlite+aiosqlite:///{database}"))
     names = [activity._Definition.must_from_callable(fn).name for fn in built]
     assert names == ["send_notification", "send_thanks", "archive", "evaluation_report", "release_booking",
-                     "record_audit", "sync_event", "send_invitations", "notify_roster", "import_legacy_record"]
+                     "record_audit", "sync_event", "send_invitations", "notify_roster", "import_legacy_record",
+                     "promote_waitlist"]
     assert not database.exists()  # nothing connected yet
     notifier = built[0].__self__
     assert notifier.journal is not None and notifier.journal.db is built[5].__self__.journal.db

@@ -20,7 +20,8 @@ from definitions import (
 from definitions.loader import MAX_BYTES, SHIPPED_DIR
 from definitions.schema import Approval, BudgetHasLine, InvitationsSent, KeynotesConfirmed
 
-KINDS = {"conference", "board_meeting", "product_launch"}
+KINDS = {"conference", "board_meeting", "product_launch", "industry_seminar", "business_negotiation", "annual_gala",
+         "exhibition"}
 CONFERENCE_TEXT = (SHIPPED_DIR / "conference.yaml").read_text(encoding="utf-8")
 PYDANTIC_LEAKS = ("validation error for", "https://errors.pydantic.dev", "Traceback")
 
@@ -69,8 +70,9 @@ def _problem(err: DefinitionError, path: str) -> str:
 # --- the shipped definitions ------------------------------------------------------------
 
 
-def test_shipped_kinds_are_exactly_the_three():
-    """The shipped registry holds exactly conference, board_meeting and product_launch."""
+def test_shipped_kinds_are_exactly_the_seven():
+    """The shipped registry holds exactly the conference, board meeting and product launch, and issue 20's
+    industry seminar, business negotiation, annual gala and exhibition."""
     assert set(definitions.shipped().kinds()) == KINDS
     assert set(Registry.from_dir(SHIPPED_DIR).kinds()) == KINDS
 

@@ -928,7 +928,8 @@ def test_postpone_rearms_steps_still_ahead_and_keeps_those_already_past() -> Non
 
 
 def test_attendee_reminder_deadline_sends_reminders_and_completes_the_task() -> None:
-    """At start-7d the reminders ladder sends a reminder to every attendee not rsvp=no and marks reminders_sent done."""
+    """At start-7d the reminders ladder sends a reminder to every attendee not rsvp=no and to every speaker on board,
+    and marks reminders_sent done (the task says "attendees and speakers")."""
     lc = start()
     prepare(lc)
     plan(lc)
@@ -936,10 +937,26 @@ def test_attendee_reminder_deadline_sends_reminders_and_completes_the_task() -> 
     fired = lc.at(START - 7 * DAY).tick()
     assert "attendee_reminders[0]" in fired
     effects = lc.take_effects()
-    assert guests(effects) == {}
+    assert guests(effects) == {"kim": "reminder"}
+    [kim] = [e for e in effects if isinstance(e, NotificationRequest) and e.recipient.person_id == "kim"]
+    assert (kim.key, kim.context["audience"]) == ("conf-1:attendee_reminders.auto-reminder.speakers:kim:email",
+                                                  "speaker")
     assert [(n.kind, n.audience, n.cause) for n in effects if isinstance(n, RosterNotice)] == [
         ("reminder", "not_declined", "attendee_reminders.auto-reminder")]
     assert lc.record.tasks["reminders_sent"].by == SYSTEM
+    assert lc.record.audit[-1].summary == ("reminders sent to every attendee who has not declined, "
+                                           "and to 1 speaker(s) on board")
+
+
+def test_runs_recorded_before_speaker_reminders_remind_attendees_only() -> None:
+    """A run recorded before patched("speaker-reminders") emits the commands it emitted then: attendees only."""
+    lc = start()
+    lc.speaker_reminders = False
+    prepare(lc)
+    plan(lc)
+    lc.take_effects()
+    lc.at(START - 7 * DAY).tick()
+    assert guests(lc.take_effects()) == {}
     assert lc.record.audit[-1].summary == "reminders sent to every attendee who has not declined"
 
 
@@ -951,8 +968,8 @@ def test_memory_roster_attendee_reminder_skips_those_who_declined() -> None:
     lc.apply(Rsvp(key=key(), actor=PR, attendee_id="bob", response="no"))
     lc.take_effects()
     lc.at(START - 7 * DAY).tick()
-    assert guests(lc.take_effects()) == {"ann": "reminder"}
-    assert lc.record.audit[-1].summary == "reminders sent to 1 attendee(s)"
+    assert guests(lc.take_effects()) == {"ann": "reminder", "kim": "reminder"}
+    assert lc.record.audit[-1].summary == "reminders sent to 1 attendee(s), and to 1 speaker(s) on board"
 
 
 def test_on_site_wakes_at_the_end_and_advances_by_tick() -> None:
