@@ -232,13 +232,25 @@ def _render(request: Request, page: _Page, notice: str | None = None, status: in
 @router.get("/p/{token}", response_class=HTMLResponse)
 async def personal_page(token: str, request: Request, app: State) -> Response:
     """The person's page (attendee or speaker); a ticket link shows the ticket page."""
+    page = await _page_for(request, app, token)
+    if isinstance(page, Response):
+        return page
+    done = request.query_params.get("done")
+    return _render(request, page, notice=TEXT[page.lang].get(done)
+                   if done in ("done", "survey_done", "slides_done") else None)
+
+
+async def _page_for(request: Request, app: AppState, token: str, purpose: str | None = None) -> _Page | Response:
+    """The person's page behind `token`, or the page that says why it opens nothing: a link that opens nothing, or
+    (with `purpose`) one for another purpose or a person no longer on the event, reads as unknown."""
     link = await _open(request, app, token)
     if isinstance(link, Response):
         return link
     page = await _load(request, app, link)
-    done = request.query_params.get("done")
-    return _render(request, page, notice=TEXT[page.lang].get(done)
-                   if done in ("done", "survey_done", "slides_done") else None)
+    if purpose is not None and (link.purpose != purpose or (page.attendee if purpose == "attendee" else page.speaker)
+                                is None):
+        return _message(request, "link_unknown", page.lang, 404)
+    return page
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -255,13 +267,10 @@ def _again(request: Request, lang: str, done: str = "done") -> Response:
 @router.post("/p/{token}/rsvp")
 async def personal_rsvp(token: str, request: Request, app: State) -> Response:
     """An attendee's RSVP (``response`` yes / no / maybe, optional ``needs_note``), with the form's ``key``."""
-    link = await _open(request, app, token)
-    if isinstance(link, Response):
-        return link
-    page = await _load(request, app, link)
-    form = await _form(request)
-    if link.purpose != "attendee" or page.attendee is None:
-        return _message(request, "link_unknown", page.lang, 404)
+    page = await _page_for(request, app, token, "attendee")
+    if isinstance(page, Response):
+        return page
+    link, form = page.link, await _form(request)
     if datetime.now(UTC) >= _rsvp_closes(page):
         return _render(request, page, notice=TEXT[page.lang]["closed"].format(until=_local(
             _rsvp_closes(page), page.event.timezone, page.lang)), status=409)
@@ -306,12 +315,10 @@ async def personal_itinerary(token: str, request: Request, app: State) -> Respon
 
 
 async def _speaker_act(token: str, request: Request, app: AppState, build: Any, zoned: bool = False) -> Response:
-    link = await _open(request, app, token)
-    if isinstance(link, Response):
-        return link
-    page = await _load(request, app, link)
-    if link.purpose != "speaker" or page.speaker is None:
-        return _message(request, "link_unknown", page.lang, 404)
+    page = await _page_for(request, app, token, "speaker")
+    if isinstance(page, Response):
+        return page
+    link = page.link
     form = await _form(request)
     key = f"p:{form.get('key') or uuid.uuid4().hex}"[:200]
     try:
@@ -332,17 +339,15 @@ async def _speaker_act(token: str, request: Request, app: AppState, build: Any, 
 @router.post("/p/{token}/survey")
 async def personal_survey(token: str, request: Request, app: State) -> Response:
     """An attendee who came answers the survey: ``content``, ``organisation``, ``service`` (1-5), ``comment``."""
-    link = await _open(request, app, token)
-    if isinstance(link, Response):
-        return link
-    page = await _load(request, app, link)
-    if link.purpose != "attendee" or page.attendee is None:
-        return _message(request, "link_unknown", page.lang, 404)
+    page = await _page_for(request, app, token, "attendee")
+    if isinstance(page, Response):
+        return page
+    link = page.link
     form = await _form(request)
     # Anonymous: the answer is filed under an id only this server can derive from the person (so answering
     # again replaces it), never their own; the report counts it like any other.
-    respondent = (f"anon-{hmac.new(link_key(app.settings), f'survey|{link.event_id}|{link.person_id}'.encode(), hashlib.sha256).hexdigest()[:24]}"
-                  if form.get("anonymous") else link.person_id)
+    secret = hmac.new(link_key(app.settings), f"survey|{link.event_id}|{link.person_id}".encode(), hashlib.sha256)
+    respondent = f"anon-{secret.hexdigest()[:24]}" if form.get("anonymous") else link.person_id
     try:
         answer = SurveyResponse(respondent=respondent, content=int(form.get("content", 0)),
                                 organisation=int(form.get("organisation", 0)), service=int(form.get("service", 0)),
@@ -363,11 +368,10 @@ async def personal_survey(token: str, request: Request, app: State) -> Response:
 @router.get("/p/{token}/event.ics")
 async def personal_calendar(token: str, request: Request, app: State) -> Response:
     """The event as a calendar entry for this person (the invitation's UID, so it updates the same entry)."""
-    link = await _open(request, app, token)
-    if isinstance(link, Response):
-        return link
-    page = await _load(request, app, link)
-    e = page.event
+    page = await _page_for(request, app, token)
+    if isinstance(page, Response):
+        return page
+    link, e = page.link, page.event
     person = page.attendee.person if page.attendee else page.speaker.person if page.speaker else None
     request_ = NotificationRequest(
         key=f"{e.id}:personal:{link.person_id}", event_id=e.id, kind="invitation", channel="email",
@@ -472,12 +476,10 @@ async def personal_slides(token: str, request: Request, app: State) -> Response:
     allows (``slide_formats``; ``slide_max_mb``); they are stored in the event's archive folder as
     ``slides-<speaker id>.<format>`` (a newer upload replaces the older), where the archive's index and
     manifest pick them up."""
-    link = await _open(request, app, token)
-    if isinstance(link, Response):
-        return link
-    page = await _load(request, app, link)
-    if link.purpose != "speaker" or page.speaker is None:
-        return _message(request, "link_unknown", page.lang, 404)
+    page = await _page_for(request, app, token, "speaker")
+    if isinstance(page, Response):
+        return page
+    link = page.link
     definition = app.registry.get(page.view.kind)
     t = TEXT[page.lang]
     if page.speaker.status not in ("accepted", "confirmed"):
