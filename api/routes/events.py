@@ -26,7 +26,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.acts import perform
-from api.auth import check_read, may_start, on_team, visibility_clause
+from api.auth import check_read, may_read, may_start, on_team, visibility_clause
 from api.auth import Principal as PrincipalModel
 from api.deps import SAFE_ID, AppState, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
 from api.deps import Language
@@ -126,7 +126,8 @@ async def create_event(body: NewEvent, response: Response, client: TemporalClien
         await start_event(client, details, definition, app.settings.task_queue, rpc_timeout=app.rpc_timeout)
     except WorkflowAlreadyStartedError:
         existing = await state(client, event_id, rpc_timeout=app.rpc_timeout)
-        if existing.event.model_dump() != details.model_dump():
+        if existing.event.model_dump() != details.model_dump() or not may_read(principal, existing.event, definition):
+            # someone who may not read it learns no more than that the id is taken
             raise conflict(f"event {event_id} already exists with other details") from None
         response.status_code = 200
         return await _with_roster(app, existing)
