@@ -33,10 +33,10 @@ send again either.
 from __future__ import annotations
 
 import functools
-import socket
-
+import hashlib
 import json
 import re
+import socket
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable, Sequence

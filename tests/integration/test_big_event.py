@@ -29,7 +29,7 @@ async def test_a_conference_of_2000_is_walked_to_closed_within_every_size_limit(
     """2,000 invited, 2,000 RSVPs, 600 check-ins over HTTP from many clients: closed, no failed workflow
     task, every payload and the state answer under 256 KiB, the report's counts from the roster."""
     # the day (start to end) holds the RSVPs and check-ins with room for a loaded 2-core machine
-    f = await run(attendees=2000, check_ins=600, pace=0.5, day=150, scanners=30, rsvp_clients=20, tmp=tmp_path,
+    f = await run(attendees=2000, check_ins=600, pace=0.5, day=100, scanners=30, rsvp_clients=20, tmp=tmp_path,
                   database_url=database_url)
     print("\n" + "\n".join(f.lines()))
     check(f)
