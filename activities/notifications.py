@@ -217,7 +217,9 @@ class Notifier:
     def from_settings(cls, settings: Settings, journal: Journal | None = None) -> Notifier:
         default = Settings.model_fields["webhook_secret"].default
         if settings.webhook_secret == default and not settings.webhook_secrets:
-            get_logger(__name__).warning("webhooks are signed with the default secret; set CONVENE_WEBHOOK_SECRET")
+            get_logger(__name__).warning("webhooks are signed with the default secret; set CONVENE_WEBHOOK_SECRET"
+                                         + ("" if settings.link_secret else " (personal links are derived "
+                                            "from it too: set CONVENE_LINK_SECRET, or anyone can make them)"))
         return cls(
             smtp=SmtpConfig.from_settings(settings),
             webhook_secret=settings.webhook_secret.get_secret_value(),

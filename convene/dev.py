@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime
@@ -227,6 +228,16 @@ def _clock(at: datetime) -> str:
     return local.strftime("%H:%M %Z" if near else "%Y-%m-%d %H:%M %Z")
 
 
+def dev_secret(path: Path) -> str:
+    """A random secret kept in `path` (made on first use, mode 0600), so the dev stack's personal links are
+    its own and survive a restart."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def dev_people() -> list[tuple[str, str, list[str]]]:
     """(id, name, roles) of everyone who can sign in to the dev stack: the demo team and a viewer."""
     people: dict[str, tuple[str, list[str]]] = {}
@@ -297,6 +308,8 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
     settings = get_settings().model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
     if "public_url" not in settings.model_fields_set:  # the links in emails open this stack's pages
         settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{api_port}"})
+    if settings.link_secret is None:  # links made from a secret of this stack's own, kept in var/ (not the default)
+        settings = settings.model_copy(update={"link_secret": SecretStr(dev_secret(db.parent / "link-secret"))})
     if not settings.smtp_host and settings.mail_dir is None:  # no mail server: emails become files to open
         settings = settings.model_copy(update={"mail_dir": db.parent.resolve() / "mail"})
     if "database_url" not in settings.model_fields_set:  # the roster database beside the dev server's file
