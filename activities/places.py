@@ -8,18 +8,26 @@ from temporalio import activity
 
 from store import Roster
 from store.registration import Offer, Places
-from workflows.messages import EventFacts, NotificationRequest, PromoteRequest, Recipient, WaitlistOfferIn
+from workflows.messages import Attendee, EventFacts, NotificationRequest, PromoteRequest, Recipient, WaitlistOfferIn
+
+
+def person_notice(facts: EventFacts, person: Attendee, kind: str, cause: str,
+                  extra: dict[str, object] | None = None) -> NotificationRequest:
+    """A message about the event to one person, keyed ``<event>:<cause>:<person>:<channel>`` as the workflow keys
+    its own (so a retry sends it once); by email when they have an address, else to the log."""
+    channel = "email" if person.email else "log"
+    return NotificationRequest(
+        key=f"{facts.event_id}:{cause}:{person.id}:{channel}", event_id=facts.event_id, kind=kind,
+        channel=channel,  # type: ignore[arg-type]
+        recipient=Recipient(role="guest", person_id=person.id, name=person.name, email=person.email),
+        locale=person.locale or facts.locale,  # type: ignore[arg-type]
+        context=event_context(facts) | (extra or {}))
 
 
 def offer_notice(facts: EventFacts, offer: Offer) -> NotificationRequest:
     """The email that offers `offer`'s place (keyed by the offer, so a retry sends it once)."""
-    p = offer.person
-    return NotificationRequest(
-        key=f"{facts.event_id}:offer.{int(offer.expires_at.timestamp())}:{p.id}:{'email' if p.email else 'log'}",
-        event_id=facts.event_id, kind="waitlist", channel="email" if p.email else "log",
-        recipient=Recipient(role="guest", person_id=p.id, name=p.name, email=p.email),
-        locale=p.locale or facts.locale,  # type: ignore[arg-type]
-        context=event_context(facts) | {"offered_until": offer.expires_at.isoformat()})
+    return person_notice(facts, offer.person, "waitlist", f"offer.{int(offer.expires_at.timestamp())}",
+                         {"offered_until": offer.expires_at.isoformat()})
 
 
 def event_context(facts: EventFacts) -> dict[str, object]:

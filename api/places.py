@@ -15,22 +15,12 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.places import event_context
+from activities.places import person_notice
 from api.deps import AppState
 from store.registration import Place
-from workflows.messages import Attendee, NotificationRequest, PromoteRequest, Recipient
+from workflows.messages import Attendee, PromoteRequest
 
 log = structlog.stdlib.get_logger("convene.api")
-
-
-def _notice(app: AppState, facts: object, person: Attendee, kind: str, cause: str,
-            extra: dict[str, object] | None = None) -> NotificationRequest:
-    ctx = event_context(facts) | (extra or {})  # type: ignore[arg-type]
-    channel = "email" if person.email else "log"
-    return NotificationRequest(
-        key=f"{ctx['event_id']}:{cause}:{person.id}:{channel}", event_id=str(ctx["event_id"]), kind=kind,
-        channel=channel, recipient=Recipient(role="guest", person_id=person.id, name=person.name, email=person.email),
-        locale=person.locale or getattr(facts, "locale", "en"), context=ctx)  # type: ignore[arg-type]
 
 
 async def _start(client: Client, app: AppState, workflow: str, arg: object, workflow_id: str) -> None:
@@ -52,7 +42,7 @@ async def after_answer(app: AppState, client: Client, event_id: str, attendee_id
         record = await app.roster.person(event_id, attendee_id)
         facts = await app.roster.facts(event_id)
         if record is not None and record.rsvp == "yes" and facts is not None:
-            notice = _notice(app, facts, record.person, "ticket", "ticket")
+            notice = person_notice(facts, record.person, "ticket", "ticket")
             await _start(client, app, "SendNotices", [notice], f"notices-ticket-{event_id}-{attendee_id}")
     else:
         facts = await app.roster.facts(event_id)
@@ -67,8 +57,8 @@ async def after_registration(app: AppState, client: Client, event_id: str, place
     if facts is None:
         return
     if place.status == "registered":
-        notice = _notice(app, facts, person, "ticket", "ticket")
+        notice = person_notice(facts, person, "ticket", "ticket")
         await _start(client, app, "SendNotices", [notice], f"notices-ticket-{event_id}-{person.id}")
     elif place.status == "waitlisted":
-        notice = _notice(app, facts, person, "waitlist", "waitlist", {"waitlist_position": place.waitlist_position})
+        notice = person_notice(facts, person, "waitlist", "waitlist", {"waitlist_position": place.waitlist_position})
         await _start(client, app, "SendNotices", [notice], f"notices-waitlist-{event_id}-{person.id}")

@@ -181,10 +181,6 @@ async def _load(request: Request, app: AppState, link: Link) -> _Page:
     return page
 
 
-def _rsvp_closes(page: _Page) -> datetime:
-    return page.closes
-
-
 def _slide_formats(request: Request, page: _Page) -> list[str]:
     try:
         return list(request.app.state.convene.registry.get(page.view.kind).slide_formats)
@@ -195,7 +191,7 @@ def _slide_formats(request: Request, page: _Page) -> list[str]:
 def _render(request: Request, page: _Page, notice: str | None = None, status: int = 200) -> Response:
     e, t, lang = page.event, TEXT[page.lang], page.lang
     zone = e.timezone or "UTC"
-    closes = _rsvp_closes(page)
+    closes = page.closes
     now = datetime.now(UTC)
     context: dict[str, Any] = {
         "t": t, "lang": lang, "page": page.link.purpose, "notice": notice, "message": None,
@@ -271,9 +267,9 @@ async def personal_rsvp(token: str, request: Request, app: State) -> Response:
     if isinstance(page, Response):
         return page
     link, form = page.link, await _form(request)
-    if datetime.now(UTC) >= _rsvp_closes(page):
+    if datetime.now(UTC) >= page.closes:
         return _render(request, page, notice=TEXT[page.lang]["closed"].format(until=_local(
-            _rsvp_closes(page), page.event.timezone, page.lang)), status=409)
+            page.closes, page.event.timezone, page.lang)), status=409)
     try:
         rsvp = Rsvp(key=f"p:{form.get('key') or uuid.uuid4().hex}"[:200], actor=Actor(id=link.person_id, role=GUEST),
                     attendee_id=link.person_id, response=form.get("response", ""))  # type: ignore[arg-type]
