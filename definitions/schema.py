@@ -11,7 +11,7 @@ This module is pure: no I/O, no clock. Workflows import it inside the sandbox.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from zoneinfo import ZoneInfo
 
@@ -300,6 +300,31 @@ class Permissions(_Frozen):
         return getattr(self, act)
 
 
+class EscalateTo(_Frozen):
+    """Who the engine tells, by role, when something goes wrong that no deadline names. Each list keeps the
+    roles of the definition it names, in order; one naming none of them tells the owner role."""
+
+    speaker_silent: list[Ident] = Field(
+        default_factory=list, description="An invited speaker has not answered by a reminder day.")
+    speaker_declined: list[Ident] = Field(
+        default_factory=list, description="A keynote speaker, or one holding agenda items, declined.")
+    overrun: list[Ident] = Field(default_factory=list, description="An agenda item ran past its minutes.")
+    incident_high: list[Ident] = Field(default_factory=list, description="A high-severity incident is reported.")
+    incident_unacknowledged: list[Ident] = Field(
+        default_factory=list, description="A high-severity incident was not acknowledged in incident_ack_minutes.")
+
+
+def _escalations_before_escalate_to(owner_role: str) -> dict[str, list[str]]:
+    """What a definition without ``escalate_to`` means: the roles the engine told before the field existed
+    (the conference's names). Events started from such a definition are replayed with it, so this must
+    not change; every definition shipped names its own ``escalate_to``."""
+    return {
+        "speaker_silent": ["activity_planner"], "speaker_declined": ["activity_planner"],
+        "overrun": ["chair", "activity_planner"], "incident_high": ["on_site_command", owner_role],
+        "incident_unacknowledged": [owner_role, "sponsor"],
+    }
+
+
 class Definition(_Frozen):
     """A whole lifecycle: stages in order, who may do what, and the deadlines."""
 
@@ -340,6 +365,22 @@ class Definition(_Frozen):
         description="Bookings released when the event is cancelled, one compensation activity each "
         "(e.g. venue, lodging, catering).",
     )
+    escalate_to: EscalateTo = Field(
+        default_factory=EscalateTo,
+        description="Who is told of a silent or declining speaker, an overrun, a high-severity incident and its "
+        "missed acknowledgement. Absent: the roles the engine told before this field existed.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _escalations_of_older_definitions(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "escalate_to" not in data and isinstance(data.get("owner_role"), str):
+            data = {**data, "escalate_to": _escalations_before_escalate_to(data["owner_role"])}
+        return data
+
+    def told(self, roles: list[str]) -> list[str]:
+        """Of `roles`, those this definition has, in order; none of them: the owner role."""
+        declared = self.role_ids()
+        return [r for r in roles if r in declared] or [self.owner_role]
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -428,6 +469,11 @@ class Definition(_Frozen):
                 problems.append((where, f"unknown role {role!r} (declared roles: {', '.join(sorted(roles))})"))
 
         role_ref(self.owner_role, "owner_role")
+        legacy = _escalations_before_escalate_to(self.owner_role)
+        for what, named in self.escalate_to:
+            if named != legacy[what]:  # a definition's own list must name its roles (an older one is filtered)
+                for j, role in enumerate(named):
+                    role_ref(role, f"escalate_to.{what}[{j}]")
         for act, allowed in self.permissions:
             for j, role in enumerate(allowed):
                 role_ref(role, f"permissions.{act}.{j}")

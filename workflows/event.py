@@ -27,37 +27,18 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import (
         ACT_NAMES,
         ACT_UPDATE_PREFIX,
-        AuditBatch,
-        EventFacts,
-        InvitationSend,
-        RosterNotice,
-        AcknowledgeIncident,
         Act,
+        ActResult,
         AttendeePage,
         AttendeeQuery,
-        ActResult,
-        EndItem,
-        SetAgenda,
-        SpeakerItinerary,
-        StartItem,
-        Cancel,
-        CheckIn,
-        CompleteTask,
-        Decide,
+        AuditBatch,
         DeliveryRecord,
         DossierRequest,
-        InviteAttendees,
-        InviteSpeaker,
+        EventFacts,
+        InvitationSend,
         NotificationRequest,
-        Postpone,
-        RecordBudget,
-        RecordSurvey,
         ReleaseRequest,
-        ReportIncident,
-        ResolveIncident,
-        Rsvp,
-        SendBack,
-        SpeakerReply,
+        RosterNotice,
         StateView,
         WorkflowInput,
     )
@@ -106,12 +87,12 @@ def _refusal(err: ActRefused) -> ApplicationError:
 
 
 def _act_update(model: type[Act]) -> Any:
-    """An update named after the act, validated and applied by the lifecycle.
+    """An update named after the act (``model.update``), validated and applied by the lifecycle.
 
-    Every act is handled the same way, so the 19 handlers are made here rather than
+    Every act is handled the same way, so the handlers are made here rather than
     written out; Temporal sees ordinary typed update handlers with validators.
     """
-    name = ACT_NAMES[model]
+    name = model.update
 
     def handler(self: EventLifecycle, act: Any) -> ActResult:
         return self._apply(act)
@@ -128,7 +109,16 @@ def _act_update(model: type[Act]) -> Any:
     return update
 
 
+def _with_act_updates(cls: type[EventLifecycle]) -> type[EventLifecycle]:
+    """Give the workflow one update per act class (:data:`~workflows.messages.ACT_NAMES`): an act declared
+    by its class is an update without another line here."""
+    for model, name in ACT_NAMES.items():
+        setattr(cls, name, _act_update(model))
+    return cls
+
+
 @workflow.defn(name=WORKFLOW_NAME)
+@_with_act_updates
 class EventLifecycle:
     @workflow.init
     def __init__(self, inp: WorkflowInput) -> None:
@@ -419,33 +409,12 @@ class EventLifecycle:
         except ActRefused as err:
             if self._refusals_final():  # refused for good: a later attempt with this key gets the same answer
                 self._lc.remember_refusal(act, err)
-                self._log("info", "act refused", act=ACT_NAMES[type(act)], kind=err.kind, actor=act.actor.id)
+                self._log("info", "act refused", act=act.update, kind=err.kind, actor=act.actor.id)
             raise _refusal(err) from None
         self._acted = True
         self._log("info", "act applied", act=result.act, seq=result.seq, stage=result.stage, actor=act.actor.id,
                   role=act.actor.role)
         return result
-
-    # One update per act (names in messages.ACT_NAMES), each checked by the lifecycle in its validator.
-    decide = _act_update(Decide)
-    complete_task = _act_update(CompleteTask)
-    record_budget = _act_update(RecordBudget)
-    invite_speaker = _act_update(InviteSpeaker)
-    speaker_reply = _act_update(SpeakerReply)
-    speaker_itinerary = _act_update(SpeakerItinerary)
-    set_agenda = _act_update(SetAgenda)
-    start_item = _act_update(StartItem)
-    end_item = _act_update(EndItem)
-    invite_attendees = _act_update(InviteAttendees)
-    rsvp = _act_update(Rsvp)
-    check_in = _act_update(CheckIn)
-    report_incident = _act_update(ReportIncident)
-    acknowledge_incident = _act_update(AcknowledgeIncident)
-    resolve_incident = _act_update(ResolveIncident)
-    record_survey = _act_update(RecordSurvey)
-    send_back = _act_update(SendBack)
-    postpone = _act_update(Postpone)
-    cancel = _act_update(Cancel)
 
     # -------------------------------------------------------------- reads
 

@@ -85,7 +85,6 @@ async def register(client: Any, namespace: str) -> None:
     """
     from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-
     from temporalio.service import RPCError, RPCStatusCode
 
     try:

@@ -1,0 +1,228 @@
+"""Gate checks: one function per check kind, each returning the reasons a gate is still open.
+
+A check kind is a model in :mod:`definitions.schema` (``check: tasks_done``...); :data:`CHECKS` maps each
+to the function that reads the record. A reason is a message id with parameters
+(:class:`~workflows.reasons.Reason`), said in the reader's language by the API. :class:`Gates` adds a
+gate's status (passed, waived, rejected, awaiting a decision, open) to the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from definitions.schema import (
+    AgendaReady,
+    BudgetHasLine,
+    BudgetWithinLimit,
+    EventEnded,
+    Gate,
+    InvitationsSent,
+    KeynotesConfirmed,
+    NoOpenIncidents,
+    Stage,
+    TasksDone,
+)
+from workflows.lifecycle.core import Core, _span, _span_parts
+from workflows.messages import AgendaItem, GateView
+from workflows.reasons import Reason, because, because_n
+
+
+def tasks_done(lc: Core, check: TasksDone, stage: Stage) -> list[Reason]:
+    r = lc.record
+    ids = check.tasks or [t.id for t in stage.tasks if t.required]
+    missing = [i for i in ids if i not in r.tasks]
+    if missing:
+        titles = {t.id: t.title for t in stage.tasks}
+        return [because("task not done: %(title)s (%(task)s)", title=titles.get(i, i), task=i) for i in missing]
+    return []
+
+
+def budget_within_limit(lc: Core, check: BudgetWithinLimit, stage: Stage) -> list[Reason]:
+    r = lc.record
+    if not r.budget:
+        return [because("no budget lines recorded yet")]
+    total = sum((line.planned for line in r.budget.values()), Decimal(0))
+    limit, currency = lc.event.budget_limit, lc.event.currency
+    if total > limit:
+        return [because(
+            "planned budget %(total)s exceeds the limit %(limit)s",
+            english=f"planned budget {total:,.2f} {currency} exceeds the limit {limit:,.2f} {currency}",
+            total=str(total), limit=str(limit), currency=currency,
+        )]
+    return []
+
+
+def budget_has_line(lc: Core, check: BudgetHasLine, stage: Stage) -> list[Reason]:
+    r = lc.record
+    line = r.budget.get(check.category)
+    if line is not None and line.planned > 0:
+        return []
+    return [because("the budget has no %(budget_category)s line", budget_category=check.category)]
+
+
+def keynotes_confirmed(lc: Core, check: KeynotesConfirmed, stage: Stage) -> list[Reason]:
+    r = lc.record
+    keynotes = [i for i in r.agenda if i.kind == "keynote"]
+    if keynotes:  # with an agenda, every keynote item needs its own confirmed speaker
+        reasons = []
+        for item in keynotes:
+            sp = r.speakers.get(item.speaker_id or "")
+            if sp is None:
+                reasons.append(because("keynote %(item)s (%(title)s) has no speaker",
+                                       item=item.id, title=item.title))
+            elif not sp.on_board:
+                reasons.append(because("keynote %(item)s (%(title)s): %(name)s has %(speaker_status)s",
+                                       item=item.id, title=item.title, name=sp.person.name,
+                                       speaker_status=sp.status))
+        return reasons
+    slots = 1 if lc.event.keynote_slots is None else lc.event.keynote_slots
+    confirmed = sum(1 for s in r.speakers.values() if s.slot == "keynote" and s.on_board)
+    if confirmed < slots:
+        return [because_n(
+            "%(confirmed)s of %(count)s keynote slot has a confirmed speaker",
+            "%(confirmed)s of %(count)s keynote slots have a confirmed speaker", slots,
+            english=f"{confirmed} of {slots} keynote slot(s) have a confirmed speaker", confirmed=confirmed,
+        )]
+    return []
+
+
+def agenda_ready(lc: Core, check: AgendaReady, stage: Stage) -> list[Reason]:
+    return agenda_reasons(lc, check.min_buffer_share)
+
+
+def invitations_sent(lc: Core, check: InvitationsSent, stage: Stage) -> list[Reason]:
+    r = lc.record
+    latest = lc._plus(lc.event.start, -check.days_before_start)
+    span = _span(check.days_before_start)
+    span_value, span_unit = _span_parts(check.days_before_start)
+    if lc.in_database:
+        if not r.invitations:
+            return [because("no invitations sent yet")]
+        late_batches = [b for b in r.invitations if b.at > latest]
+        if late_batches:
+            n = sum(b.count for b in late_batches)
+            last = max(b.at for b in late_batches)
+            return [because_n(
+                "%(count)s invitation was sent less than %(span)s before the start (the latest at %(latest)s)",
+                "%(count)s invitations were sent less than %(span)s before the start "
+                "(the latest at %(latest)s)", n,
+                english=f"{n} invitation(s) sent less than {span} before the start "
+                        f"(the latest at {last.isoformat()})",
+                span_value=span_value, span_unit=span_unit, latest=last.isoformat(), zone=lc.event.timezone,
+            )]
+        return []
+    if not r.attendees:
+        return [because("no invitations sent yet")]
+    late = sorted(a.person.id for a in r.attendees.values() if a.invited_at > latest)
+    if late:
+        shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
+        return [because_n(
+            "%(count)s invitation was sent less than %(span)s before the start (%(people)s)",
+            "%(count)s invitations were sent less than %(span)s before the start (%(people)s)", len(late),
+            english=f"{len(late)} invitation(s) sent less than {span} before the start ({shown})",
+            span_value=span_value, span_unit=span_unit, people=late[:5], more=max(len(late) - 5, 0),
+        )]
+    return []
+
+
+def no_open_incidents(lc: Core, check: NoOpenIncidents, stage: Stage) -> list[Reason]:
+    r = lc.record
+    open_ = [i.id for i in r.incidents.values() if i.resolved_at is None]
+    return [because("incident %(incident)s is still open", incident=i) for i in open_]
+
+
+def event_ended(lc: Core, check: EventEnded, stage: Stage) -> list[Reason]:
+    if lc.now < lc.event.end:
+        return [because("the event ends at %(end)s", english=f"the event ends at {lc.event.end.isoformat()}",
+                        end=lc.event.end.isoformat(), zone=lc.event.timezone)]
+    return []
+
+
+def agenda_reasons(lc: Core, min_buffer: float) -> list[Reason]:
+    items = sorted(lc.record.agenda, key=lambda i: (i.start, i.id))
+    if not items:
+        return [because("no agenda recorded yet")]
+    reasons: list[Reason] = []
+    for a_i, a in enumerate(items):
+        for b in items[a_i + 1 :]:
+            if b.start >= a.end:
+                continue
+            if a.room == b.room:
+                reasons.append(because("%(first)s and %(second)s overlap in room %(room)s",
+                                       first=a.id, second=b.id, room=a.room))
+            elif a.speaker_id and a.speaker_id == b.speaker_id:
+                reasons.append(because("%(first)s and %(second)s overlap for speaker %(speaker)s",
+                                       first=a.id, second=b.id, speaker=a.speaker_id))
+    rooms: dict[str, list[AgendaItem]] = {}
+    for item in items:
+        rooms.setdefault(item.room, []).append(item)
+    for room, room_items in rooms.items():
+        span = (max(i.end for i in room_items) - room_items[0].start).total_seconds() / 60
+        busy = sum(i.minutes for i in room_items if i.kind not in ("break", "meal"))
+        share = 1 - busy / span if span else 0
+        if len(room_items) > 1 and share < min_buffer:
+            ids = ", ".join(i.id for i in room_items)
+            reasons.append(because(
+                "room %(room)s keeps %(share)s buffer, less than %(min_share)s (%(items)s)",
+                english=f"room {room} keeps {share:.0%} buffer, less than {min_buffer:.0%} ({ids})",
+                room=room, share=share, min_share=min_buffer, items=ids,
+            ))
+    return reasons
+
+
+CHECKS: dict[type, Callable[[Core, Any, Stage], list[Reason]]] = {
+    TasksDone: tasks_done,
+    BudgetWithinLimit: budget_within_limit,
+    BudgetHasLine: budget_has_line,
+    KeynotesConfirmed: keynotes_confirmed,
+    AgendaReady: agenda_ready,
+    InvitationsSent: invitations_sent,
+    NoOpenIncidents: no_open_incidents,
+    EventEnded: event_ended,
+}
+"""Each check kind of the definition schema and the function that says why it does not hold (empty: it holds)."""
+
+
+def reasons_of(lc: Core, check: Any, stage: Stage) -> list[Reason]:
+    """Why `check` (of a gate in `stage`) does not hold yet; empty when it holds."""
+    return CHECKS[type(check)](lc, check, stage)
+
+
+class Gates(Core):
+    """The core with its gates' status."""
+
+    def gate_status(self, stage: Stage, gate: Gate) -> tuple[str, list[Reason]]:
+        """(status, reasons it is still open): the work of `gate_view` without building the view,
+        which matters on the hot path (every act asks every gate of the stage)."""
+        rec = self.record.gates.get(gate.id)
+        if rec is not None and rec.decision == "waived":
+            return "waived", []
+        if rec is not None and rec.decision == "approved" and self._is_past(stage.id):
+            return "passed", []
+        reasons = [reason for check in gate.checks for reason in reasons_of(self, check, stage)]
+        if rec is not None and rec.decision == "rejected":
+            rejected = (because("rejected by %(by)s (%(role)s): %(why)s", by=rec.by, role=rec.role, why=rec.reason)
+                        if rec.reason else because("rejected by %(by)s (%(role)s)", by=rec.by, role=rec.role))
+            return "rejected", [rejected, *reasons]
+        if reasons:
+            return "open", reasons
+        if gate.approval and (rec is None or rec.decision != "approved"):
+            roles = list(gate.approval.roles)
+            return "awaiting_decision", [because("awaiting a decision by %(roles)s",
+                                                 english=f"awaiting a decision by {' or '.join(roles)}", roles=roles)]
+        return "passed", []
+
+    def gate_view(self, stage: Stage, gate: Gate) -> GateView:
+        status, reasons = self.gate_status(stage, gate)
+        return GateView(
+            id=gate.id, stage=stage.id, title=gate.title, status=status,  # type: ignore[arg-type]
+            reasons=[r.text for r in reasons], reason_messages=[r.message for r in reasons],
+            approvers=list(gate.approval.roles) if gate.approval else [], decision=self.record.gates.get(gate.id),
+        )
+
+    def gates_pass(self) -> bool:
+        """The condition of `advance`: every gate of the current stage passed or waived."""
+        stage = self.current_stage()
+        return all(self.gate_status(stage, g)[0] in ("passed", "waived") for g in stage.gates)

@@ -1,0 +1,182 @@
+"""What the state query answers: the event in full, as dashboards show it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+from workflows.messages.acts import AgendaItem, BudgetLine
+from workflows.messages.base import EventDetails
+from workflows.messages.records import (
+    AttendeeRecord,
+    AuditEntry,
+    DeliveryRecord,
+    EffectRecord,
+    GateRecord,
+    IncidentRecord,
+    SpeakerRecord,
+)
+from workflows.reasons import ReasonMessage
+
+# --- the state view (query `state`) ------------------------------------------------------------
+
+
+class TaskView(BaseModel):
+    id: str
+    stage: str
+    title: str
+    owner: str
+    required: bool
+    done: bool
+    done_at: datetime | None = None
+    done_by: str | None = None
+    due: datetime | None = None
+    overdue: bool = False
+    automatic: bool = False
+
+
+class GateView(BaseModel):
+    id: str
+    stage: str
+    title: str
+    status: Literal["passed", "waived", "open", "rejected", "awaiting_decision"]
+    reasons: list[str] = Field(default_factory=list, description=(
+        "Why it is still open. The workflow's view holds English; GET /events/{id} says them in the "
+        "request's language."))
+    reason_messages: list[ReasonMessage] = Field(default_factory=list, description=(
+        "The same reasons as catalogue messages (message id, plural id, parameters), one per reason."))
+    approvers: list[str] = Field(default_factory=list)
+    decision: GateRecord | None = None
+
+
+class StepView(BaseModel):
+    index: int
+    at: datetime
+    kind: str
+    notify: list[str]
+    level: int
+    fired: bool
+
+
+class DeadlineView(BaseModel):
+    id: str
+    title: str
+    at: datetime
+    status: Literal["pending", "met", "missed", "void"]
+    seconds_left: float
+    next_step: StepView | None = None
+    steps: list[StepView] = Field(default_factory=list)
+
+
+class Counts(BaseModel):
+    invited: int = 0
+    accepted: int = 0
+    declined: int = 0
+    confirmed_keynotes: int = 0
+    keynote_slots: int = 0
+    rsvp_yes: int = 0
+    rsvp_no: int = 0
+    rsvp_maybe: int = 0
+    checked_in: int = 0
+    expected: int = 0
+
+
+class AgendaItemView(BaseModel):
+    item: AgendaItem
+    projected_start: datetime = Field(description="Planned start shifted by overruns earlier in the same room.")
+    shift_minutes: float = 0
+    status: Literal["planned", "running", "overrun", "done"] = "planned"
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    speaker_status: str | None = None
+
+
+class NeedView(BaseModel):
+    attendee_id: str
+    name: str
+    needs: list[str]
+    note: str | None = None
+    checked_in: bool
+
+
+class BudgetView(BaseModel):
+    limit: Decimal
+    currency: str
+    planned: Decimal
+    actual: Decimal
+    lines: list[BudgetLine]
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+
+
+class AttendeeQuery(BaseModel):
+    """A page of an event's attendees (query ``attendees``): the check-in desk and RSVP list read this."""
+
+    search: str = Field(default="", max_length=200, description="Matches id, name or email, ignoring case.")
+    rsvp: Literal["yes", "no", "maybe", "none", "any"] = "any"
+    checked_in: bool | None = None
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class AttendeePage(BaseModel):
+    total: int = Field(description="Attendees invited to the event.")
+    matched: int = Field(description="Attendees matching the query, over all pages.")
+    items: list[AttendeeRecord]
+
+
+class InvitationProgress(BaseModel):
+    """How far the invitations have gone out (from the roster database)."""
+
+    invited: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    pending: int = 0
+
+
+class StateView(BaseModel):
+    """Everything a dashboard shows for one event (query ``state``)."""
+
+    event: EventDetails
+    kind: str
+    definition_hash: str
+    status: str
+    stage: str
+    stage_title: str
+    stages: list[str]
+    stage_entered_at: datetime
+    now: datetime
+    can_advance: bool
+    tasks: list[TaskView]
+    gates: list[GateView]
+    deadlines: list[DeadlineView]
+    escalation_level: int
+    at_risk: bool
+    budget: BudgetView
+    speakers: Counts
+    attendees: Counts
+    speaker_list: list[SpeakerRecord]
+    agenda: list[AgendaItemView] = Field(default_factory=list)
+    special_needs: list[NeedView] = Field(default_factory=list, description="For the reception team.")
+    incidents: list[IncidentRecord] = Field(default_factory=list)
+    open_incidents: list[IncidentRecord]
+    progress: Progress
+    audit: list[AuditEntry] = Field(description="The whole audit, or its newest entries when `audit_total` is more.")
+    audit_total: int = Field(default=0, description="Entries in the whole audit (page it: GET /events/{id}/audit).")
+    deliveries: list[DeliveryRecord] = Field(description="Notifications sent: all of them, or the newest.")
+    effects: list[EffectRecord]
+    roster: Literal["memory", "database"] = "memory"
+    invitations: InvitationProgress | None = None
+    calendar_sequence: int = Field(default=0, description="The iCalendar SEQUENCE of the event's calendar entry.")
+
+
