@@ -36,7 +36,6 @@ import re
 import secrets
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,7 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from definitions.schema import Definition
 from workflows import lifecycle, search
-from workflows.messages import ACT_NAMES, Act, EventDetails, SafeId
+from workflows.messages import Act, EventDetails, SafeId
+from workflows.refusals import ActRefused
 
 HASH_PREFIX = "sha256:"
 VIEWER = "viewer"
@@ -245,16 +245,6 @@ def allowed_roles(definition: Definition, act: Act) -> list[str]:
     return list(lifecycle.allowed_roles(definition, act))
 
 
-def _holds_for_event(principal: Principal, role: str, event: EventDetails, definition: Definition) -> bool:
-    """A role named in the event's team may only be acted as by those people (the owner role by the owner)."""
-    people = event.team.get(role)
-    if people:
-        return principal.id in {p.id for p in people}
-    if role == definition.owner_role:
-        return principal.id == event.owner
-    return True
-
-
 def on_team(principal: Principal, event: EventDetails) -> bool:
     """`principal` is the event's owner or one of the people of its team (any role)."""
     return principal.id == event.owner or any(principal.id == p.id for people in event.team.values() for p in people)
@@ -271,20 +261,13 @@ def choose_role(
     """
     if principal.read_only or not any(principal.holds(r) for r in definition.role_ids()):
         raise NotPermitted(f"{principal.id} holds no role of a {definition.kind}; reading is all they may do")
-    allowed = allowed_roles(definition, act)
-    what = ACT_NAMES.get(type(act), type(act).__name__).replace("_", " ")
-    if as_role is not None:
-        if not principal.holds(as_role):
-            raise NotPermitted(f"{principal.id} does not hold the role {as_role}")
-        candidates = [as_role] if as_role in allowed else []
-    else:
-        candidates = [r for r in allowed if principal.holds(r)]
-    if not candidates:
-        raise NotPermitted(f"to {what} here takes one of: {', '.join(allowed) or 'nobody'}")
-    for role in candidates:
-        if _holds_for_event(principal, role, event, definition):
-            return role
-    raise NotPermitted(f"{principal.id} is not on this event's team as {' or '.join(candidates)}")
+    try:
+        return lifecycle.role_for(definition, event, principal.id, set(principal.roles), allowed_roles(definition, act),
+                                  act.update.replace("_", " "), as_role)
+    except ActRefused as refused:
+        if refused.kind != "forbidden":
+            raise
+        raise NotPermitted(refused.message) from None
 
 
 def may_start(principal: Principal, definition: Definition, extra_roles: Iterable[str] = ()) -> None:

@@ -12,20 +12,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.bodies import act_body
 from workflows.messages import (
     ActResult,
-    AgendaItem,
     Attendee,
     AuditEntry,
-    BudgetLine,
+    CheckIn,
     DeliveryRecord,
     EventDetails,
-    Person,
+    InviteAttendees,
+    RecordSurvey,
+    Rsvp,
     SafeId,
     StateView,
-    SurveyResponse,
 )
 
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -79,109 +80,19 @@ class Board(BaseModel):
 # --- acts -------------------------------------------------------------------------------------
 
 
-class ActIn(_Body):
-    key: str | None = Field(default=None, min_length=1, max_length=200,
-                            description="Idempotency key; the Idempotency-Key header wins when both are given.")
-    reason: str | None = Field(default=None, max_length=2000)
-    as_role: Ident | None = Field(default=None, description="Act as this role (one the caller holds).")
-
-
-class DecisionIn(ActIn):
-    gate: Ident
-    decision: Literal["approve", "reject", "waive"]
-
-
-class TaskDoneIn(ActIn):
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class BudgetIn(ActIn):
-    lines: list[BudgetLine] = Field(min_length=1, max_length=100)
-
-
-class SpeakerInviteIn(ActIn):
-    speaker: Person
-    slot: Literal["keynote", "session", "panel", "special_guest"] = "session"
-    topic: str | None = Field(default=None, max_length=300)
-
-
-class SpeakerReplyIn(ActIn):
-    response: Literal["accepted", "declined"]
-
-
-class ItineraryIn(ActIn):
-    """A confirmed speaker's travel: recording it confirms the speaker."""
-
-    arrival: AwareDatetime | None = None
-    lodging: str | None = Field(default=None, max_length=300)
-    pickup: str | None = Field(default=None, max_length=300)
-    meals: str | None = Field(default=None, max_length=300)
-
-
-class AgendaIn(ActIn):
-    """The whole agenda (it replaces the one before)."""
-
-    items: list[AgendaItem] = Field(min_length=1, max_length=500)
-
-
-class ItemIn(ActIn):
-    pass
-
-
-class AttendeesInviteIn(ActIn):
-    """At most 1,000 people a request: a longer list is sent in pages (each with its own key), or as a
-    CSV file to ``POST /events/{id}/attendees/import``."""
-
-    attendees: list[Attendee] = Field(min_length=1, max_length=1000)
-
-
-class RsvpIn(ActIn):
-    response: Literal["yes", "no", "maybe"]
-
-
-class CheckInIn(ActIn):
-    desk: str | None = Field(default=None, min_length=1, max_length=64,
-                             description="Which desk or lane checks them in (said again if they come twice).")
-
-
-class IncidentIn(ActIn):
-    incident_id: SafeId | None = Field(default=None, description="Made up if absent.")
-    category: Literal["equipment", "safety", "injury", "weather", "traffic", "other"]
-    severity: Literal["low", "medium", "high"]
-    summary: str = Field(min_length=1, max_length=2000)
-    owner: Ident | None = Field(default=None, description="The role that handles it.")
-
-
-class AcknowledgeIn(ActIn):
-    action: str | None = Field(default=None, max_length=2000, description="What is being done.")
-
-
-class ResolveIn(ActIn):
-    pass
-
-
-class SurveyIn(ActIn):
-    responses: list[SurveyResponse] = Field(min_length=1, max_length=1000)
-
-
-class SendBackIn(ActIn):
-    to_stage: Ident
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class PostponeIn(ActIn):
-    new_start: AwareDatetime
-    new_end: AwareDatetime
-
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> PostponeIn:
-        if self.new_end <= self.new_start:
-            raise ValueError("new_end must be after new_start")
-        return self
-
-
-class CancelIn(ActIn):
-    reason: str = Field(min_length=1, max_length=2000)
+AttendeesInviteIn = act_body(
+    InviteAttendees, name="AttendeesInviteIn", exclude={"batch"},
+    attendees=(list[Attendee], Field(min_length=1, max_length=1000, description=(
+        "At most 1,000 people a request: a longer list is sent in pages (each with its own key), or as a CSV file "
+        "to ``POST /events/{id}/attendees/import``."))),
+)
+RsvpIn = act_body(Rsvp, name="RsvpIn", path={"attendee_id"})
+CheckInIn = act_body(
+    CheckIn, name="CheckInIn", path={"attendee_id"},
+    desk=(str | None, Field(default=None, min_length=1, max_length=64,
+                            description="Which desk or lane checks them in (said again if they come twice).")),
+)
+SurveyIn = act_body(RecordSurvey, name="SurveyIn")
 
 
 class ActOutcome(BaseModel):

@@ -21,11 +21,13 @@ from workflows import search
 from workflows.event import WORKFLOW_NAME
 from workflows.messages import (
     ACT_NAMES,
+    Act,
     ActResult,
-    AnyAct,
+    Allowed,
     AttendeePage,
     AttendeeQuery,
     EventDetails,
+    MayAsk,
     StateView,
     WorkflowInput,
     act_update_id,
@@ -102,7 +104,7 @@ def handle(client: Client, event_id: str) -> WorkflowHandle[Any, StateView]:
     return client.get_workflow_handle(workflow_id(event_id), result_type=StateView)
 
 
-async def act(client: Client, event_id: str, act: AnyAct, rpc_timeout: timedelta | None = None,
+async def act(client: Client, event_id: str, act: Act, rpc_timeout: timedelta | None = None,
               final: bool = False) -> ActResult:
     """Send one act as its update and wait for the answer (accepted or refused).
 
@@ -121,6 +123,11 @@ async def act(client: Client, event_id: str, act: AnyAct, rpc_timeout: timedelta
 
 async def state(client: Client, event_id: str, rpc_timeout: timedelta | None = None) -> StateView:
     return await handle(client, event_id).query("state", result_type=StateView, rpc_timeout=rpc_timeout)
+
+
+async def may(client: Client, event_id: str, ask: MayAsk, rpc_timeout: timedelta | None = None) -> Allowed:
+    """What a person may do on the event now, each as the role they would act as (query ``may``)."""
+    return await handle(client, event_id).query("may", ask, result_type=Allowed, rpc_timeout=rpc_timeout)
 
 
 async def attendees(client: Client, event_id: str, query: AttendeeQuery | None = None,

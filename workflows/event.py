@@ -29,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         ACT_UPDATE_PREFIX,
         Act,
         ActResult,
+        Allowed,
+        MayAsk,
         AttendeePage,
         AttendeeQuery,
         AuditBatch,
@@ -422,6 +424,11 @@ class EventLifecycle:
     def state(self) -> StateView:
         """Everything a dashboard shows: stage, tasks, gates with reasons, deadlines, audit."""
         return self._lc.at(workflow.now()).view()
+
+    @workflow.query
+    def may(self, ask: MayAsk) -> Allowed:
+        """What a person may do now, each as the role they would act as (the rule the acts themselves use)."""
+        return self._lc.at(workflow.now()).may(ask)
 
     @workflow.query
     def attendees(self, q: AttendeeQuery | None = None) -> AttendeePage:

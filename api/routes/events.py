@@ -13,76 +13,52 @@ import base64
 import binascii
 import hashlib
 import uuid
-from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
-from temporalio.client import Client, WorkflowExecution
+from temporalio.client import WorkflowExecution
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.acts import perform
-from api.auth import check_read, may_read, may_start, on_team, visibility_clause
+from api.act_routes import add_act_routes
 from api.auth import Principal as PrincipalModel
-from api.deps import SAFE_ID, AppState, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
-from api.deps import Language
+from api.auth import check_read, may_read, may_start, on_team, visibility_clause
+from api.deps import (
+    SAFE_ID,
+    AppState,
+    EventId,
+    Language,
+    Principal,
+    Registry,
+    State,
+    TemporalClient,
+    Writer,
+)
 from api.errors import TemporalUnavailable, conflict, invalid, not_found, to_problem
 from api.models import (
-    AcknowledgeIn,
-    ActIn,
-    AgendaIn,
     ActKey,
     ActOutcome,
     ActRefusal,
     Board,
-    BudgetIn,
-    CancelIn,
-    DecisionIn,
     EventPage,
     EventSummary,
-    IncidentIn,
-    ItemIn,
-    ItineraryIn,
     NewEvent,
-    PostponeIn,
-    ResolveIn,
-    SendBackIn,
-    SpeakerInviteIn,
-    SpeakerReplyIn,
-    TaskDoneIn,
 )
 from api.views import merged
 from api.visibility import definition_of, state_for
 from convene import reasons
 from convene.client import list_query, start_event, state, workflow_id
 from definitions import CANCELLED, CLOSED
-from definitions import Registry as DefinitionRegistry
 from workflows import search
 from workflows.messages import (
-    AcknowledgeIncident,
     Act,
     ActResult,
-    Actor,
-    Cancel,
-    CompleteTask,
     Decide,
-    EndItem,
     EventDetails,
-    InviteSpeaker,
-    Itinerary,
-    Postpone,
-    RecordBudget,
-    ReportIncident,
-    ResolveIncident,
-    SendBack,
-    SetAgenda,
-    SpeakerItinerary,
-    SpeakerReply,
-    StartItem,
     StateView,
 )
 
@@ -146,7 +122,7 @@ async def _with_roster(app: AppState, view: StateView) -> StateView:
 
 
 def _at(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _visibility_query(stage: str | None, kind: str | None, at_risk: bool | None, owner: str | None,
@@ -286,16 +262,6 @@ async def get_event(event_id: EventId, client: TemporalClient, principal: Princi
 # --- acts -------------------------------------------------------------------------------------
 
 
-async def _perform(client: Client, registry: DefinitionRegistry, app: AppState, principal: PrincipalModel,
-                   event_id: str, body: ActIn | None, header_key: str | None,
-                   build: Callable[[str, Actor], Act]) -> ActOutcome | JSONResponse:
-    """Do the act once for its key and answer its outcome (see :mod:`api.acts`)."""
-    key = header_key or (body.key if body else None) or uuid.uuid4().hex
-    as_role = body.as_role if body else None
-    act_ = build(key, Actor(id=principal.id, role=as_role or principal.roles[0]))
-    return await perform(client, registry, app, principal, event_id, key, as_role, act_)
-
-
 @router.get("/{event_id}/acts/{key}", response_model=ActKey, responses=_PROBLEMS)
 async def act_key(event_id: EventId, key: Annotated[str, Path(min_length=1, max_length=200)],
                   client: TemporalClient, principal: Principal, app: State) -> ActKey:
@@ -306,7 +272,7 @@ async def act_key(event_id: EventId, key: Annotated[str, Path(min_length=1, max_
     key, the answer is 404.
     """
     await app.store_ready()
-    record = await app.act_keys.get(event_id, key, datetime.now(timezone.utc))
+    record = await app.act_keys.get(event_id, key, datetime.now(UTC))
     if record is not None and record.principal != principal.id:
         try:
             async with asyncio.timeout(app.settings.temporal_rpc_timeout_seconds):
@@ -327,168 +293,15 @@ async def act_key(event_id: EventId, key: Annotated[str, Path(min_length=1, max_
     )
 
 
-TaskId = Annotated[str, Path(pattern=IDENT)]
-PersonId = Annotated[str, Path(pattern=SAFE_ID)]
-"""Ids of speakers, attendees, incidents and agenda items."""
+def _count_decisions(app: AppState, act: Act, outcome: ActOutcome | JSONResponse | None, error: BaseException | None) -> None:
+    """Count gate decisions, accepted and refused (a replayed answer is not counted again)."""
+    if not isinstance(act, Decide):
+        return
+    if error is not None:
+        if to_problem(error).status in (403, 409, 422):  # refused, by the workflow or by the API's own checks
+            app.metrics.decision(act.decision, accepted=False)
+    elif isinstance(outcome, ActOutcome):
+        app.metrics.decision(act.decision, accepted=True)
 
 
-@router.post("/{event_id}/decisions", response_model=ActOutcome, responses=_PROBLEMS)
-async def decide(event_id: EventId, body: DecisionIn, client: TemporalClient, registry: Registry,
-                 principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Approve, reject or waive a gate, as the caller's role among the gate's approvers."""
-    try:
-        outcome = await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                                 lambda key, actor: Decide(
-            key=key, actor=actor, reason=body.reason, gate=body.gate, decision=body.decision))
-    except Exception as exc:
-        if to_problem(exc).status in (403, 409, 422):  # refused, by the workflow or by the API's own checks
-            app.metrics.decision(body.decision, accepted=False)
-        raise
-    if isinstance(outcome, ActOutcome):  # a replayed answer (the key was decided before) is not counted again
-        app.metrics.decision(body.decision, accepted=True)
-    return outcome
-
-
-@router.post("/{event_id}/tasks/{task_id}/complete", response_model=ActOutcome, responses=_PROBLEMS)
-async def complete_task(event_id: EventId, task_id: TaskId, client: TemporalClient, registry: Registry,
-                        principal: Writer, app: State, body: Annotated[TaskDoneIn | None, Body()] = None,
-                        idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Mark a task of the current stage done."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: CompleteTask(
-        key=key, actor=actor, reason=body.reason if body else None, task=task_id, note=body.note if body else None))
-
-
-@router.post("/{event_id}/budget", response_model=ActOutcome, responses=_PROBLEMS)
-async def record_budget(event_id: EventId, body: BudgetIn, client: TemporalClient, registry: Registry,
-                        principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Record budget lines (each category replaces its earlier line)."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: RecordBudget(
-        key=key, actor=actor, reason=body.reason, lines=body.lines))
-
-
-@router.post("/{event_id}/speakers", response_model=ActOutcome, responses=_PROBLEMS)
-async def invite_speaker(event_id: EventId, body: SpeakerInviteIn, client: TemporalClient, registry: Registry,
-                         principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Invite a speaker to a slot."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: InviteSpeaker(key=key, actor=actor, reason=body.reason,
-                                                           speaker=body.speaker, slot=body.slot, topic=body.topic))
-
-
-@router.post("/{event_id}/speakers/{speaker_id}/reply", response_model=ActOutcome, responses=_PROBLEMS)
-async def speaker_reply(event_id: EventId, speaker_id: PersonId, body: SpeakerReplyIn, client: TemporalClient,
-                        registry: Registry, principal: Writer, app: State,
-                        idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Record a speaker's answer."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: SpeakerReply(
-        key=key, actor=actor, reason=body.reason, speaker_id=speaker_id, response=body.response))
-
-
-@router.post("/{event_id}/speakers/{speaker_id}/itinerary", response_model=ActOutcome, responses=_PROBLEMS)
-async def speaker_itinerary(event_id: EventId, speaker_id: PersonId, body: ItineraryIn, client: TemporalClient,
-                            registry: Registry, principal: Writer, app: State,
-                            idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Record an accepted speaker's itinerary (arrival, lodging, pick-up, meals): the speaker is confirmed."""
-    itinerary = Itinerary(arrival=body.arrival, lodging=body.lodging, pickup=body.pickup, meals=body.meals)
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: SpeakerItinerary(key=key, actor=actor, reason=body.reason,
-                                                              speaker_id=speaker_id, itinerary=itinerary))
-
-
-@router.put("/{event_id}/agenda", response_model=ActOutcome, responses=_PROBLEMS)
-async def set_agenda(event_id: EventId, body: AgendaIn, client: TemporalClient, registry: Registry,
-                     principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Replace the agenda (checked for overlaps and buffer by the agenda gate)."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: SetAgenda(
-        key=key, actor=actor, reason=body.reason, items=body.items))
-
-
-@router.post("/{event_id}/agenda/{item_id}/start", response_model=ActOutcome, responses=_PROBLEMS)
-async def start_item(event_id: EventId, item_id: PersonId, client: TemporalClient, registry: Registry,
-                     principal: Writer, app: State, body: Annotated[ItemIn | None, Body()] = None,
-                     idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """On the day: an agenda item starts now (an overrun is warned of)."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: StartItem(
-        key=key, actor=actor, reason=body.reason if body else None, item_id=item_id))
-
-
-@router.post("/{event_id}/agenda/{item_id}/end", response_model=ActOutcome, responses=_PROBLEMS)
-async def end_item(event_id: EventId, item_id: PersonId, client: TemporalClient, registry: Registry,
-                   principal: Writer, app: State, body: Annotated[ItemIn | None, Body()] = None,
-                   idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """On the day: an agenda item ends now."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: EndItem(
-        key=key, actor=actor, reason=body.reason if body else None, item_id=item_id))
-
-
-@router.post("/{event_id}/incidents", response_model=ActOutcome, responses=_PROBLEMS)
-async def report_incident(event_id: EventId, body: IncidentIn, client: TemporalClient, registry: Registry,
-                          principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Record an incident (a high one is escalated at once).
-
-    Without an ``incident_id`` one is made from the idempotency key, so a retried report (same key)
-    is the same act, answered as the first, rather than a second incident refused as a conflict.
-    """
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: ReportIncident(
-                              key=key, actor=actor, reason=body.reason,
-                              incident_id=body.incident_id or f"inc-{hashlib.sha256(key.encode()).hexdigest()[:10]}",
-                              category=body.category, severity=body.severity, summary=body.summary,
-                              owner=body.owner))
-
-
-@router.post("/{event_id}/incidents/{incident_id}/acknowledge", response_model=ActOutcome, responses=_PROBLEMS)
-async def acknowledge_incident(event_id: EventId, incident_id: PersonId, client: TemporalClient, registry: Registry,
-                               principal: Writer, app: State, body: Annotated[AcknowledgeIn | None, Body()] = None,
-                               idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Acknowledge an incident (stops its escalation), optionally saying what is being done."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: AcknowledgeIncident(key=key, actor=actor,
-                                                                 reason=body.reason if body else None,
-                                                                 incident_id=incident_id,
-                                                                 action=body.action if body else None))
-
-
-@router.post("/{event_id}/incidents/{incident_id}/resolve", response_model=ActOutcome, responses=_PROBLEMS)
-async def resolve_incident(event_id: EventId, incident_id: PersonId, client: TemporalClient, registry: Registry,
-                           principal: Writer, app: State, body: Annotated[ResolveIn | None, Body()] = None,
-                           idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Mark an incident resolved."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: ResolveIncident(key=key, actor=actor,
-                                                             reason=body.reason if body else None,
-                                                             incident_id=incident_id))
-
-
-@router.post("/{event_id}/send-back", response_model=ActOutcome, responses=_PROBLEMS)
-async def send_back(event_id: EventId, body: SendBackIn, client: TemporalClient, registry: Registry,
-                    principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Send the event back to an earlier stage (its decisions are reopened)."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: SendBack(
-        key=key, actor=actor, reason=body.reason, to_stage=body.to_stage))
-
-
-@router.post("/{event_id}/postpone", response_model=ActOutcome, responses=_PROBLEMS)
-async def postpone(event_id: EventId, body: PostponeIn, client: TemporalClient, registry: Registry,
-                   principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Move the event later; every deadline moves with it."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: Postpone(
-        key=key, actor=actor, reason=body.reason, new_start=body.new_start, new_end=body.new_end))
-
-
-@router.post("/{event_id}/cancel", response_model=ActOutcome, responses=_PROBLEMS)
-async def cancel(event_id: EventId, body: CancelIn, client: TemporalClient, registry: Registry,
-                 principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
-    """Cancel the event: everyone confirmed is told and bookings are released."""
-    return await _perform(client, registry, app, principal, event_id, body, idempotency_key,
-                          lambda key, actor: Cancel(
-        key=key, actor=actor, reason=body.reason))
-
+add_act_routes(router, _PROBLEMS, on_outcome=_count_decisions)

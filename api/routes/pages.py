@@ -36,19 +36,20 @@ from pydantic import BaseModel, Field
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
-from api.auth import NotPermitted, Unauthenticated, check_read, choose_role, may_read, visibility_clause
 from api.auth import Principal as PrincipalModel
+from api.auth import Unauthenticated, check_read, may_read, visibility_clause
 from api.deps import SAFE_ID, EventId, Language, Principal, Registry, State, TemporalClient
 from api.errors import not_found
 from api.visibility import definition_of
 from convene import i18n, reasons
-from convene.client import list_query, state, workflow_id
+from convene.client import list_query, may, state, workflow_id
 from definitions import CANCELLED, CLOSED, Definition, UnknownKind, definition_hash
 from definitions import Registry as DefinitionRegistry
 from workflows import search
-from workflows.lifecycle import ActRefused
-from workflows.messages import ACT_NAMES, Act, Actor, CompleteTask, Decide, StateView
+from workflows.lifecycle import ActRefused, role_for
+from workflows.messages import Allowed, Decide, MayAsk, StateView
 
 router = APIRouter(tags=["dashboard"])
 log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
@@ -281,19 +282,15 @@ async def _read_states(client: Client, event_ids: list[str]) -> dict[str, StateV
     return dict(zip(event_ids, results, strict=True))
 
 
-def _may_act(principal: PrincipalModel, definition: Definition, view: StateView, act: Act) -> str | None:
-    """The role `principal` would do `act` as, or None: :func:`api.auth.choose_role` decides."""
-    try:
-        return choose_role(principal, definition, view.event, act)
-    except (NotPermitted, ActRefused):
-        return None
-
-
 def _may(principal: PrincipalModel, definition: Definition, view: StateView, gate: str, decision: str) -> str | None:
-    """The role `principal` would take `decision` on `gate` as, or None."""
-    act = Decide(key="probe", actor=Actor(id=principal.id, role=principal.roles[0]), gate=gate,
-                 decision=decision)  # type: ignore[arg-type]
-    return _may_act(principal, definition, view, act)
+    """The role `principal` would take `decision` on `gate` as, or None (the one rule: :func:`role_for`)."""
+    if principal.read_only:
+        return None
+    try:
+        return role_for(definition, view.event, principal.id, set(principal.roles),
+                        Decide.roles_for(definition, gate, decision), "decide")
+    except ActRefused:
+        return None
 
 
 class InboxItem(BaseModel):
@@ -448,57 +445,27 @@ async def progress(
     return out
 
 
-class GateMay(BaseModel):
-    approve: str | None = None
-    reject: str | None = None
-    waive: str | None = None
-
-
-class Allowed(BaseModel):
-    """What the caller may do on one event now, each as the role the API would choose (null: not allowed)."""
-
-    gates: dict[str, GateMay] = Field(default_factory=dict, description="Gates of the current stage.")
-    tasks: dict[str, str | None] = Field(default_factory=dict,
-                                         description="Open tasks of the current stage a person completes.")
-    acts: dict[str, str | None] = Field(default_factory=dict, description="Every other act, by its update name.")
-
-
-_OTHER_ACTS = [a for a in ACT_NAMES if a not in (Decide, CompleteTask)]
-
-
 @router.get("/ui/api/events/{event_id}/may", response_model=Allowed, responses={
     **_SIGNED_IN, 404: {"description": "No such event, or not one the caller may read", "content": _PROBLEM}})
-async def may_act(event_id: EventId, principal: Principal, client: TemporalClient, registry: Registry) -> Allowed:
+async def may_act(event_id: EventId, principal: Principal, client: TemporalClient, registry: Registry,
+                  app: State) -> Allowed:
     """What the page may offer the caller on this event: decisions on the current stage's gates, the
     current stage's open tasks, and every other act. Empty for viewers and for events that are over.
 
-    The roles come from the API's own rule (:func:`api.auth.choose_role`), so a button shown is an act
-    the API accepts from this person (the lifecycle may still refuse it, saying why, e.g. out of stage).
+    The event answers itself (query ``may``) by the one rule its acts are authorised by, so a button shown is
+    an act the API accepts from this person (the lifecycle may still refuse it, saying why, e.g. out of stage).
     """
-    view = await state(client, event_id, rpc_timeout=READ_TIMEOUT)
-    definition = definition_of(registry, view.kind)
-    check_read(principal, view.event, definition)  # 404 for an event not theirs, as for an unknown one
-    if principal.read_only or view.status != "active" or definition is None:
+    try:
+        info = await app.events.get(client, event_id)  # kept per process: the team never changes after the start
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise not_found("no such event") from None
+        raise
+    definition = definition_of(registry, info.kind)
+    check_read(principal, info.details, definition)  # 404 for an event not theirs, as for an unknown one
+    if principal.read_only or definition is None:
         return Allowed()
-    actor = Actor(id=principal.id, role=principal.roles[0])
-    out = Allowed()
-    for g in view.gates:
-        if g.stage != view.stage:
-            continue
-        approvable = bool(g.approvers)
-        out.gates[g.id] = GateMay(
-            approve=_may(principal, definition, view, g.id, "approve") if approvable else None,
-            reject=_may(principal, definition, view, g.id, "reject") if approvable else None,
-            waive=_may(principal, definition, view, g.id, "waive"),
-        )
-    for t in view.tasks:
-        if t.stage == view.stage and not t.done and not t.automatic:
-            out.tasks[t.id] = _may_act(principal, definition, view, CompleteTask(key="probe", actor=actor, task=t.id))
-    for kind in _OTHER_ACTS:
-        # only the act's type matters to who may do it: a probe without its other fields is enough
-        probe = kind.model_construct(key="probe", actor=actor, reason=None)
-        out.acts[ACT_NAMES[kind]] = _may_act(principal, definition, view, probe)
-    return out
+    return await may(client, event_id, MayAsk(person_id=principal.id, roles=principal.roles), rpc_timeout=READ_TIMEOUT)
 
 
 # --- the lifecycle strip --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFa
 
 from api.auth import Principal as PrincipalModel
 from api.auth import choose_role
+from api.bodies import ActIn
 from api.deps import (
     SAFE_ID,
     AppState,
@@ -41,9 +42,7 @@ from api.deps import (
 from api.errors import Problem, conflict, invalid
 from api.eventinfo import EventInfo
 from api.invitations import PAGE, content_key, in_database, invite, invite_pages
-from api.places import after_answer
 from api.models import (
-    ActIn,
     ActOutcome,
     AttendeesInviteIn,
     AuditPageOut,
@@ -55,6 +54,7 @@ from api.models import (
     RsvpIn,
     SurveyIn,
 )
+from api.places import after_answer
 from api.views import audit_of_state, deliveries_of_state, invitations_of_state
 from api.visibility import attendees_for, deliveries_for, readable
 from convene.attendees_csv import MAX_ROWS, EncodingError, read_attendees

@@ -58,6 +58,8 @@ MATRIX: list[Row] = [
     Row("task owned by the venue", f"{E}/tasks/{{task_id}}/complete", frozenset({VENUE, PM}), None,
         {"task_id": "site_inspection"}),
     Row("budget", f"{E}/budget", frozenset({PM, FIN}), {"lines": [{"category": "venue", "planned": "100"}]}),
+    Row("remove a budget line", f"{E}/budget/{{category}}", frozenset({PM, FIN}), None, {"category": "venue"},
+        setup=((FIN, "/budget", {"lines": [{"category": "venue", "planned": "100"}]}),), method="DELETE"),
     Row("invite speaker", f"{E}/speakers", frozenset({PLANNER, PM}),
         {"speaker": {"id": "kim", "name": "Kim"}, "slot": "keynote"}),
     Row("speaker reply", f"{E}/speakers/{{speaker_id}}/reply", frozenset({PLANNER, PM}), {"response": "accepted"},
@@ -215,6 +217,7 @@ async def test_authorisation_matrix(api: Api):
     assert first_allowed == {
         "start": 201, "approve budget": 409, "approve go/no-go": 409, "waive a gate": 200,
         "task owned by the pm": 200, "task owned by finance": 200, "task owned by the venue": 200, "budget": 200,
+        "remove a budget line": 200,
         "invite speaker": 200, "speaker reply": 200, "speaker itinerary": 200, "set agenda": 200,
         "start agenda item": 409, "end agenda item": 409, "invite attendees": 200, "import attendees": 200,
         "rsvp": 200, "check-in": 409,

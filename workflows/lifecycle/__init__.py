@@ -31,7 +31,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from definitions.schema import Definition
-from workflows.lifecycle.acts import HANDLERS, Acts, allowed_roles, handler_of
+from workflows.lifecycle.acts import HANDLERS, Acts, acts_as, allowed_roles, handler_of, role_for
 from workflows.lifecycle.core import (
     AUDIT_TAIL,
     EFFECTS_KEPT,
@@ -56,7 +56,8 @@ from workflows.refusals import ActRefused
 __all__ = [
     "AUDIT_TAIL", "EFFECTS_KEPT", "GUEST", "HANDLERS", "IDEMPOTENCY_WINDOW", "IDEMPOTENCY_WINDOW_DB",
     "INVITATION_AGENDA_ITEMS", "INVITATION_BATCHES", "LESSONS_TASK", "REFUSALS_KEPT", "SYSTEM", "ActRefused",
-    "Compensate", "Effect", "Lifecycle", "RunActivity", "act_digest", "allowed_roles", "handler_of",
+    "Compensate", "Effect", "Lifecycle", "RunActivity", "act_digest", "acts_as", "allowed_roles", "handler_of",
+    "role_for",
     "machine_config", "mermaid_diagram", "shared_definition",
 ]
 

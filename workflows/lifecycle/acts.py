@@ -8,6 +8,8 @@ the event (:mod:`.handlers_plan`, :mod:`.handlers_people`, :mod:`.handlers_day`,
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from definitions.schema import Definition
 from workflows.lifecycle import handlers_day, handlers_moves, handlers_people, handlers_plan
 from workflows.lifecycle.core import (
@@ -19,7 +21,7 @@ from workflows.lifecycle.core import (
 )
 from workflows.lifecycle.handler import Handler
 from workflows.lifecycle.moves import Moves
-from workflows.messages import Act, ActResult
+from workflows.messages import ACT_NAMES, Act, ActResult, Allowed, CompleteTask, Decide, EventDetails, GateMay, MayAsk
 from workflows.refusals import ActRefused
 from workflows.refusals import conflict as _conflict
 from workflows.refusals import forbidden as _forbidden
@@ -45,6 +47,40 @@ def allowed_roles(definition: Definition, act: Act) -> list[str]:
         ActRefused: the act names an unknown gate or task.
     """
     return act.roles(definition)
+
+
+def acts_as(definition: Definition, event: EventDetails, person_id: str, role: str) -> bool:
+    """Whether `person_id` may act as `role` on this event: a role the event's team names is held by those
+    people only (the owner role by the event's owner); any other role by whoever holds it."""
+    people = event.team.get(role)
+    if people:
+        return person_id in {p.id for p in people}
+    if role == definition.owner_role:
+        return person_id == event.owner
+    return True
+
+
+def role_for(definition: Definition, event: EventDetails, person_id: str, held: Collection[str],
+             allowed: list[str], what: str, as_role: str | None = None) -> str:
+    """The role `person_id` (holding the roles `held`) does an act as, when `allowed` roles may do it: `as_role`
+    if given, else the first allowed role they hold and act as on this event (:func:`acts_as`). The one rule
+    for choosing a role: the API's acts and the page's buttons (query ``may``) both use it.
+
+    Raises:
+        ActRefused: ``forbidden``, saying which roles it takes or which team they are not on.
+    """
+    if as_role is not None:
+        if as_role not in held:
+            raise _forbidden(f"{person_id} does not hold the role {as_role}")
+        candidates = [as_role] if as_role in allowed else []
+    else:
+        candidates = [r for r in allowed if r in held]
+    if not candidates:
+        raise _forbidden(f"to {what} here takes one of: {', '.join(allowed) or 'nobody'}")
+    for role in candidates:
+        if acts_as(definition, event, person_id, role):
+            return role
+    raise _forbidden(f"{person_id} is not on this event's team as {' or '.join(candidates)}")
 
 
 class Acts(Moves):
@@ -121,8 +157,7 @@ class Acts(Moves):
             raise _forbidden(f"{actor.id} may answer only for themselves: their own speaker reply and itinerary")
         if actor.role not in self.definition.role_ids():
             raise _forbidden("%(role)r is not a role of a %(kind)s", role=actor.role, kind=self.definition.kind)
-        people = self._people(actor.role)
-        if people and actor.id not in {p.id for p in people}:
+        if not acts_as(self.definition, self.event, actor.id, actor.role):
             raise _forbidden("%(person)s does not hold the role %(role)s for this event", person=actor.id, role=actor.role)
         allowed = allowed_roles(self.definition, act)
         if actor.role not in allowed:
@@ -130,3 +165,33 @@ class Acts(Moves):
                 "a %(role)s may not %(act)s here; allowed: %(allowed)s", role=actor.role,
                 act=act.update.replace("_", " "), allowed=", ".join(allowed) or "nobody",
             )
+
+    def may(self, ask: MayAsk) -> Allowed:
+        """What `ask`'s person may do now, each as the role they would act as (:func:`role_for`): decisions on
+        the current stage's gates, its open tasks done by hand, every other act. Empty once the event is over."""
+        out = Allowed()
+        if not self.active:
+            return out
+        d, held = self.definition, set(ask.roles)
+
+        def role(allowed: list[str], what: str) -> str | None:
+            try:
+                return role_for(d, self.event, ask.person_id, held, allowed, what)
+            except ActRefused:
+                return None
+
+        stage = self.current_stage()
+        for gate in stage.gates:
+            approvable = gate.approval is not None
+            out.gates[gate.id] = GateMay(
+                approve=role(Decide.roles_for(d, gate.id, "approve"), "decide") if approvable else None,
+                reject=role(Decide.roles_for(d, gate.id, "reject"), "decide") if approvable else None,
+                waive=role(Decide.roles_for(d, gate.id, "waive"), "decide"),
+            )
+        for task in stage.tasks:
+            if task.id not in self.record.tasks and not task.activity:
+                out.tasks[task.id] = role(CompleteTask.roles_for(d, task.id), "complete task")
+        for model, name in ACT_NAMES.items():
+            if model not in (Decide, CompleteTask):
+                out.acts[name] = role(model.permitted_roles(d), name.replace("_", " "))
+        return out

@@ -87,6 +87,9 @@ from workflows.messages.records import (
     not_deliverable,
 )
 from workflows.messages.views import (
+    Allowed,
+    GateMay,
+    MayAsk,
     AgendaItemView,
     AttendeePage,
     AttendeeQuery,
@@ -103,6 +106,9 @@ from workflows.messages.views import (
 )
 
 __all__ = [
+    "Allowed",
+    "GateMay",
+    "MayAsk",
     "ACT_NAMES",
     "ACT_UPDATE_PREFIX",
     "INLINE_INVITATIONS",

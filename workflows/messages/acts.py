@@ -48,6 +48,14 @@ class Act(_In):
         if cls.__dict__.get("update"):
             ACT_NAMES[cls] = cls.update
 
+    @classmethod
+    def permitted_roles(cls, definition: Definition) -> list[str]:
+        """The roles the definition's permissions table allows for this kind of act: the first of
+        ``permission``'s fields that names any role, else the owner role."""
+        p = definition.permissions
+        named = next((getattr(p, field) for field in cls.permission if getattr(p, field)), [])
+        return list(named) or [definition.owner_role]
+
     def roles(self, definition: Definition) -> list[str]:
         """The roles that may do this act on an event of `definition` (the workflow's validator and the API
         both ask this, so their rules cannot drift apart).
@@ -55,9 +63,7 @@ class Act(_In):
         Raises:
             ActRefused: the act names a gate or task the definition does not have.
         """
-        p = definition.permissions
-        named = next((getattr(p, field) for field in self.permission if getattr(p, field)), [])
-        return list(named) or [definition.owner_role]
+        return self.permitted_roles(definition)
 
     key: str = Field(
         min_length=1,
@@ -78,11 +84,20 @@ class Decide(Act):
     decision: Literal["approve", "reject", "waive"]
 
     def roles(self, definition: Definition) -> list[str]:
+        return self.roles_for(definition, self.gate, self.decision)
+
+    @staticmethod
+    def roles_for(definition: Definition, gate_id: str, decision: str) -> list[str]:
+        """Who may take `decision` on the gate `gate_id`.
+
+        Raises:
+            ActRefused: no such gate.
+        """
         try:
-            _, gate = definition.gate(self.gate)
+            _, gate = definition.gate(gate_id)
         except KeyError:
-            raise _invalid("unknown gate %(gate)r", gate=self.gate) from None
-        if self.decision == "waive":
+            raise _invalid("unknown gate %(gate)r", gate=gate_id) from None
+        if decision == "waive":
             return list(definition.permissions.waive)
         return list(gate.approval.roles) if gate.approval else []
 
@@ -96,10 +111,19 @@ class CompleteTask(Act):
     note: str | None = Field(default=None, max_length=2000)
 
     def roles(self, definition: Definition) -> list[str]:
+        return self.roles_for(definition, self.task)
+
+    @staticmethod
+    def roles_for(definition: Definition, task_id: str) -> list[str]:
+        """Who may complete the task `task_id`: its owner, and the roles of ``permissions.complete_task``.
+
+        Raises:
+            ActRefused: no such task.
+        """
         try:
-            _, task = definition.task(self.task)
+            _, task = definition.task(task_id)
         except KeyError:
-            raise _invalid("unknown task %(task)r", task=self.task) from None
+            raise _invalid("unknown task %(task)r", task=task_id) from None
         return list(dict.fromkeys([task.owner, *definition.permissions.complete_task]))
 
 

@@ -180,3 +180,25 @@ class StateView(BaseModel):
     calendar_sequence: int = Field(default=0, description="The iCalendar SEQUENCE of the event's calendar entry.")
 
 
+
+
+class MayAsk(BaseModel):
+    """Who asks what they may do (query ``may``): a person and the roles they hold."""
+
+    person_id: str
+    roles: list[str] = Field(default_factory=list)
+
+
+class GateMay(BaseModel):
+    approve: str | None = None
+    reject: str | None = None
+    waive: str | None = None
+
+
+class Allowed(BaseModel):
+    """What a person may do on one event now, each as the role they would act as (null: not allowed)."""
+
+    gates: dict[str, GateMay] = Field(default_factory=dict, description="Gates of the current stage.")
+    tasks: dict[str, str | None] = Field(default_factory=dict,
+                                         description="Open tasks of the current stage a person completes.")
+    acts: dict[str, str | None] = Field(default_factory=dict, description="Every other act, by its update name.")
