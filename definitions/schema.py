@@ -154,6 +154,12 @@ class BudgetWithinLimit(_Frozen):
     check: Literal["budget_within_limit"]
 
 
+BUDGET_CATEGORIES = ("venue", "equipment", "catering", "lodging", "transport", "programme", "printing",
+                     "contingency")
+"""The budget categories the source document names (site and venue, equipment, catering, lodging and
+transport, programme, printing and materials, contingency): what forms suggest; any identifier is accepted."""
+
+
 class BudgetHasLine(_Frozen):
     check: Literal["budget_has_line"]
     category: Ident = "contingency"

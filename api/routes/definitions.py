@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import structlog
 from fastapi import APIRouter, Path, Query
 from fastapi.encoders import jsonable_encoder
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.deps import Principal, Registry
 from api.errors import not_found
 from api.models import DefinitionDetail, DefinitionSummary, StageSummary
 from definitions import Definition, UnknownKind, definition_hash, json_schema
+from definitions.schema import BUDGET_CATEGORIES, AgendaReady
+from workflows.agenda import FREE_KINDS, layout
+from workflows.messages import (
+    AgendaItem,
+    AgendaLayout,
+    EventTime,
+    InviteSpeaker,
+    ItemKind,
+    ReportIncident,
+    SafeId,
+)
 
 router = APIRouter(prefix="/definitions", tags=["definitions"])
 log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
@@ -87,3 +98,68 @@ async def get_definition(
         kind=kind, hash=digest, definition=definition.model_dump(mode="json"),
         mermaid=_diagram(definition, digest), timeline=_timeline(definition, start),
     )
+
+
+# --- what the page's forms take from the API ----------------------------------------------------
+
+
+class AgendaDraftItem(BaseModel):
+    """One row of the agenda editor, as typed so far (ids of rows not yet saved are the page's own)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: SafeId
+    kind: ItemKind
+    start: EventTime
+    minutes: int = Field(ge=1, le=24 * 60)
+    room: str = Field(default="main", min_length=1, max_length=100)
+    speaker_id: SafeId | None = None
+
+
+class AgendaDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[AgendaDraftItem] = Field(max_length=500)
+
+
+@router.post("/{kind}/agenda-check", response_model=AgendaLayout, responses={
+    404: {"description": "Unknown kind"}, 422: {"description": "A row that cannot be read"}})
+async def agenda_check(kind: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")], draft: AgendaDraft,
+                       registry: Registry, principal: Principal) -> AgendaLayout:
+    """The agenda gate's check (overlaps, each room's buffer) of an agenda being edited, changing nothing: the
+    editor asks as the person types, so the page shows what the gate will say (``workflows/agenda.py``)."""
+    try:
+        definition = registry.get(kind)
+    except UnknownKind:
+        raise not_found(f"unknown kind {kind!r}") from None
+    items = [AgendaItem(id=i.id, kind=i.kind, title=i.id, start=i.start, minutes=i.minutes, room=i.room,
+                        speaker_id=i.speaker_id) for i in draft.items]
+    least = next((c.min_buffer_share for s in definition.stages for g in s.gates for c in g.checks
+                  if isinstance(c, AgendaReady)), None)
+    return layout(items).model_copy(update={"min_buffer_share": least})
+
+
+class Vocabulary(BaseModel):
+    """The values the act forms offer, read from the act models (so a page never keeps its own copy)."""
+
+    slots: list[str]
+    item_kinds: list[str]
+    incident_categories: list[str]
+    severities: list[str]
+    free_item_kinds: list[str] = Field(description="Item kinds that count as a room's buffer (breaks, meals).")
+    budget_categories: list[str] = Field(description="Suggested budget categories (the source document's); any "
+                                                     "lowercase identifier is accepted.")
+
+
+def _choices(model: type[BaseModel], name: str) -> list[str]:
+    annotation = model.model_fields[name].annotation
+    return [str(v) for v in get_args(annotation) if v is not None]
+
+
+@router.get("/vocabulary/acts", response_model=Vocabulary)
+async def vocabulary(principal: Principal) -> Vocabulary:
+    """The choices of the act forms: speaker slots, agenda item kinds, incident categories and severities."""
+    return Vocabulary(slots=_choices(InviteSpeaker, "slot"), item_kinds=list(get_args(ItemKind)),
+                      incident_categories=_choices(ReportIncident, "category"),
+                      severities=_choices(ReportIncident, "severity"), free_item_kinds=list(FREE_KINDS),
+                      budget_categories=list(BUDGET_CATEGORIES))

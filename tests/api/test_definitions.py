@@ -52,3 +52,50 @@ async def test_unknown_kind_is_404_and_schema_is_served(api: Api):
     r = await api.http.get("/definitions/schema", headers=auth("viewer"))
     assert r.status_code == 200
     assert r.json()["title"] == "Convene lifecycle definition" and "$schema" in r.json()
+
+
+async def test_agenda_check_says_what_the_gate_will_say(api: Api):
+    """The editor's check is the gate's: a room overlap, a speaker in two rooms at once, each room's buffer
+    against the conference's 10 %; nothing is stored and any signed-in reader may ask."""
+    at = "2030-06-01T09:00:00+00:00"
+    items = [
+        {"id": "opening", "kind": "opening", "start": at, "minutes": 30},
+        {"id": "talk", "kind": "session", "start": "2030-06-01T09:20:00+00:00", "minutes": 40, "speaker_id": "kim"},
+        {"id": "panel", "kind": "panel", "start": "2030-06-01T09:30:00+00:00", "minutes": 30, "room": "b",
+         "speaker_id": "kim"},
+    ]
+    assert (await api.http.post("/definitions/conference/agenda-check", json={"items": items})).status_code == 401
+    r = await api.http.post("/definitions/conference/agenda-check", json={"items": items}, headers=auth("viewer"))
+    assert r.status_code == 200, r.text
+    shape = r.json()
+    assert shape["overlaps"] == [
+        {"first": "opening", "second": "talk", "room": "main", "speaker": None},
+        {"first": "talk", "second": "panel", "room": None, "speaker": "kim"},
+    ]
+    # main runs 09:00-10:00 with 70 busy minutes: no buffer at all (-17 %); b has one item: its whole span
+    assert [(b["room"], round(b["share"], 3), b["items"]) for b in shape["rooms"]] == [
+        ("main", -0.167, ["opening", "talk"]), ("b", 0.0, ["panel"])]
+    assert shape["min_buffer_share"] == 0.1
+
+
+async def test_agenda_check_refuses_rows_it_cannot_read(api: Api):
+    r = await api.http.post("/definitions/conference/agenda-check", headers=auth("viewer"),
+                            json={"items": [{"id": "x", "kind": "juggling", "start": "tomorrow", "minutes": 0}]})
+    assert r.status_code == 422
+    r = await api.http.post("/definitions/picnic/agenda-check", json={"items": []}, headers=auth("viewer"))
+    assert r.status_code == 404
+
+
+async def test_the_forms_choices_come_from_the_act_models(api: Api):
+    from typing import get_args
+
+    from workflows.messages import InviteSpeaker, ItemKind, ReportIncident
+
+    r = await api.http.get("/definitions/vocabulary/acts", headers=auth("viewer"))
+    assert r.status_code == 200
+    vocab = r.json()
+    assert vocab["slots"] == list(get_args(InviteSpeaker.model_fields["slot"].annotation))
+    assert vocab["item_kinds"] == list(get_args(ItemKind))
+    assert vocab["incident_categories"] == ["equipment", "safety", "injury", "weather", "traffic", "other"]
+    assert vocab["severities"] == list(get_args(ReportIncident.model_fields["severity"].annotation))
+    assert vocab["free_item_kinds"] == ["break", "meal"] and "contingency" in vocab["budget_categories"]

@@ -19,7 +19,9 @@ from tests.support import FINANCE, PM, VENUE, key
 from tests.unit.test_lifecycle import budget, start
 from workflows.event import EventLifecycle
 from workflows.lifecycle import HANDLERS, ActRefused, allowed_roles
-from workflows.messages import ACT_NAMES, Act, Actor, BudgetLine, RecordBudget, RemoveBudgetLine
+from workflows.messages import (
+    ACT_NAMES, Act, Actor, Allowed, BudgetLine, Cancel, MayAsk, RecordBudget, RemoveBudgetLine,
+)
 
 
 def test_every_act_has_a_handler_and_every_handler_an_act() -> None:
@@ -93,3 +95,41 @@ def test_remove_budget_line_takes_the_roles_that_record_the_budget() -> None:
     assert refused.value.kind == "forbidden"
     assert "venue_coordinator" in refused.value.message and "remove budget line" in refused.value.message
     assert "venue" in lc.record.budget
+
+
+# --- what a person may do: the event answers by the rule its acts are authorised by (query ``may``) ---
+
+
+def test_may_answers_each_gate_task_and_act_as_the_role_the_act_would_take() -> None:
+    lc = start()
+    pm = lc.may(MayAsk(person_id="pia", roles=["project_manager"]))
+    assert pm.gates["budget_approved"].approve is None  # the finance approver's decision
+    assert pm.gates["budget_approved"].waive == "project_manager"
+    assert pm.tasks["theme_purpose"] == "project_manager"
+    assert pm.acts["record_budget"] == pm.acts["remove_budget_line"] == "project_manager"
+    assert pm.send_back_to == [] and pm.cancellable  # nothing earlier than the first stage
+    finn = lc.may(MayAsk(person_id="finn", roles=["finance_approver"]))
+    assert finn.gates["budget_approved"].approve == "finance_approver" and finn.acts["record_budget"] is None
+    # holding a role the event's team gives to someone else is not enough (the one rule: role_for)
+    impostor = lc.may(MayAsk(person_id="mallory", roles=["finance_approver"]))
+    assert impostor.gates["budget_approved"].approve is None
+
+
+def test_may_follows_the_machine_send_back_until_the_doors_open_and_nothing_once_over() -> None:
+    from tests.unit.test_lifecycle import on_site, plan, prepare
+
+    lc = start()
+    prepare(lc)
+    plan(lc)
+    assert lc.record.stage == "promotion"
+    pm = lc.may(MayAsk(person_id="pia", roles=["project_manager"]))
+    assert pm.send_back_to == ["preparation", "planning"] and pm.cancellable
+    view = lc.view()
+    assert not view.on_site and not view.doors_open
+    lc = on_site()
+    pm = lc.may(MayAsk(person_id="pia", roles=["project_manager"]))
+    assert pm.send_back_to == [] and pm.cancellable  # the day can still be called off, not sent back
+    view = lc.view()
+    assert view.on_site and view.doors_open
+    lc.apply(Cancel(key=key("c"), actor=PM, reason="storm"))
+    assert lc.may(MayAsk(person_id="pia", roles=["project_manager"])) == Allowed()

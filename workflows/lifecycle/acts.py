@@ -194,4 +194,6 @@ class Acts(Moves):
         for model, name in ACT_NAMES.items():
             if model not in (Decide, CompleteTask):
                 out.acts[name] = role(model.permitted_roles(d), name.replace("_", " "))
+        out.send_back_to = [s for s in d.path() if self.machine_may(f"send_back_to_{s}")]
+        out.cancellable = self.machine_may("cancel")
         return out

@@ -24,8 +24,9 @@ from definitions.schema import (
     Stage,
     TasksDone,
 )
+from workflows.agenda import layout
 from workflows.lifecycle.core import Core, _span, _span_parts
-from workflows.messages import AgendaItem, GateView
+from workflows.messages import GateView
 from workflows.reasons import Reason, because, because_n
 
 
@@ -141,33 +142,24 @@ def event_ended(lc: Core, check: EventEnded, stage: Stage) -> list[Reason]:
 
 
 def agenda_reasons(lc: Core, min_buffer: float) -> list[Reason]:
-    items = sorted(lc.record.agenda, key=lambda i: (i.start, i.id))
-    if not items:
+    if not lc.record.agenda:
         return [because("no agenda recorded yet")]
+    shape = layout(lc.record.agenda)
     reasons: list[Reason] = []
-    for a_i, a in enumerate(items):
-        for b in items[a_i + 1 :]:
-            if b.start >= a.end:
-                continue
-            if a.room == b.room:
-                reasons.append(because("%(first)s and %(second)s overlap in room %(room)s",
-                                       first=a.id, second=b.id, room=a.room))
-            elif a.speaker_id and a.speaker_id == b.speaker_id:
-                reasons.append(because("%(first)s and %(second)s overlap for speaker %(speaker)s",
-                                       first=a.id, second=b.id, speaker=a.speaker_id))
-    rooms: dict[str, list[AgendaItem]] = {}
-    for item in items:
-        rooms.setdefault(item.room, []).append(item)
-    for room, room_items in rooms.items():
-        span = (max(i.end for i in room_items) - room_items[0].start).total_seconds() / 60
-        busy = sum(i.minutes for i in room_items if i.kind not in ("break", "meal"))
-        share = 1 - busy / span if span else 0
-        if len(room_items) > 1 and share < min_buffer:
-            ids = ", ".join(i.id for i in room_items)
+    for o in shape.overlaps:
+        if o.room is not None:
+            reasons.append(because("%(first)s and %(second)s overlap in room %(room)s",
+                                   first=o.first, second=o.second, room=o.room))
+        else:
+            reasons.append(because("%(first)s and %(second)s overlap for speaker %(speaker)s",
+                                   first=o.first, second=o.second, speaker=o.speaker))
+    for room in shape.rooms:
+        if len(room.items) > 1 and room.share < min_buffer:
+            ids = ", ".join(room.items)
             reasons.append(because(
                 "room %(room)s keeps %(share)s buffer, less than %(min_share)s (%(items)s)",
-                english=f"room {room} keeps {share:.0%} buffer, less than {min_buffer:.0%} ({ids})",
-                room=room, share=share, min_share=min_buffer, items=ids,
+                english=f"room {room.room} keeps {room.share:.0%} buffer, less than {min_buffer:.0%} ({ids})",
+                room=room.room, share=room.share, min_share=min_buffer, items=ids,
             ))
     return reasons
 

@@ -237,6 +237,12 @@ class Core:
         """Check-in is open: the current stage waits for the event's end."""
         return self.active and self._on_site()
 
+    def doors_open(self) -> bool:
+        """The event has reached its first on-site stage, or ended: no more postponing or sending back."""
+        stages = [st.id for st in self.definition.stages]
+        return not self.active or (
+            self.record.stage in stages and stages.index(self.record.stage) >= self.definition.first_on_site_index())
+
     def _on_site(self) -> bool:
         return any(isinstance(c, EventEnded) for g in self.current_stage().gates for c in g.checks)
 

@@ -39,8 +39,7 @@ def apply_send_back(lc: Moves, act: SendBack) -> str:
 
 
 def check_postpone(lc: Moves, act: Postpone) -> None:
-    stages = [st.id for st in lc.definition.stages]
-    if lc.record.stage in stages and stages.index(lc.record.stage) >= lc.definition.first_on_site_index():
+    if lc.doors_open():
         raise _conflict("the doors have opened (the event is in %(current)s); it can no longer be postponed",
                         current=lc.record.stage)
     if act.new_start <= lc.now:

@@ -175,5 +175,5 @@ class Views(Moves):
             open_incidents=[i for i in r.incidents.values() if i.resolved_at is None],
             progress=Progress(done=done_items, total=total_items),
             audit=r.audit, audit_total=self.audit_count, deliveries=r.deliveries, effects=r.effects, roster=r.roster,
-            calendar_sequence=r.calendar_sequence,
+            calendar_sequence=r.calendar_sequence, on_site=self.on_site(), doors_open=self.doors_open(),
         )

@@ -178,6 +178,10 @@ class StateView(BaseModel):
     roster: Literal["memory", "database"] = "memory"
     invitations: InvitationProgress | None = None
     calendar_sequence: int = Field(default=0, description="The iCalendar SEQUENCE of the event's calendar entry.")
+    on_site: bool = Field(default=False, description="The day is on: check-in is open and the programme runs "
+                                                     "(the current stage waits for the event's end).")
+    doors_open: bool = Field(default=False, description="The event has reached its on-site stage (or ended): it "
+                                                        "can no longer be postponed or sent back.")
 
 
 
@@ -202,3 +206,34 @@ class Allowed(BaseModel):
     tasks: dict[str, str | None] = Field(default_factory=dict,
                                          description="Open tasks of the current stage a person completes.")
     acts: dict[str, str | None] = Field(default_factory=dict, description="Every other act, by its update name.")
+    send_back_to: list[str] = Field(default_factory=list,
+                                    description="The earlier stages the event can be sent back to now.")
+    cancellable: bool = Field(default=False, description="The event can still be called off (it has not happened).")
+
+
+class AgendaOverlap(BaseModel):
+    """Two agenda items at the same time in one room, or for one speaker in two rooms."""
+
+    first: str
+    second: str
+    room: str | None = Field(default=None, description="Set when they share the room.")
+    speaker: str | None = Field(default=None, description="Set when they share the speaker (in different rooms).")
+
+
+class RoomBuffer(BaseModel):
+    """One room's day: the share of its span (first start to last end) not taken by sessions (breaks and
+    meals count as free), and its items in order."""
+
+    room: str
+    share: float
+    items: list[str]
+
+
+class AgendaLayout(BaseModel):
+    """What the agenda check reads (:func:`workflows.agenda.layout`): overlaps, and each room's buffer."""
+
+    overlaps: list[AgendaOverlap] = Field(default_factory=list)
+    rooms: list[RoomBuffer] = Field(default_factory=list)
+    min_buffer_share: float | None = Field(
+        default=None, description="The least buffer the definition's agenda check asks of a room with two items "
+        "or more (null: the definition has no agenda check).")

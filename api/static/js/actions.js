@@ -14,13 +14,8 @@ import {
   dateAttrs, field, options, readDate, slug, uniqueId, zoned,
 } from "./forms.js";
 
-export const BUDGET_CATEGORIES = ["venue", "equipment", "catering", "lodging", "transport", "programme", "printing",
-  "contingency"];
-const SLOTS = ["keynote", "session", "panel", "special_guest"];
-const ITEM_KINDS = ["opening", "keynote", "session", "breakout", "panel", "qa", "break", "meal", "closing"];
-const INCIDENT_CATEGORIES = ["equipment", "safety", "injury", "weather", "traffic", "other"];
-const SEVERITIES = ["low", "medium", "high"];
-const FREE_KINDS = new Set(["break", "meal"]);  // count as buffer in the agenda check
+// The choices of the forms (slots, item kinds, incident categories...) come from the act models, through
+// GET /definitions/vocabulary/acts (ctx.vocab): the page keeps no copy of them.
 
 const enc = encodeURIComponent;
 export const eventPath = (ctx, suffix = "") => `/events/${enc(ctx.eventId)}${suffix}`;
@@ -35,16 +30,9 @@ export class Invalid extends Error {
 
 // --- the page's stage, read from the definition ------------------------------------------------------
 
-/** Index of the stage whose gates wait for the event itself (on site), as the lifecycle reckons it. */
-export function onSiteIndex(ctx) {
-  const stages = ctx.def?.stages || [];
-  const i = stages.findIndex((s) => s.gates.some((g) => g.checks.some((c) => c.check === "event_ended")));
-  const id = (i >= 0 ? stages[i] : stages[stages.length - 1])?.id;
-  return ctx.st.stages.indexOf(id);
-}
-
+/** The day is on (check-in open, the programme runs), as the lifecycle says in the event's state. */
 export function isOnSite(ctx) {
-  return ctx.st.status === "active" && ctx.st.stages.indexOf(ctx.st.stage) === onSiteIndex(ctx);
+  return Boolean(ctx.st.on_site);
 }
 
 export function eventEnded(ctx) {
@@ -99,7 +87,7 @@ export function actForm({ ctx, key, role, path, method = "POST", submit, body, a
       buttons: [button], result, accepted,
       onDone: (out) => {
         settled(form);
-        if (after) after(form, out);
+        if (after) after(form, out, payload);
         ctx.refresh();
       },
     });
@@ -188,14 +176,20 @@ export function budgetEditor(ctx) {
     ctx, key: "budget", role, cls: "editor", submit: t("budget_edit.save"), path: eventPath(ctx, "/budget"),
     body: () => {
       const sent = lines().map((l) => ({ category: l.category, planned: l.planned, actual: optional(l.actual) }));
-      const kept = new Set(sent.map((l) => l.category));
-      // a recorded line stays on the record: one removed here is kept at nothing planned
-      for (const c of recorded) if (!kept.has(c)) sent.push({ category: c, planned: "0" });
       if (!sent.length) throw new Invalid(t("budget_edit.empty"), rows.querySelector("input"));
       return { lines: sent };
     },
+    // a recorded line removed here is removed from the record (remove_budget_line), once the rest is saved
+    after: (_form, _out, payload) => {
+      const kept = new Set(payload.lines.map((l) => l.category));
+      for (const c of recorded) {
+        if (kept.has(c)) continue;
+        perform({ path: eventPath(ctx, `/budget/${enc(c)}`), method: "DELETE", body: { as_role: role || undefined },
+          result: resultFor("budget"), onDone: () => ctx.refresh() });
+      }
+    },
     children: [
-      h("datalist", { id: listId }, BUDGET_CATEGORIES.map((c) => h("option", { value: c }, named("budget", c)))),
+      h("datalist", { id: listId }, ctx.vocab.budget_categories.map((c) => h("option", { value: c }, named("budget", c)))),
       h("div", { class: "table-wrap" }, h("table", { class: "editor-table" },
         h("thead", {}, h("tr", {},
           h("th", { scope: "col" }, t("event.category")),
@@ -297,50 +291,19 @@ export function speakerInviteForm(ctx) {
     children: [h("div", { class: "form-grid" },
       name,
       field(t("speakers.email"), "input", { name: "email", type: "email", maxlength: 254, autocomplete: "off" }),
-      field(t("speakers.slot"), "select", { name: "slot" }, { options: options(SLOTS.map((s) => [s, named("slot", s)]), "keynote") }),
+      field(t("speakers.slot"), "select", { name: "slot" }, { options: options(ctx.vocab.slots.map((s) => [s, named("slot", s)]), "keynote") }),
       field(t("speakers.topic"), "input", { name: "topic", maxlength: 300 }))],
   });
 }
 
 // --- agenda -----------------------------------------------------------------------------------------
 
-/** Per room: the share of its span not taken by sessions (breaks and meals count as free), and overlaps. */
-export function agendaCheck(items) {
-  const rooms = new Map();
-  for (const i of items) {
-    if (!(i.startMs >= 0) || !(i.minutes > 0)) continue;
-    (rooms.get(i.room) || rooms.set(i.room, []).get(i.room)).push(i);
-  }
-  const shares = [];
-  const overlaps = [];
-  for (const [room, list] of rooms) {
-    list.sort((a, b) => a.startMs - b.startMs);
-    const first = list[0].startMs;
-    const last = Math.max(...list.map((i) => i.startMs + i.minutes * 60000));
-    const span = (last - first) / 60000;
-    const busyMinutes = list.filter((i) => !FREE_KINDS.has(i.kind)).reduce((acc, i) => acc + i.minutes, 0);
-    shares.push({ room, share: span ? 1 - busyMinutes / span : 0, single: list.length < 2 });
-    for (let a = 0; a < list.length; a += 1) {
-      for (let b = a + 1; b < list.length; b += 1) {
-        if (list[b].startMs < list[a].startMs + list[a].minutes * 60000) {
-          overlaps.push({ room, a: list[a].title || list[a].id, b: list[b].title || list[b].id });
-        }
-      }
-    }
-  }
-  const timed = items.filter((i) => i.startMs >= 0 && i.minutes > 0 && i.speaker_id);
-  for (let a = 0; a < timed.length; a += 1) {
-    for (let b = a + 1; b < timed.length; b += 1) {
-      const [x, y] = [timed[a], timed[b]];
-      if (x.room !== y.room && x.speaker_id === y.speaker_id && x.startMs < y.startMs + y.minutes * 60000
-          && y.startMs < x.startMs + x.minutes * 60000) {
-        overlaps.push({ speaker: x.speaker_id, a: x.title || x.id, b: y.title || y.id });
-      }
-    }
-  }
-  return { shares, overlaps };
+/** The agenda gate's own check of rows as typed: overlaps and each room's buffer (workflows/agenda.py). */
+export function agendaCheck(kind, items) {
+  return api(`/definitions/${enc(kind)}/agenda-check`, { method: "POST", body: { items } });
 }
 
+/** The least buffer the definition's agenda check asks (shown before the first check answers). */
 function minBuffer(ctx) {
   for (const s of ctx.def?.stages || []) {
     for (const g of s.gates) {
@@ -371,7 +334,7 @@ export function agendaEditor(ctx) {
     const tr = h("tr", { class: "editor-row", dataset: { id: item.id || "", importance: item.importance || 3 } },
       cell(t("agenda_edit.title"), "input", { name: "title", value: item.title || "", maxlength: 300 }),
       cell(t("agenda_edit.kind"), "select", { name: "kind" },
-        { options: options(ITEM_KINDS.map((k) => [k, named("item_kind", k)]), item.kind || "session") }),
+        { options: options(ctx.vocab.item_kinds.map((k) => [k, named("item_kind", k)]), item.kind || "session") }),
       cell(zoned(t("agenda_edit.start"), tz), "input", dateAttrs("start", item.start, tz)),
       cell(t("agenda_edit.minutes"), "input", { name: "minutes", type: "number", min: 1, max: 1440, step: 1,
         value: item.minutes ?? 30, class: "narrow" }),
@@ -396,17 +359,33 @@ export function agendaEditor(ctx) {
       speaker_id: get("speaker") || null, importance: Number(tr.dataset.importance) || 3,
     };
   };
+  let asked = 0;
+  let timer = null;
+  /** Ask the agenda check about the rows as they stand (a quarter of a second after the last keystroke); an
+   * answer to an older question than the newest is dropped. */
   function update() {
-    const { shares, overlaps } = agendaCheck([...rows.children].map(read));
-    fill(check,
-      shares.length ? h("ul", { class: "buffer-list", "aria-label": t("agenda_edit.buffer_heading") }, shares.map((r) => {
-        const low = !r.single && r.share < least;
-        return h("li", { class: low ? "is-low" : "is-ok" },
-          t("agenda_edit.buffer", { room: r.room, share: percent(Math.max(0, r.share)) }),
-          low ? [" · ", h("strong", {}, t("agenda_edit.buffer_low", { min: percent(least) }))] : null);
-      })) : null,
-      overlaps.map((o) => h("p", { class: "risk-text small" },
-        o.speaker ? t("agenda_edit.speaker_overlap", o) : t("agenda_edit.overlap", o))));
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      const typed = [...rows.children].map((tr, n) => ({ ...read(tr), ref: tr.dataset.id || `row-${n + 1}` }));
+      const titles = new Map(typed.map((r) => [r.ref, r.title || r.ref]));
+      const items = typed.filter((r) => r.start && r.minutes >= 1 && r.minutes <= 1440).map((r) => ({
+        id: r.ref, kind: r.kind, start: r.start, minutes: r.minutes, room: r.room, speaker_id: r.speaker_id }));
+      const shape = await agendaCheck(st.kind, items).catch(() => null);
+      if (mine !== asked || !shape) return;
+      const min = shape.min_buffer_share ?? least;
+      const names = (o) => ({ a: titles.get(o.first), b: titles.get(o.second), room: o.room, speaker: o.speaker });
+      fill(check,
+        shape.rooms.length ? h("ul", { class: "buffer-list", "aria-label": t("agenda_edit.buffer_heading") },
+          shape.rooms.map((r) => {
+            const low = r.items.length > 1 && r.share < min;
+            return h("li", { class: low ? "is-low" : "is-ok" },
+              t("agenda_edit.buffer", { room: r.room, share: percent(Math.max(0, r.share)) }),
+              low ? [" · ", h("strong", {}, t("agenda_edit.buffer_low", { min: percent(min) }))] : null);
+          })) : null,
+        shape.overlaps.map((o) => h("p", { class: "risk-text small" },
+          o.speaker ? t("agenda_edit.speaker_overlap", names(o)) : t("agenda_edit.overlap", names(o)))));
+    }, 250);
   }
   const items = st.agenda.map((a) => a.item).sort((a, b) => new Date(a.start) - new Date(b.start));
   for (const item of items) row(item);
@@ -521,9 +500,9 @@ export function incidentReportForm(ctx) {
     after: (form) => form.reset(),
     children: [h("div", { class: "form-grid" },
       field(t("event.category"), "select", { name: "category" },
-        { options: options(INCIDENT_CATEGORIES.map((c) => [c, named("incident_category", c)]), "equipment") }),
+        { options: options(ctx.vocab.incident_categories.map((c) => [c, named("incident_category", c)]), "equipment") }),
       field(t("incidents.severity"), "select", { name: "severity" },
-        { options: options(SEVERITIES.map((c) => [c, named("severity", c)]), "medium") })),
+        { options: options(ctx.vocab.severities.map((c) => [c, named("severity", c)]), "medium") })),
     summary],
   });
 }
@@ -592,13 +571,11 @@ export function surveyForm(ctx) {
 export function eventActions(ctx) {
   const st = ctx.st;
   const acts = ctx.may.acts || {};
-  const here = st.stages.indexOf(st.stage);
-  const site = onSiteIndex(ctx);
-  const before = here >= 0 && here < site;
+  const earlier = ctx.may.send_back_to || [];  // the stages the machine allows sending back to, now
   const tz = st.event.timezone;
   const stageTitle = (id) => named("stage", id, ctx.def?.stages?.find((s) => s.id === id)?.title);
   const parts = [];
-  if (acts.send_back && before && here > 0) {
+  if (acts.send_back && earlier.length) {
     const reason = field(t("decide.reason"), "textarea", { name: "reason", rows: 2, maxlength: 2000 });
     parts.push(fold("send-back", t("actions.send_back"), actForm({
       ctx, key: "send-back", role: acts.send_back, submit: t("actions.send_back_go"), cls: "compact-form",
@@ -609,10 +586,10 @@ export function eventActions(ctx) {
         return { to_stage: value(form, "to_stage"), reason: why };
       },
       children: [field(t("event.stage"), "select", { name: "to_stage" },
-        { options: options(st.stages.slice(0, here).map((s) => [s, stageTitle(s)]), st.stages[here - 1]) }), reason],
+        { options: options(earlier.map((s) => [s, stageTitle(s)]), earlier[earlier.length - 1]) }), reason],
     })));
   }
-  if (acts.postpone && before) {
+  if (acts.postpone && !st.doors_open) {
     parts.push(fold("postpone", t("actions.postpone"), actForm({
       ctx, key: "postpone", role: acts.postpone, submit: t("actions.postpone_go"), cls: "compact-form",
       path: eventPath(ctx, "/postpone"),
@@ -629,7 +606,7 @@ export function eventActions(ctx) {
         field(t("actions.optional_reason"), "input", { name: "reason", maxlength: 2000 })],
     })));
   }
-  if (acts.cancel && here >= 0 && here <= site) {
+  if (acts.cancel && ctx.may.cancellable) {
     const reason = field(t("decide.reason"), "textarea", { name: "reason", rows: 2, maxlength: 2000 });
     const form = actForm({
       ctx, key: "cancel", role: acts.cancel, submit: t("actions.cancel_confirm"), danger: true, cls: "compact-form",

@@ -39,7 +39,7 @@ const stageName = (id, fallback) => named("stage", id, fallback
 
 /** What the act builders read: the event's state, what this person may do, the definition. */
 const ctx = {
-  eventId: EVENT_ID, st: null, may: NOTHING, def: null,
+  eventId: EVENT_ID, st: null, may: NOTHING, def: null, vocab: null,
   refresh: () => live.now(),
 };
 
@@ -419,6 +419,9 @@ function renderAgenda(st) {
 // --- acts: forms and buttons for those who may ------------------------------------------------------
 
 const desk = new AttendeeDesk($("#attendee-desk"));
+// the forms' choices come from the act models (read once, before any form is built)
+ctx.vocab = await api("/definitions/vocabulary/acts").catch(() => (
+  { slots: [], item_kinds: [], incident_categories: [], severities: [], budget_categories: [] }));
 const inviteSpeaker = speakerInviteForm(ctx);
 const inviteAttendees = attendeeInviteForm(ctx);
 const reportIncident = incidentReportForm(ctx);
@@ -579,6 +582,7 @@ async function refresh() {
   if (!definition || definition.kind !== st.kind) {
     definition = await api(`/definitions/${encodeURIComponent(st.kind)}`).catch(() => null);
   }
+
   // what this person may do changes with the stage, the status, the gates and the tasks done
   const sig = JSON.stringify([st.stage, st.status, st.gates.filter((g) => g.stage === st.stage).map((g) => g.status),
     st.tasks.filter((x) => x.stage === st.stage && x.done).map((x) => x.id)]);
