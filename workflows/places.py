@@ -20,7 +20,7 @@ from temporalio import workflow
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.event import NOTIFY_RETRY, ROSTER_RETRY
+    from workflows.effects import NOTIFY_RETRY, ROSTER_RETRY
     from workflows.messages import DeliveryRecord, NotificationRequest, PromoteRequest, WaitlistOfferIn
 
 
