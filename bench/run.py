@@ -56,7 +56,7 @@ from bench import baseline
 from convene.client import act as engine_act
 from convene.client import list_query, start_event
 from definitions import definition_hash
-from convene.dev import temporal_binary
+from console.dev import temporal_binary
 from convene.settings import Settings
 from definitions import shipped
 from tests.support import APPROVER, FINANCE, PLANNER, PM, PR, VENUE, conference, day_one

@@ -15,7 +15,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from convene.dev import DEMO_ID, DEMO_LENGTH_DAYS, DEMO_PACE
+from console.dev import DEMO_ID, DEMO_LENGTH_DAYS, DEMO_PACE
 from workflows.messages import StateView
 
 CONVENE = str(Path(sys.executable).parent / "convene")

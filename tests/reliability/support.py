@@ -34,7 +34,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from convene.client import act, handle, state
-from convene.dev import temporal_binary
+from console.dev import temporal_binary
 from workflows import search
 from workflows.messages import ActResult, StateView
 

@@ -315,7 +315,7 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
     if "database_url" not in settings.model_fields_set:  # the roster database beside the dev server's file
         settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db.parent.resolve() / 'convene.db'}"})
     configure(settings.log_level, json=not sys.stderr.isatty() and settings.log_json)
-    log = get_logger("convene.dev")
+    log = get_logger("console.dev")
     runtime, metrics_note = dev_metrics(settings, log)
     tracing = tracer_provider(settings, "dev")  # None unless CONVENE_OTLP_ENDPOINT is set
     interceptor = tracing_interceptor(tracing)
