@@ -32,14 +32,13 @@ import os
 import platform
 import random
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -56,7 +55,7 @@ from bench import baseline
 from convene.client import act as engine_act
 from convene.client import list_query, start_event
 from definitions import definition_hash
-from console.dev import temporal_binary
+from convene.devserver import DevServer, temporal_binary
 from convene.settings import Settings
 from definitions import shipped
 from tests.support import APPROVER, FINANCE, PLANNER, PM, PR, VENUE, conference, day_one
@@ -178,46 +177,12 @@ async def gather_limited(n: int, limit: int, fn: Callable[[int], Awaitable[Any]]
 # --------------------------------------------------------------------------- server and workers
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Server:
-    proc: asyncio.subprocess.Process
-    address: str
-    flags: list[str]
-
-
-async def start_server(namespaces: Iterable[str]) -> Server:
-    binary = temporal_binary()
-    help_text = subprocess.run([binary, "server", "start-dev", "--help"], capture_output=True, text=True).stdout
-    port = free_port()
-    flags = ["--ip", "127.0.0.1", "--port", str(port), "--log-level", "error"]  # no --db-filename: in memory
-    flags += ["--headless"] if "--headless" in help_text else ["--ui-port", str(free_port())]
-    if "--http-port" in help_text:
-        flags += ["--http-port", str(free_port())]
-    if "--metrics-port" in help_text:
-        flags += ["--metrics-port", str(free_port())]
-    for ns in namespaces:
-        flags += ["--namespace", ns]
-    flags += search.cli_flags()
-    proc = await asyncio.create_subprocess_exec(binary, "server", "start-dev", *flags,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    address = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.returncode is not None:
-            raise SystemExit(f"the dev server exited with code {proc.returncode}")
-        try:
-            await Client.connect(address)
-            return Server(proc, address, flags)
-        except Exception:  # noqa: BLE001 - not up yet
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.3)
+async def start_server(namespaces: list[str]) -> DevServer:
+    """The stack's launcher: a headless dev server in memory on a free port, with every namespace the run uses."""
+    server = DevServer(namespaces=namespaces, search_attributes=search.cli_flags())
+    await server.start()
+    await server.ready()
+    return server
 
 
 def proc_memory(pid: int) -> dict[str, float]:
@@ -509,7 +474,7 @@ async def drive(side: Side, event_id: str, k: int, latencies: list[float] | None
             latencies.append(time.perf_counter() - t0)
 
 
-async def run_round(kind: str, no: int, args: argparse.Namespace, server: Server, clients: dict[str, Client],
+async def run_round(kind: str, no: int, args: argparse.Namespace, server: DevServer, clients: dict[str, Client],
                     plan: Plan | None) -> tuple[Round, Plan | None]:
     tag = uuid.uuid4().hex[:6]
     tq = f"bench-{kind}-{no}-{tag}"
@@ -611,7 +576,7 @@ async def wait_first_tasks(client: Client, ids: list[str], limit: int, worker_pi
         note(f"warning: {len(pending)} workflows never completed their first task")
 
 
-async def open_round(kind: str, args: argparse.Namespace, server: Server, clients: dict[str, Client],
+async def open_round(kind: str, args: argparse.Namespace, server: DevServer, clients: dict[str, Client],
                      plan: Plan) -> OpenRound:
     tag = uuid.uuid4().hex[:6]
     tq = f"bench-open-{kind}-{tag}"
@@ -682,7 +647,7 @@ def planning_first(definition: Any) -> Any:
     return Definition.model_validate(data)
 
 
-async def dashboard(args: argparse.Namespace, server: Server) -> Dashboard:
+async def dashboard(args: argparse.Namespace, server: DevServer) -> Dashboard:
     """M engine events in their own namespace, every tenth started in planning; list one stage two ways.
 
     The naive way's sample (``--naive-sample`` events) runs on a worker; unless ``--dashboard-all-running``,
@@ -989,11 +954,7 @@ async def main(args: argparse.Namespace) -> None:
                  f"{', '.join(f'{x:.3f}' for x in dash.count_runs)} s; naive {dash.naive_s(True):.0f} s cached, "
                  f"{dash.naive_s(False):.0f} s replayed (extrapolated)")
     finally:
-        server.proc.terminate()
-        try:
-            await asyncio.wait_for(server.proc.wait(), 15)
-        except asyncio.TimeoutError:
-            server.proc.kill()
+        await server.stop(grace=15)
     rows, extra = summarize(rounds, opens, dash)
     command = " ".join(["python -m bench.run", shlex.join(sys.argv[1:])]).strip()
     print()
