@@ -40,6 +40,10 @@ a pydantic model that imports nothing of ours and belongs on the ground floor. T
 is no longer needed, so the list can only shrink."""
 
 
+UNTRACKED = {"__pycache__", "node_modules", "build", "dist", "var", "test-artifacts"}
+"""Folders of generated files (git ignores them), never part of the house."""
+
+
 def floor_of(name: str, floors: list[tuple[tuple[str, ...], str]]) -> int | None:
     """The floor (0 = ground) of a dotted module name's top-level package, or None outside the floors."""
     top = name.split(".")[0]
@@ -65,8 +69,7 @@ def imported(tree: ast.AST) -> list[tuple[str, int]]:
 def sources(root: Path) -> list[Path]:
     """The Python files of the house: every top-level package or module, without the virtualenv."""
     return sorted(p for p in root.rglob("*.py")
-                  if not any(part.startswith(".") or part in {"node_modules", "__pycache__"}
-                             for part in p.relative_to(root).parts))
+                  if not any(part.startswith(".") or part in UNTRACKED for part in p.relative_to(root).parts))
 
 
 def upward_imports(root: Path, floors: list[tuple[tuple[str, ...], str]]) -> list[tuple[str, str, int]]:
