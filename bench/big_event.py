@@ -223,7 +223,7 @@ async def run(attendees: int = 50_000, rsvps: int | None = None, check_ins: int 
     from definitions.timelapse import timelapse
     from tests.api.conftest import TOKENS, event_body
     from tests.support import PM, Driver
-    from tests.reliability.support import DevServer, WorkerProcess, free_port
+    from tests.reliability.support import dev_server, WorkerProcess, free_port
     from tests.reliability.test_load import ApiProcess
     from workflows.messages import EventDetails
 
@@ -234,9 +234,9 @@ async def run(attendees: int = 50_000, rsvps: int | None = None, check_ins: int 
     smtp = Counting()
     controller = Controller(smtp, hostname="127.0.0.1", port=free_port())
     controller.start()
-    server = DevServer(tmp / "temporal.db")
+    server = dev_server(tmp / "temporal.db")
     await server.start()
-    client = await server.connect()
+    client = await server.ready()
     task_queue = f"big-{uuid.uuid4().hex[:6]}"
     try:
         async with database(db_kind, tmp, database_url) as url:

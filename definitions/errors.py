@@ -33,4 +33,4 @@ class UnknownKind(KeyError):
         super().__init__(f"unknown event kind {kind!r}; known kinds: {', '.join(known) or 'none'}")
 
     def __str__(self) -> str:  # KeyError quotes its argument; we want the sentence.
-        return self.args[0]
+        return str(self.args[0])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,28 +34,31 @@ SHIPPED_DIR = Path(__file__).resolve().parent
 class _NoAliasLoader(yaml.SafeLoader):
     """A safe loader that refuses anchors/aliases instead of expanding them."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth = getattr(self, "_depth", 0) + 1
         try:
             if self._depth > MAX_DEPTH:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark
-                )
+                raise self._refusal(f"nested deeper than {MAX_DEPTH} levels")
             return self._compose_checked(parent, index)
         finally:
             self._depth -= 1
 
+    def _refusal(self, problem: str) -> yaml.constructor.ConstructorError:
+        """The error for ``problem`` at the next event's place in the file."""
+        mark = self._peek().start_mark  # this pure-Python loader's marks are yaml.error.Mark, never libyaml's
+        return yaml.constructor.ConstructorError(None, None, problem, mark if isinstance(mark, yaml.error.Mark) else None)
+
+    def _peek(self) -> yaml.Event:
+        """The next parser event, not consumed (PyYAML's ``peek_event``, which its stubs leave unannotated)."""
+        event: yaml.Event = yaml.parser.Parser.peek_event(self)
+        return event
+
     def _compose_checked(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self._peek()
         if getattr(event, "anchor", None) is not None and not isinstance(event, yaml.AliasEvent):
-            raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases (&name / *name) are not allowed in definitions", event.start_mark
-            )
+            raise self._refusal("anchors and aliases (&name / *name) are not allowed in definitions")
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases (&name / *name) are not allowed in definitions", event.start_mark
-            )
+            raise self._refusal("anchors and aliases (&name / *name) are not allowed in definitions")
         return super().compose_node(parent, index)
 
 
@@ -150,7 +154,7 @@ class Registry:
         except KeyError:
             raise UnknownKind(kind, self.kinds()) from None
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self) -> Iterator[Definition]:
         return iter(self._by_kind.values())
 
 

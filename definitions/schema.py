@@ -21,6 +21,7 @@ Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 """Ids of stages, tasks, gates, deadlines and roles: lower snake case."""
 
 Channel = Literal["email", "webhook", "log", "chat"]
+SlideFormat = Literal["pdf", "pptx", "odp", "key"]
 NotificationKind = Literal[
     "invitation",
     "confirmation",
@@ -227,7 +228,7 @@ class Gate(_Frozen):
 class Notify(_Frozen):
     kind: NotificationKind
     roles: list[Ident] = Field(min_length=1)
-    channels: list[Channel] = Field(default_factory=lambda: ["email"])
+    channels: list[Channel] = Field(default_factory=lambda: list[Channel](["email"]))
 
 
 class Stage(_Frozen):
@@ -303,7 +304,8 @@ class Permissions(_Frozen):
     waive: list[Ident] = Field(default_factory=list)
 
     def roles_for(self, act: ActName) -> list[str]:
-        return getattr(self, act)
+        roles: list[str] = getattr(self, act)
+        return roles
 
 
 class EscalateTo(_Frozen):
@@ -352,15 +354,15 @@ class Definition(_Frozen):
     offer_hours: float = Field(
         default=48, gt=0, le=24 * 60, description="How long a place offered to the next person on the waiting list "
         "waits for their confirmation before it goes to the one after.")
-    slide_formats: list[Literal["pdf", "pptx", "odp", "key"]] = Field(
-        default_factory=lambda: ["pdf", "pptx", "odp", "key"],
+    slide_formats: list[SlideFormat] = Field(
+        default_factory=lambda: list[SlideFormat](["pdf", "pptx", "odp", "key"]),
         description="The files a speaker may upload as slides from their own page (stored with the archive).")
     slide_max_mb: int = Field(default=100, ge=1, le=1000, description="The largest slides file, in MB.")
     rsvp_closes_hours_before_start: float = Field(
         default=0, ge=0, description="Attendees may answer or change their RSVP through their own link until this "
         "many hours before the start (0: until the start).")
     speaker_reminder_days: list[float] = Field(
-        default_factory=lambda: [7, 14],
+        default_factory=lambda: list[float]([7, 14]),
         description="Days after an invitation at which a speaker who has not answered is reminded.",
     )
     incident_ack_minutes: float = Field(

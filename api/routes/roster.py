@@ -57,7 +57,7 @@ from api.models import (
 from api.places import after_answer
 from api.views import audit_of_state, deliveries_of_state, invitations_of_state
 from api.visibility import attendees_for, deliveries_for, readable
-from convene.attendees_csv import MAX_ROWS, EncodingError, read_attendees
+from api.attendees_csv import MAX_ROWS, EncodingError, read_attendees
 from convene.client import act, attendees, state
 from definitions import Registry as DefinitionRegistry
 from workflows.messages import (

@@ -185,7 +185,7 @@ async def test_the_cli_writes_the_same_export(api: Api, tmp_path: Path, monkeypa
     """`convene events export ID attendees --format xlsx -o FILE` writes the rows the API serves; bad names exit 2."""
     from typer.testing import CliRunner
 
-    from convene import cli
+    from console import cli
     from convene.settings import get_settings
 
     event_id = await _event_with_people(api)

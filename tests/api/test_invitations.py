@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from convene import cli
+from console import cli
 from convene.client import state
 from convene.settings import get_settings
 from tests.api.conftest import Api, auth

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, update
 
-from convene.roster_exports import KINDS, Sources
+from api.roster_exports import KINDS, Sources
 from convene.spreadsheet import BOM, csv_chunks
 from store import Database, Journal, Roster
 from store.schema import attendees as A

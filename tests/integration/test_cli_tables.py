@@ -11,7 +11,7 @@ from rich.cells import cell_len
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
-from convene import cli
+from console import cli
 from convene.client import start_event
 from convene.settings import get_settings
 from definitions import shipped

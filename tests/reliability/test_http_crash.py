@@ -31,7 +31,7 @@ from temporalio.testing import WorkflowEnvironment
 from convene.client import state
 
 from tests.api.conftest import event_body
-from tests.reliability.support import DevServer, WorkerProcess, env_int, percentile
+from tests.reliability.support import dev_server, WorkerProcess, env_int, percentile
 from tests.reliability.test_load import ApiProcess, bearer
 
 EVENTS = env_int("CONVENE_HTTP_CRASH_EVENTS", 6)
@@ -136,16 +136,16 @@ async def test_http_acts_through_two_apis_and_worker_kills_are_each_decided_once
 async def test_http_acts_through_two_apis_and_temporal_server_restarts_are_each_decided_once(tmp_path: Path):
     """The same, with the Temporal server itself SIGKILLed twice and started again on its file and port: the
     APIs answer 503 meanwhile (bounded waits), the clients resend, and every answer still holds."""
-    server = DevServer(db=tmp_path / "temporal" / "temporal.db")
+    server = dev_server(tmp_path / "temporal" / "temporal.db")
     await server.start()
-    client = await server.connect()
+    client = await server.ready()
     worker = WorkerProcess(server.address, f"httprestart-{uuid.uuid4().hex[:8]}", tmp_path)
 
     async def outage(rng: random.Random) -> None:
         await server.kill()
         await asyncio.sleep(rng.uniform(0.5, 1.5))
         await server.start()
-        await server.connect()
+        await server.ready()
 
     try:
         await _crash_run(client, server.address, worker, outage, "server_restarts", tmp_path)

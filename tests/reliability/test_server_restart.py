@@ -14,7 +14,7 @@ from typing import Any
 
 from convene.client import handle
 from tests.reliability.support import (
-    DevServer,
+    dev_server,
     Outcome,
     WorkerProcess,
     act_until_answered,
@@ -34,12 +34,12 @@ KILL_AT, DOWN_FOR = 4.0, 1.5
 
 
 async def test_server_killed_and_restarted_keeps_every_act_and_fires_each_timer_once(tmp_path: Path):
-    server = DevServer(db=tmp_path / "temporal" / "dev.db")
+    server = dev_server(tmp_path / "temporal" / "dev.db")
     await server.start()
     worker: WorkerProcess | None = None
     running: list[asyncio.Task[Any]] = []
     try:
-        client = await server.connect()
+        client = await server.ready()
         task_queue = f"server-{uuid.uuid4().hex[:8]}"
         worker = WorkerProcess(server.address, task_queue, tmp_path)
         await worker.start()
@@ -70,7 +70,7 @@ async def test_server_killed_and_restarted_keeps_every_act_and_fires_each_timer_
             killed_at = time.monotonic() - t0
             await asyncio.sleep(DOWN_FOR)
             await server.start()
-            client = await server.connect()  # the test's own client; the worker reconnects by itself
+            client = await server.ready()  # the test's own client; the worker reconnects by itself
             back_at = time.monotonic() - t0
             await asyncio.gather(*running)
             # Wait until every reminder is due and has had time to fire (and, wrongly, to fire twice).

@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from convene.attendees_csv import EncodingError, parse_attendees, read_attendees
+from api.attendees_csv import EncodingError, parse_attendees, read_attendees
 
 
 def test_bad_rows_are_listed_and_good_rows_imported():

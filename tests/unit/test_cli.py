@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from convene.cli import app
+from console.cli import app
 from definitions import json_schema, shipped
 
 runner = CliRunner()

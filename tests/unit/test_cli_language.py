@@ -11,7 +11,7 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from convene import i18n
-from convene.cli import app
+from console.cli import app
 from definitions import shipped
 
 runner = CliRunner()
@@ -85,7 +85,7 @@ def test_a_refusal_from_the_workflow_is_said_in_the_language(monkeypatch: pytest
     from temporalio.client import WorkflowUpdateFailedError
     from temporalio.exceptions import ApplicationError
 
-    from convene import cli
+    from console import cli
 
     def refused(details: object = None) -> object:
         async def go() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from convene.dev import DEMO_LEAD_DAYS, _missed_its_day, demo_definition, demo_event
+from console.dev import DEMO_LEAD_DAYS, _missed_its_day, demo_definition, demo_event
 from definitions import definition_hash
 from tests.unit.test_lifecycle import on_site
 from workflows.lifecycle import Lifecycle

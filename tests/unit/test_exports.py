@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from convene.exports import agenda_html, agenda_ics
+from console.agenda_exports import agenda_html, agenda_ics
 
 NOW = datetime(2030, 1, 15, 8, 30, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from convene.cli import app
+from console.cli import app
 from definitions import shipped
 from definitions.schema import AgendaReady, BudgetHasLine, InvitationsSent, KeynotesConfirmed
 

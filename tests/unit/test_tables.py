@@ -8,7 +8,7 @@ import pytest
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from convene.cli import app
+from console.cli import app
 from convene.settings import get_settings
 from convene.tables import text_table
 

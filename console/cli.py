@@ -95,7 +95,7 @@ def dev(
     """
     from datetime import timedelta
 
-    from convene.dev import run_stack
+    from console.dev import run_stack
 
     pace = timedelta(seconds=demo_pace) if demo_pace else None
     asyncio.run(run_stack(db=db, port=port, ui_port=ui_port, api_port=api_port, demo=demo, demo_pace=pace))
@@ -394,7 +394,7 @@ def events_agenda(
 ) -> None:
     """Export the event's agenda as an .ics calendar or a printable HTML page."""
     from convene.client import state
-    from convene.exports import agenda_html, agenda_ics
+    from console.agenda_exports import agenda_html, agenda_ics
 
     if fmt not in ("ics", "html"):
         raise _fail(_("--format is ics or html"), 2)
@@ -423,7 +423,7 @@ def events_export(
     a confidential event's addresses withheld, times in UTC.
     """
     from convene.client import state
-    from convene.roster_exports import KINDS, Sources, filename
+    from api.roster_exports import KINDS, Sources, filename
     from convene.spreadsheet import csv_chunks, file_chunks, xlsx_file
     from store import Journal
 
@@ -499,7 +499,7 @@ def events_import_attendees(
     """
     from api.auth import NotPermitted, Principal, choose_role
     from api.invitations import PAGE, content_key, invite_pages
-    from convene.attendees_csv import EncodingError, read_attendees
+    from api.attendees_csv import EncodingError, read_attendees
     from convene.client import state
     from workflows.messages import Actor, InvitationBatchRef, InviteAttendees
 
