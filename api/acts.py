@@ -36,12 +36,12 @@ from api.auth import Principal as PrincipalModel
 from api.deps import AppState
 from api.errors import PROBLEM_JSON, Problem, to_problem
 from api.models import ActOutcome
-from convene.client import act as send_act
-from convene.client import handle
-from definitions import UnknownKind
 from definitions import Registry as DefinitionRegistry
+from definitions import UnknownKind
 from store.acts import KeyRecord
 from workflows import search
+from workflows.client import act as send_act
+from workflows.client import handle
 from workflows.lifecycle import act_digest
 from workflows.messages import Act, Actor, ActResult
 from workflows.refusals import ActRefused

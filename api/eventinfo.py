@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 
-from convene.client import state
+from workflows.client import state
 from workflows.messages import EventDetails, StateView
 
 

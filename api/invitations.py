@@ -27,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from temporalio.client import Client
 
-from convene.client import act
 from store import Roster
 from store.schema import attendees as A
+from workflows.client import act
 from workflows.messages import Actor, ActResult, Attendee, InvitationBatchRef, InviteAttendees
 from workflows.refusals import ActRefused
 

@@ -218,13 +218,13 @@ async def run(attendees: int = 50_000, rsvps: int | None = None, check_ins: int 
     from aiosmtpd.controller import Controller
     from temporalio.api.enums.v1 import EventType
 
-    from convene.client import start_event, state
     from definitions import shipped
     from definitions.timelapse import timelapse
     from tests.api.conftest import TOKENS, event_body
-    from tests.support import PM, Driver
-    from tests.reliability.support import dev_server, WorkerProcess, free_port
+    from tests.reliability.support import WorkerProcess, dev_server, free_port
     from tests.reliability.test_load import ApiProcess
+    from tests.support import PM, Driver
+    from workflows.client import start_event, state
     from workflows.messages import EventDetails
 
     rsvps = attendees if rsvps is None else rsvps

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import time
 import uuid
@@ -13,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client
 from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
+from temporalio.client import Client
 from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -22,13 +21,12 @@ from bench.processes import WorkerProc
 from bench.progress import Bar, gather_limited, note
 from bench.rounds import wait_first_tasks
 from bench.sides import EngineSide
-from convene.client import list_query
-from definitions import definition_hash
 from convene.devserver import DevServer
+from definitions import definition_hash
 from workflows import search
-from workflows.messages import StateView, WorkflowInput
+from workflows.client import list_query
 from workflows.event import WORKFLOW_NAME
-
+from workflows.messages import StateView, WorkflowInput
 
 DASH_NAMESPACE = "bench-dashboard"
 

@@ -17,11 +17,11 @@ from temporalio.client import Client
 from temporalio.common import TypedSearchAttributes
 
 from bench import baseline
-from convene.client import act as engine_act
-from convene.client import start_event
 from definitions import shipped
 from tests.support import APPROVER, FINANCE, PLANNER, PM, PR, VENUE, conference, day_one
 from workflows import search
+from workflows.client import act as engine_act
+from workflows.client import start_event
 from workflows.messages import (
     Attendee,
     BudgetLine,
@@ -34,7 +34,6 @@ from workflows.messages import (
     SetAgenda,
     SpeakerReply,
 )
-
 
 # --------------------------------------------------------------------------- the acts
 

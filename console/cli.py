@@ -272,7 +272,7 @@ def events_start(
     file: Annotated[Path, typer.Argument(help="JSON file with the event's details (see EventDetails).")],
 ) -> None:
     """Start an event from a JSON file of its details."""
-    from convene.client import start_event
+    from workflows.client import start_event
     from workflows.messages import EventDetails
 
     try:
@@ -292,7 +292,7 @@ def events_start(
 @events_app.command("state")
 def events_state(event_id: str) -> None:
     """The event's full state as JSON."""
-    from convene.client import state
+    from workflows.client import state
 
     async def go() -> None:
         _print_json(await state(await _client(), event_id))
@@ -306,10 +306,9 @@ def events_list(
     owner: Optional[str] = None,
 ) -> None:
     """Events by stage, kind, risk or owner: one visibility query, never one query per event."""
-    from convene.client import list_query
-    from workflows import search
-
     from convene.tables import text_table
+    from workflows import search
+    from workflows.client import list_query
 
     async def go() -> None:
         client = await _client()
@@ -338,7 +337,7 @@ def events_act(
     """Do one act; prints the answer, or the refusal with exit code 3."""
     import uuid
 
-    from convene.client import act
+    from workflows.client import act
     from workflows.messages import ACT_NAMES
 
     models = {v: k for k, v in ACT_NAMES.items()}
@@ -356,7 +355,7 @@ def events_act(
     async def go() -> None:
         from datetime import UTC
 
-        from convene.client import state
+        from workflows.client import state
 
         client = await _client()
         if name in roster_acts:  # attendee acts are the roster database's, for events that keep it there
@@ -393,8 +392,8 @@ def events_agenda(
     fmt: Annotated[str, typer.Option("--format", help="ics (calendar) or html (printable page)")] = "ics",
 ) -> None:
     """Export the event's agenda as an .ics calendar or a printable HTML page."""
-    from convene.client import state
     from console.agenda_exports import agenda_html, agenda_ics
+    from workflows.client import state
 
     if fmt not in ("ics", "html"):
         raise _fail(_("--format is ics or html"), 2)
@@ -422,10 +421,10 @@ def events_export(
     The same rows as GET /events/{id}/exports/{kind}.{format}: formulas neutralised, leading zeros kept,
     a confidential event's addresses withheld, times in UTC.
     """
-    from convene.client import state
     from api.roster_exports import KINDS, Sources, filename
     from convene.spreadsheet import csv_chunks, file_chunks, xlsx_file
     from store import Journal
+    from workflows.client import state
 
     if kind not in KINDS:
         raise _fail(_("unknown export %(kind)r; exports: %(kinds)s", kind=kind, kinds=", ".join(KINDS)), 2)
@@ -497,10 +496,10 @@ def events_import_attendees(
     People go to the roster database first and each page is one small act naming them; people already
     invited are skipped. Progress is printed after each page.
     """
+    from api.attendees_csv import EncodingError, read_attendees
     from api.auth import NotPermitted, Principal, choose_role
     from api.invitations import PAGE, content_key, invite_pages
-    from api.attendees_csv import EncodingError, read_attendees
-    from convene.client import state
+    from workflows.client import state
     from workflows.messages import Actor, InvitationBatchRef, InviteAttendees
 
     try:

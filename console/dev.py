@@ -24,7 +24,7 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime
 
-from convene.client import act, connect, start_event, state
+from convene.client import connect
 from convene.devserver import DevServer
 from convene.logs import configure, get_logger
 from convene.settings import Settings, get_settings
@@ -33,6 +33,7 @@ from definitions import Definition, shipped
 from definitions.timelapse import describe_pace, timelapse
 from store import Roster
 from workflows import search
+from workflows.client import act, start_event, state
 from workflows.messages import (
     Actor,
     Attendee,
@@ -329,7 +330,7 @@ async def run_stack(db: Path, port: int, ui_port: int, api_port: int, demo: bool
             "",
             "Try:",
             f"  temporal workflow query --workflow-id event-{demo_id} --name state",
-            f"  temporal workflow list --query \"EventStage='preparation'\"",
+            "  temporal workflow list --query \"EventStage='preparation'\"",
             f"  convene events act {demo_id} complete_task '{{\"task\": \"budget_draft\"}}' --actor fay --role finance",
             f"  convene events decide {demo_id} budget_approved approve --actor finn --role finance_approver",
             *([f"  (or, after the budget_draft act, approve it as finn in http://127.0.0.1:{api_port}/ui/inbox)"]

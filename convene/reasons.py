@@ -32,7 +32,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from babel.units import format_unit
 
 from convene import i18n
-from workflows.reasons import ReasonMessage
+from convene.reason_message import ReasonMessage
 
 __all__ = ["render", "join", "localise_gates"]
 

@@ -15,15 +15,34 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from convene.client import act, start_event, start_input, state, workflow_id
-from workflows.event import WORKFLOW_NAME
 from definitions import Definition
 from definitions.schema import (
-    AgendaReady, BudgetHasLine, BudgetWithinLimit, EventEnded, InvitationsSent, KeynotesConfirmed, TasksDone,
+    AgendaReady,
+    BudgetHasLine,
+    BudgetWithinLimit,
+    EventEnded,
+    InvitationsSent,
+    KeynotesConfirmed,
+    TasksDone,
 )
+from workflows.client import act, start_event, start_input, state, workflow_id
+from workflows.event import WORKFLOW_NAME
 from workflows.messages import (
-    Actor, AgendaItem, Attendee, SetAgenda, BudgetLine, CompleteTask, Decide, EventDetails, InviteAttendees, InviteSpeaker, Person,
-    EventRecord, RecordBudget, SpeakerReply, StateView,
+    Actor,
+    AgendaItem,
+    Attendee,
+    BudgetLine,
+    CompleteTask,
+    Decide,
+    EventDetails,
+    EventRecord,
+    InviteAttendees,
+    InviteSpeaker,
+    Person,
+    RecordBudget,
+    SetAgenda,
+    SpeakerReply,
+    StateView,
 )
 
 _n = itertools.count(1)

@@ -14,35 +14,35 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 
-from convene.client import act, start_event, state, workflow_id
 from convene.settings import Settings
 from definitions import shipped
+from workflows.client import act, start_event, state, workflow_id
 from workflows.messages import (
     ACT_NAMES,
+    Actor,
     ActResult,
     AgendaItem,
+    Attendee,
     AuditBatch,
     AuditEntry,
-    EventFacts,
-    InvitationSend,
-    LegacyRoster,
-    Recipient,
-    RosterNotice,
-    SetAgenda,
-    Actor,
-    Attendee,
     BudgetLine,
     CompleteTask,
     Decide,
     DeliveryRecord,
     DossierRequest,
     EventDetails,
+    EventFacts,
+    InvitationSend,
     InviteAttendees,
     InviteSpeaker,
+    LegacyRoster,
     NotificationRequest,
     Person,
+    Recipient,
     RecordBudget,
     ReleaseRequest,
+    RosterNotice,
+    SetAgenda,
     SpeakerReply,
     StateView,
 )

@@ -110,10 +110,10 @@ async def run_effect(lc: Lifecycle, effect: Any, inviting: set[asyncio.Future[No
             log("warning", "activity failed", task=effect.task_id, error=str(err.cause or err))
             lc.at(workflow.now()).activity_finished(effect.task_id, False, str(err.cause or err))
     elif isinstance(effect, Compensate):
-        request = ReleaseRequest(event_id=lc.event.id, booking=effect.name, reason="event cancelled")
+        release = ReleaseRequest(event_id=lc.event.id, booking=effect.name, reason="event cancelled")
         try:
             detail = await workflow.execute_activity(
-                "release_booking", request, result_type=str,
+                "release_booking", release, result_type=str,
                 start_to_close_timeout=timedelta(minutes=2), retry_policy=COMPENSATION_RETRY,
             )
             lc.at(workflow.now()).effect_finished(f"release:{effect.name}", True, detail)

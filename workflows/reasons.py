@@ -12,16 +12,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, Field
-
-
-class ReasonMessage(BaseModel):
-    """A reason as a catalogue message: ``message_id`` (the English msgid, ``%(name)s`` placeholders),
-    ``plural`` (the plural msgid, chosen by ``params["count"]``, or None) and the ``params`` that fill it."""
-
-    message_id: str
-    plural: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+from convene.reason_message import ReasonMessage
 
 
 class Reason(NamedTuple):

@@ -9,6 +9,8 @@ from typing import Any
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair
 
+__all__ = ["SearchAttributePair"]  # re-exported: the workflow and its client build pairs with it
+
 from definitions.schema import Definition
 from workflows.messages import EventDetails
 

@@ -51,9 +51,9 @@ from api.models import (
 from api.views import merged
 from api.visibility import definition_of, state_for
 from convene import reasons
-from convene.client import list_query, start_event, state, workflow_id
 from definitions import CANCELLED, CLOSED
 from workflows import search
+from workflows.client import list_query, start_event, state, workflow_id
 from workflows.messages import (
     Act,
     ActResult,

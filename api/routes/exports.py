@@ -19,10 +19,10 @@ from api.auth import may_export, sees_contacts
 from api.deps import EventId, Journal, Principal, Registry, Roster, State, TemporalClient
 from api.errors import conflict
 from api.invitations import in_database
-from api.visibility import definition_of
-from convene.client import state
 from api.roster_exports import KINDS, Sources, filename
+from api.visibility import definition_of
 from convene.spreadsheet import csv_chunks, file_chunks, xlsx_file
+from workflows.client import state
 
 router = APIRouter(prefix="/events", tags=["exports"])
 log = structlog.stdlib.get_logger("convene.api")

@@ -44,10 +44,10 @@ from api.deps import SAFE_ID, EventId, Language, Principal, Registry, State, Tem
 from api.errors import not_found
 from api.visibility import definition_of
 from convene import i18n, reasons
-from convene.client import list_query, may, state, workflow_id
 from definitions import CANCELLED, CLOSED, Definition, UnknownKind, definition_hash
 from definitions import Registry as DefinitionRegistry
 from workflows import search
+from workflows.client import list_query, may, state, workflow_id
 from workflows.lifecycle import ActRefused, machine_config, role_for
 from workflows.messages import Allowed, Decide, MayAsk, StateView
 

@@ -42,14 +42,14 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from activities.rendering import build_ics
 from api.deps import AppState, State
-from api.places import after_answer, after_registration
 from api.errors import Problem
+from api.places import after_answer, after_registration
 from convene import i18n
-from convene.client import act, state
 from convene.languages import shipped_language
 from convene.settings import link_key
 from store import Link, LinkRefused, Links
 from store.registration import Place, Places
+from workflows.client import act, state
 from workflows.lifecycle import GUEST
 from workflows.messages import (
     Actor,

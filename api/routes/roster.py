@@ -23,6 +23,7 @@ import structlog
 from fastapi import APIRouter, Body, Path, Query, Request
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 
+from api.attendees_csv import MAX_ROWS, EncodingError, read_attendees
 from api.auth import Principal as PrincipalModel
 from api.auth import choose_role
 from api.bodies import ActIn
@@ -57,9 +58,8 @@ from api.models import (
 from api.places import after_answer
 from api.views import audit_of_state, deliveries_of_state, invitations_of_state
 from api.visibility import attendees_for, deliveries_for, readable
-from api.attendees_csv import MAX_ROWS, EncodingError, read_attendees
-from convene.client import act, attendees, state
 from definitions import Registry as DefinitionRegistry
+from workflows.client import act, attendees, state
 from workflows.messages import (
     Act,
     Actor,

@@ -16,7 +16,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities import Notifier, SmtpConfig, build_activities
 from activities.chat import ChatConfigError, ChatRooms
-from convene.client import start_event
 from convene.settings import Settings
 from definitions import load_definition
 from store import Database, Journal
@@ -24,6 +23,7 @@ from store.schema import deliveries
 from tests.activities.support import WEBHOOK_SECRET, Receiver, context
 from tests.support import Driver, conference, settings
 from worker import build_worker
+from workflows.client import start_event
 from workflows.messages import DeliveryRecord, NotificationRequest, Person, Recipient
 
 EVENT = "summit-2026"

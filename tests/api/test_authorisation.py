@@ -404,9 +404,9 @@ async def test_an_event_started_without_readers_publishes_them_and_is_listed(api
     (patch ``event-readers``), and from then on its team finds it in the listing and others do not."""
     from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
 
-    from convene.client import start_input, workflow_id
     from definitions import shipped
     from workflows import search
+    from workflows.client import start_input, workflow_id
     from workflows.event import WORKFLOW_NAME
     from workflows.messages import EventDetails, StateView
 

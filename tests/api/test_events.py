@@ -6,9 +6,9 @@ import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from convene.client import act
 from tests.api.conftest import Api, auth, event_body
 from tests.support import SPONSOR, conference, key, start_conference
+from workflows.client import act
 from workflows.messages import Cancel, Decide
 
 PREPARATION_GATES = ("theme_recorded", "budget_approved", "date_venue_confirmed", "team_ready")

@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from console import cli
-from convene.client import state
 from convene.settings import get_settings
 from tests.api.conftest import Api, auth
+from workflows.client import state
 
 PR = "pr_communications"
 

@@ -14,8 +14,8 @@ import pytest
 
 from api import create_app
 from api.views import audit_of_state, deliveries_of_state, invitations_of_state
-from convene.client import state
 from tests.api.conftest import Api, api_settings, auth, serve
+from workflows.client import state
 from workflows.messages import AttendeeQuery, AuditEntry, DeliveryRecord
 
 PR = "pr_communications"

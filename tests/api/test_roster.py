@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from convene.client import state
 from tests.api.conftest import Api, auth
+from workflows.client import state
 
 
 def people(*ids: str, **extra: Any) -> list[dict[str, Any]]:

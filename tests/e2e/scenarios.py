@@ -11,7 +11,6 @@ from typing import Any
 
 from temporalio.client import Client
 
-from convene.client import act, state
 from store import Database, Roster
 from tests.support import (
     APPROVER,
@@ -27,9 +26,11 @@ from tests.support import (
     start_conference,
     team,
 )
+from workflows.client import act, state
 from workflows.messages import (
     AgendaItem,
     Attendee,
+    AttendeeQuery,
     BudgetLine,
     Cancel,
     Decide,
@@ -37,7 +38,6 @@ from workflows.messages import (
     InviteSpeaker,
     Person,
     RecordBudget,
-    AttendeeQuery,
     Rsvp,
     SetAgenda,
     SpeakerReply,

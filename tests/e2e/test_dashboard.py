@@ -8,10 +8,10 @@ import time
 
 from playwright.async_api import expect
 
-from convene.client import act, state
 from tests.e2e.conftest import OpenAs, Site, save_screenshot
 from tests.e2e.scenarios import awaiting_budget, board_of, owner, rich_event
 from tests.support import APPROVER, FINANCE, key
+from workflows.client import act, state
 from workflows.messages import BudgetLine, Decide, RecordBudget
 
 LABELLED = """() => {

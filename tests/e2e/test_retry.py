@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 from playwright.async_api import expect
 
-from convene.client import state
 from tests.e2e.conftest import OpenAs, Site
 from tests.support import conference, start_conference
+from workflows.client import state
 
 ACT = 10_000
 

@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 
 from playwright.async_api import expect
 
-from convene.client import act, start_event, state
 from definitions import shipped
 from definitions.timelapse import timelapse
-from tests.e2e.conftest import OpenAs, Site, save_screenshot
 from store import Journal
+from tests.e2e.conftest import OpenAs, Site, save_screenshot
 from tests.e2e.scenarios import awaiting_budget, owner, rich_event, walk_to
 from tests.e2e.test_dashboard import assert_accessible_basics
 from tests.support import APPROVER, FINANCE, conference, key
+from workflows.client import act, start_event, state
 from workflows.messages import BudgetLine, Decide, RecordBudget
 
 DAY = timedelta(seconds=0.4)

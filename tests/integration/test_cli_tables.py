@@ -12,10 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from console import cli
-from convene.client import start_event
 from convene.settings import get_settings
 from definitions import shipped
 from tests.support import conference
+from workflows.client import start_event
 
 
 async def test_events_list_aligns_chinese_titles(dev_env: WorkflowEnvironment, task_queue: str,

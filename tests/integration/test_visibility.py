@@ -8,11 +8,11 @@ import uuid
 
 from temporalio.testing import WorkflowEnvironment
 
-from convene.client import list_query
 from convene.devserver import temporal_binary
 from tests.support import Driver, RecordingActivities, conference, settings, start_conference
 from worker import build_worker
 from workflows import search
+from workflows.client import list_query
 from workflows.messages import Actor
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from convene.client import state
-from tests.support import conference, start_conference
 from tests.reliability.support import database_url, journal_of
+from tests.support import conference, start_conference
+from workflows.client import state
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,6 @@ import hmac
 import os
 import random
 import signal
-import socket
 import sys
 import threading
 import time
@@ -33,9 +32,9 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from convene.client import act, handle, state
-from convene.devserver import DevServer, free_port
+from convene.devserver import DevServer
 from workflows import search
+from workflows.client import act, handle, state
 from workflows.messages import ActResult, StateView
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 import pytest
 import yaml
-from markupsafe import escape
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
@@ -32,14 +32,15 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from activities import Bookings, LocalFolderStore
 from activities.rendering import Templates, build_email, template_variables
 from api import create_app
-from convene.client import handle, state
 from definitions import DefinitionError, shipped
 from definitions.loader import MAX_BYTES, load_definition, parse_definition
 from tests.api.conftest import api_settings, auth, event_body, serve
 from tests.reliability.strategies import MODELS, VALID_ACTS, bad_update, broken, json_junk, valid_json
 from tests.reliability.support import failed_workflow_tasks, fingerprint, history_length
-from tests.support import PLANNER, PM, RecordingActivities, conference, settings as worker_settings, start_conference
+from tests.support import PLANNER, PM, RecordingActivities, conference, start_conference
+from tests.support import settings as worker_settings
 from worker import build_worker
+from workflows.client import handle, state
 from workflows.lifecycle import Lifecycle
 from workflows.messages import (
     Attendee,

@@ -28,11 +28,10 @@ import httpx
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from convene.client import state
-
 from tests.api.conftest import event_body
-from tests.reliability.support import dev_server, WorkerProcess, env_int, percentile
+from tests.reliability.support import WorkerProcess, dev_server, env_int, percentile
 from tests.reliability.test_load import ApiProcess, bearer
+from workflows.client import state
 
 EVENTS = env_int("CONVENE_HTTP_CRASH_EVENTS", 6)
 IN_PROGRESS = "/problems/act-in-progress"

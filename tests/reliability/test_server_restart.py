@@ -12,19 +12,19 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from convene.client import handle
 from tests.reliability.support import (
-    dev_server,
     Outcome,
     WorkerProcess,
     act_until_answered,
     audit_keys,
-    journal_of,
+    dev_server,
     failed_workflow_tasks,
+    journal_of,
     state_when_up,
     webhook_receiver,
 )
 from tests.support import FINANCE, PM, VENUE, conference, start_conference
+from workflows.client import handle
 from workflows.messages import CompleteTask
 
 # Seconds from the start until each event's first ladder step (the budget reminder, at start-63d) is due:
@@ -107,7 +107,7 @@ async def test_server_killed_and_restarted_keeps_every_act_and_fires_each_timer_
             assert worker.proc is not None and worker.proc.returncode is None, "the worker outlived the outage"
             retried = sum(o.attempts > 1 for o in outcomes)
             waited = sum(o.latency > 1.0 for o in outcomes)  # held by the client's own retries until the server was back
-            print(f"\nserver restart: " + json.dumps({
+            print("\nserver restart: " + json.dumps({
                 "killed_at_s": round(killed_at, 1), "back_at_s": round(back_at, 1), "acts": len(outcomes),
                 "acts_retried": retried, "acts_waiting_out_the_outage": waited, "webhook_posts": len(receiver.hits), "webhook_keys": len(receiver.counts()),
                 "total_s": round(time.monotonic() - t0, 1)}))

@@ -23,21 +23,21 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from convene.client import handle, state
 from definitions import shipped
 from tests.reliability.scenario import Script, scripts
 from tests.reliability.support import (
     WorkerProcess,
     act_until_answered,
-    journal_of,
     env_int,
     failed_workflow_tasks,
     history_identities,
+    journal_of,
     pending_activities,
     wait_for_pollers,
     webhook_receiver,
 )
 from tests.support import start_conference
+from workflows.client import handle, state
 
 SHORT = env_int("CONVENE_RELIABILITY_EVENTS", 10)
 LONG = env_int("CONVENE_RELIABILITY_EVENTS_LONG", 50)

@@ -19,17 +19,15 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from convene.client import act
-from definitions import shipped
-from definitions import Definition, definition_hash
+from definitions import Definition, definition_hash, shipped
 from tests.autopilot import event_for, walk_to_closed
-from workflows.lifecycle import Lifecycle
-from workflows.messages import Actor, Attendee, DeliveryRecord, EventRecord, InviteAttendees, Rsvp
 from tests.conftest import binary
 from tests.support import SPONSOR, RecordingActivities, conference, settings, start_conference
 from worker import build_worker
 from workflows import search
-from workflows.messages import Cancel
+from workflows.client import act
+from workflows.lifecycle import Lifecycle
+from workflows.messages import Actor, Attendee, Cancel, DeliveryRecord, EventRecord, InviteAttendees, Rsvp
 
 HISTORIES = Path(__file__).parent / "histories"
 

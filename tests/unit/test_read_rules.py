@@ -17,10 +17,10 @@ from api.auth import (
     visibility_clause,
 )
 from api.routes.pages import _candidate_query
-from convene.client import workflow_id
 from definitions import shipped
 from tests.support import conference
 from workflows import search
+from workflows.client import workflow_id
 from workflows.messages import Person
 
 REGISTRY = shipped()

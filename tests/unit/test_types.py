@@ -10,13 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-STRICT = ["definitions"]
+STRICT = ["definitions", "workflows"]
 """Packages mypy checks strict that must stay clean."""
-
-STRICT_AFTER_THE_LIFECYCLE_SPLIT = ["workflows"]
-"""Strict in the configuration already, but not yet clean (16 errors when this test was written, all in
-workflows/lifecycle.py and workflows/event.py, which issue 14 splits): move each into ``STRICT`` once
-``mypy workflows`` is clean, and delete this list."""
 
 
 def mypy(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -31,12 +26,12 @@ def test_the_strict_packages_type_check():
 
 
 def test_the_configuration_is_strict_on_definitions_and_workflows():
-    """pyproject keeps the strict override (and the pydantic plugin) for both, whichever is enforced today."""
+    """pyproject keeps the strict override (and the pydantic plugin) for both."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
     strict = {m for o in config["overrides"] if o.get("strict") for m in o["module"]}
     assert {"definitions", "definitions.*", "workflows", "workflows.*"} <= strict
     assert "pydantic.mypy" in config["plugins"]
-    assert set(STRICT).isdisjoint(STRICT_AFTER_THE_LIFECYCLE_SPLIT)
+    assert set(STRICT) == {"definitions", "workflows"}
 
 
 def test_strict_catches_an_unannotated_function(tmp_path: Path):

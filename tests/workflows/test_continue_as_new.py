@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from temporalio.testing import WorkflowEnvironment
 
 from definitions import shipped
-from tests.support import FINANCE, PM, PR, Driver, RecordingActivities, conference, eventually, settings, start_conference
+from tests.support import (
+    FINANCE,
+    PM,
+    PR,
+    Driver,
+    RecordingActivities,
+    conference,
+    eventually,
+    settings,
+    start_conference,
+)
 from worker import build_worker
-from decimal import Decimal
-
 from workflows.messages import BudgetLine, CompleteTask, RecordBudget, ReportIncident
 
 
@@ -45,8 +55,8 @@ async def test_a_record_kept_in_memory_moves_to_the_roster_database_once(
 ):
     """A run that receives a record from before the roster database (as a run continued from an old one
     does) writes its attendees, survey, deliveries and audit there first, then keeps a bounded record."""
-    from convene.client import start_input, workflow_id
     from tests.replay.record import legacy_record
+    from workflows.client import start_input, workflow_id
     from workflows.event import WORKFLOW_NAME
     from workflows.messages import StateView
 

@@ -7,9 +7,18 @@ from datetime import timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from convene.client import act
-from tests.support import PM, Driver, act_with_temporal_cli, RecordingActivities, conference, key, settings, start_conference
+from tests.support import (
+    PM,
+    Driver,
+    RecordingActivities,
+    act_with_temporal_cli,
+    conference,
+    key,
+    settings,
+    start_conference,
+)
 from worker import build_worker
+from workflows.client import act
 from workflows.messages import CompleteTask
 
 

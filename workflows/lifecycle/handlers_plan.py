@@ -7,6 +7,7 @@ Each act has a ``check_<act>`` (refuse with :class:`~workflows.refusals.ActRefus
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from definitions.schema import Notify
 from workflows.lifecycle.checks import reasons_of
@@ -56,8 +57,13 @@ def check_decide(lc: Moves, act: Decide) -> None:
                             reason_messages=[r.message.model_dump() for r in blockers])
 
 
+DECISIONS: dict[str, Literal["approved", "rejected", "waived"]] = {
+    "approve": "approved", "reject": "rejected", "waive": "waived"}
+"""A decision as the gate's record says it."""
+
+
 def apply_decide(lc: Moves, act: Decide) -> str:
-    decision = {"approve": "approved", "reject": "rejected", "waive": "waived"}[act.decision]
+    decision = DECISIONS[act.decision]
     _, gate = lc.definition.gate(act.gate)
     lc.record.gates[gate.id] = GateRecord(
         decision=decision, by=act.actor.id, role=act.actor.role, at=lc.now, reason=act.reason

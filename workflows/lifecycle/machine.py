@@ -53,7 +53,7 @@ def mermaid_diagram(definition: Definition, current: str | None = None) -> str:
             return True
 
     machine = GraphMachine(model=_Model(), graph_engine="mermaid", title=definition.title, show_conditions=True, **config)
-    text = machine.get_graph().draw(None).replace("\n  Class ", "\n  class ")  # mermaid's keyword is lowercase
+    text: str = machine.get_graph().draw(None).replace("\n  Class ", "\n  class ")  # mermaid's keyword is lowercase
     titles = {s.id: s.title for s in definition.stages} | {CLOSED: "Closed", CANCELLED: "Cancelled"}
     for state_id, title in titles.items():  # show each stage's title, keep its id as the node
         text = text.replace(f'state "{state_id}" as {state_id}', f'state "{title}" as {state_id}')

@@ -8,6 +8,7 @@ never sends twice.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -47,7 +48,7 @@ class Notifier(Core):
             return
         ctx = self._context() | context
         for role in note.roles:
-            people = self._people(role) or [None]
+            people: list[Person | None] = [*self._people(role)] or [None]
             for person in people:
                 recipient = Recipient(
                     role=role,
@@ -76,11 +77,11 @@ class Notifier(Core):
                 recipient=Recipient(role="subscriber", webhook_url=url), locale=self.event.locale, context=ctx,
             ))
 
-    def _notify_people(self, kind: str, people: list[Person], cause: str, extra: dict[str, Any] | None = None,
+    def _notify_people(self, kind: str, people: Sequence[Person], cause: str, extra: dict[str, Any] | None = None,
                        ics: bool = False) -> None:
         ctx = self._context() | (extra or {})
         for person in people:
-            channel = "email" if person.email else "log"
+            channel: Literal["email", "log"] = "email" if person.email else "log"
             self.effects.append(NotificationRequest(
                 key=f"{self.event.id}:{cause}:{person.id}:{channel}", event_id=self.event.id, kind=kind,
                 channel=channel,

@@ -7,7 +7,7 @@ Each timer has a time it is due (``next_wakeup`` is the earliest) and fires once
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from definitions.schema import Deadline, EventEnded, Notify
 from workflows.lifecycle.checks import Gates
@@ -48,6 +48,7 @@ class Timers(Gates, Notifier):
                 )
                 for i, s in enumerate(d.ladder)
             ]
+            status: Literal["pending", "met", "missed", "void"]
             if not self.active and not met:
                 status = "void"
             elif met:

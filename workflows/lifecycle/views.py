@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Literal
 
 from workflows.lifecycle.core import AUDIT_TAIL, IDEMPOTENCY_WINDOW_DB
 from workflows.lifecycle.moves import Moves
@@ -92,6 +93,7 @@ class Views(Moves):
             if run.started_at:
                 projected = run.started_at
             expected_end = projected + timedelta(minutes=item.minutes)
+            status: Literal["planned", "running", "overrun", "done"]
             if run.ended_at:
                 actual_end, status = run.ended_at, "done"
             elif run.started_at:

@@ -53,7 +53,7 @@ class Act(_In):
         """The roles the definition's permissions table allows for this kind of act: the first of
         ``permission``'s fields that names any role, else the owner role."""
         p = definition.permissions
-        named = next((getattr(p, field) for field in cls.permission if getattr(p, field)), [])
+        named: list[str] = next((getattr(p, field) for field in cls.permission if getattr(p, field)), [])
         return list(named) or [definition.owner_role]
 
     def roles(self, definition: Definition) -> list[str]:

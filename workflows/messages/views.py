@@ -22,7 +22,7 @@ from workflows.messages.records import (
     IncidentRecord,
     SpeakerRecord,
 )
-from workflows.reasons import ReasonMessage
+from convene.reason_message import ReasonMessage
 
 # --- the state view (query `state`) ------------------------------------------------------------
 
