@@ -13,6 +13,11 @@ token is hashed and compared with :func:`hmac.compare_digest`. A tokens file::
         name: Ada Auditor
         roles: [viewer]
         grants: {kinds: [conference], events: [summit-2027]}   # what she may read besides her teams
+      - id: ida
+        name: Ida Admin
+        roles: [organisation_admin]
+        organisation: Northwind                             # the events she starts are Northwind's
+        grants: {organisations: [Northwind], administers: [Northwind]}   # reads them; manages its webhooks
 
 Reading is scoped (:func:`may_read`): an event is visible to its team (the owner and everyone named on
 it, in any role; for a role it names nobody for, every holder of that role, who may act as it there),
