@@ -25,6 +25,7 @@ from activities.thanks import Thanks
 from convene.settings import Settings, link_key
 from store import Database, Journal, Links, Roster
 from store.registration import Places
+from store.subscriptions import Subscriptions
 
 __all__ = [
     "ArchiveStore",
@@ -66,6 +67,8 @@ def build_activities(
         notifier = Notifier.from_settings(settings, journal=journal)
     elif notifier.journal is None:
         notifier.journal = journal
+    if notifier.subscriptions is None:
+        notifier.subscriptions = Subscriptions(database)
     if notifier.links is None:
         notifier.links = PersonalLinks(Links(database, link_key(settings)), roster, settings.public_url,
                                        settings.link_days_after_end)

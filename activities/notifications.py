@@ -28,6 +28,9 @@ failure that may pass as ``retrying`` (``failed`` on the activity's last attempt
 Before sending it asks the journal whether *any* worker delivered the key already,
 so a retry that lands on another worker (after a crash, a lost completion) does not
 send again either.
+
+Given :class:`~store.subscriptions.Subscriptions`, ``send_notification`` also delivers each team
+notification to the webhook subscriptions of the event's organisation (:mod:`activities.subscriptions`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import re
 import socket
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
@@ -62,6 +65,7 @@ from convene.logs import get_logger
 from convene.metrics import count_delivery
 from convene.settings import Settings
 from store.journal import Journal
+from store.subscriptions import Subscriptions
 from workflows.messages import DeliveryRecord, NotificationRequest
 
 _HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%")
@@ -184,6 +188,8 @@ class Notifier:
             any worker; None sends as before, remembering delivered keys in this worker only.
         links: puts each person's own link in their emails (``personal_link``); None leaves it out.
         chat: the chat rooms (:mod:`activities.chat`); none by default (chat messages are skipped).
+        subscriptions: organisations' webhook subscriptions, each team notification fanned out to them
+            (:mod:`activities.subscriptions`); None: only the event's own webhooks.
     """
 
     def __init__(
@@ -200,8 +206,10 @@ class Notifier:
         chat: ChatRooms | None = None,
         webhook_secrets: Sequence[str | bytes] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        subscriptions: Subscriptions | None = None,
     ) -> None:
         self._clock = clock
+        self.subscriptions = subscriptions
         self.smtp = smtp
         self._secrets = [secret_bytes(s) for s in webhook_secrets] or [secret_bytes(webhook_secret)]
         self._secret = self._secrets[0]
@@ -239,7 +247,19 @@ class Notifier:
         """
         if self.journal is not None:
             await self.journal.db.migrate()  # a no-op once the worker migrated at start
-        return await self.deliver(request)
+        if self.subscriptions is None:
+            return await self.deliver(request)
+        from activities.subscriptions import fan_out
+
+        try:
+            record = await self.deliver(request)
+        except Exception as err:
+            # the notification still reaches the subscriptions; the request's own error is what is raised
+            await fan_out(self, request, own_failed=True,
+                          own_final=isinstance(err, ApplicationError) and err.non_retryable)
+            raise
+        await fan_out(self, request)
+        return record
 
     async def deliver(self, request: NotificationRequest) -> DeliveryRecord:
         """Deliver ``request`` (also used by other activities, e.g. thanks); see :meth:`send_notification`.
@@ -247,8 +267,26 @@ class Notifier:
         With a journal: a key any worker delivered is answered from the database without sending,
         and the outcome (or the failure) is written there before this returns (or raises).
         """
+        return await self._journaled(request, self._enriched)
+
+    async def deliver_signed(self, request: NotificationRequest, secrets: Sequence[str], *,
+                             final: bool = False) -> DeliveryRecord:
+        """Deliver the webhook ``request`` signed with `secrets` (``whsec_...``, newest first) instead of the
+        configured ones: a subscription's (:mod:`activities.subscriptions`). Journaled as :meth:`deliver`;
+        with `final`, a failure is recorded ``failed`` (no attempt follows)."""
+        keys = [secret_bytes(s) for s in secrets]
+        return await self._journaled(request, lambda r: self._webhook(r, keys), final=final)
+
+    async def _enriched(self, request: NotificationRequest) -> DeliveryRecord:
+        if self.links is not None:
+            request = await self.links.enrich(request)
+        return await self._deliver(request)
+
+    async def _journaled(self, request: NotificationRequest,
+                         send: Callable[[NotificationRequest], Awaitable[DeliveryRecord]],
+                         final: bool = False) -> DeliveryRecord:
         if self.journal is None:
-            record = await self._deliver(request)
+            record = await send(request)
             count_delivery(record.channel, record.status)
             return record
         earlier = await self.journal.delivered(request.key)
@@ -256,10 +294,9 @@ class Notifier:
             self._log(request).info("already delivered (by this or another worker); not sent again")
             return earlier
         attempt, last = attempt_info()
+        last = last or final
         try:
-            if self.links is not None:
-                request = await self.links.enrich(request)
-            record = await self._deliver(request)
+            record = await send(request)
         except Exception as err:
             permanent_failure = isinstance(err, ApplicationError) and err.non_retryable
             status = "failed" if permanent_failure or last else "retrying"
@@ -382,7 +419,7 @@ class Notifier:
         log.info("email sent", attachments=1 if ics else 0)
         return self._record(request, r.email, "sent", detail)
 
-    async def _webhook(self, request: NotificationRequest) -> DeliveryRecord:
+    async def _webhook(self, request: NotificationRequest, secrets: Sequence[bytes] | None = None) -> DeliveryRecord:
         log = self._log(request)
         url, role = request.recipient.webhook_url, request.recipient.role
         if not url:
@@ -407,7 +444,7 @@ class Notifier:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "convene-webhook/1",
-            **signed_headers(self._secrets, request.key, body, self._clock()),
+            **signed_headers(secrets or self._secrets, request.key, body, self._clock()),
             "X-Convene-Kind": request.kind,
             "Idempotency-Key": header_key(request.key),
         }

@@ -13,10 +13,16 @@ token is hashed and compared with :func:`hmac.compare_digest`. A tokens file::
         name: Ada Auditor
         roles: [viewer]
         grants: {kinds: [conference], events: [summit-2027]}   # what she may read besides her teams
+      - id: ida
+        name: Ida Admin
+        roles: [organisation_admin]
+        organisation: Northwind                             # the events she starts are Northwind's
+        grants: {organisations: [Northwind], administers: [Northwind]}   # reads them; manages its webhooks
 
 Reading is scoped (:func:`may_read`): an event is visible to its team (the owner and everyone named on
 it, in any role; for a role it names nobody for, every holder of that role, who may act as it there),
-to principals granted it by id or by kind (``kinds: ["*"]``: every event), and to nobody else. A
+to principals granted it by id, by kind (``kinds: ["*"]``: every event) or by the organisation that owns
+it (``organisations``; grants may also come from ``CONVENE_GRANTS``, :mod:`api.grants`), and to nobody else. A
 confidential kind's contact details are shown only to those who need them (:func:`sees_contacts`).
 
 This is the first line of authorisation: it refuses an act when the principal
@@ -89,14 +95,33 @@ class TokenConfigError(ValueError):
 # --- principals and the token book -----------------------------------------------------------
 
 
+OrganisationName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+"""An organisation as the identity provider's claim names it (``EventDetails.organisation``)."""
+
+
 class Grants(BaseModel):
-    """Events a principal may read beyond the teams they are on (configuration, never asked for by callers)."""
+    """Events a principal may read beyond the teams they are on, and the organisations whose webhook
+    subscriptions they manage (configuration, never asked for by callers)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     events: list[SafeId] = Field(default_factory=list, max_length=1000, description="Event ids.")
     kinds: list[Annotated[str, Field(pattern=r"^([a-z][a-z0-9_]{0,63}|\*)$")]] = Field(
         default_factory=list, max_length=100, description='Every event of these kinds; "*" for every kind.')
+    organisations: list[OrganisationName] = Field(
+        default_factory=list, max_length=100, description="Every event these organisations own.")
+    administers: list[OrganisationName] = Field(
+        default_factory=list, max_length=100,
+        description='Organisations whose webhook subscriptions they manage and whose events they may start; '
+                    '"*" for every organisation (an operator).')
+
+    def merged(self, other: Grants) -> Grants:
+        """Both grants together (each list without repeats, in order)."""
+        def both(a: list[str], b: list[str]) -> list[str]:
+            return list(dict.fromkeys([*a, *b]))
+        return Grants(events=both(self.events, other.events), kinds=both(self.kinds, other.kinds),
+                      organisations=both(self.organisations, other.organisations),
+                      administers=both(self.administers, other.administers))
 
 
 class Principal(BaseModel):
@@ -109,7 +134,8 @@ class Principal(BaseModel):
     roles: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]] = Field(min_length=1)
     grants: Grants = Field(default_factory=Grants)
     organisation: str | None = Field(default=None, max_length=200,
-                                     description="From the identity provider's claim, when signed in by OIDC.")
+                                     description="From the identity provider's claim when signed in by OIDC, "
+                                     "or the tokens file: the organisation of the events they start.")
 
     @staticmethod
     def role_ok(role: str) -> bool:
@@ -292,7 +318,8 @@ class NotVisible(AuthError):
 def reader_keywords(principal: Principal) -> list[str]:
     """The ``EventReaders`` keywords that let `principal` read an event (:func:`workflows.search.readers`)."""
     return sorted({f"p:{principal.id}"} | {f"role:{r}" for r in principal.roles}
-                  | {f"kind:{k}" for k in principal.grants.kinds})
+                  | {f"kind:{k}" for k in principal.grants.kinds}
+                  | {f"org:{o}" for o in principal.grants.organisations})
 
 
 def reads_everything(principal: Principal) -> bool:
@@ -300,8 +327,8 @@ def reads_everything(principal: Principal) -> bool:
 
 
 def may_read(principal: Principal, event: EventDetails, definition: Definition | None) -> bool:
-    """Whether `principal` may read `event`: on its team in any role, granted it by id or kind, or an
-    auditor (``kinds: ["*"]``). The same rule the listing query applies (:func:`visibility_clause`).
+    """Whether `principal` may read `event`: on its team in any role, granted it by id, kind or owning
+    organisation, or an auditor (``kinds: ["*"]``). The same rule the listing query applies (:func:`visibility_clause`).
 
     `definition` None (a kind no longer loaded here): only the team and the grants count.
     """
@@ -309,9 +336,15 @@ def may_read(principal: Principal, event: EventDetails, definition: Definition |
         return True
     if definition is None:
         mine = {f"p:{event.owner}"} | {f"p:{p.id}" for members in event.team.values() for p in members} \
-            | {f"kind:{event.kind}"}
+            | {f"kind:{event.kind}"} | ({f"org:{event.organisation}"} if event.organisation else set())
         return bool(mine & set(reader_keywords(principal)))
     return bool(set(search.readers(event, definition)) & set(reader_keywords(principal)))
+
+
+def administers(principal: Principal, organisation: str) -> bool:
+    """Whether `principal` manages `organisation`'s webhook subscriptions (and may start its events):
+    granted ``administers`` it, or every organisation (``"*"``)."""
+    return organisation in principal.grants.administers or ALL_KINDS in principal.grants.administers
 
 
 def check_read(principal: Principal, event: EventDetails, definition: Definition | None) -> None:
@@ -361,7 +394,7 @@ def sees_contacts(principal: Principal, event: EventDetails, definition: Definit
 
 def may_export(principal: Principal, event: EventDetails, definition: Definition | None) -> None:
     """Taking an event's people out in bulk (a spreadsheet export) is reading: :func:`may_read`. What the
-    export then shows follows :func:`sees_contacts` (:mod:`convene.roster_exports`).
+    export then shows follows :func:`sees_contacts` (:mod:`api.roster_exports`).
 
     Raises:
         NotVisible: not theirs to read (404).

@@ -27,6 +27,7 @@ from store import Database
 from store import Journal as JournalStore
 from store import Roster as RosterStore
 from store.acts import ActKeys
+from store.subscriptions import Subscriptions as SubscriptionStore
 
 log = structlog.stdlib.get_logger("convene.api")  # lazy: resolved after logs.configure()
 
@@ -52,6 +53,7 @@ class AppState:
         self.database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
         self.roster = RosterStore(self.database, on_applied=self.metrics.attendee_act)
         self.journal = JournalStore(self.database)
+        self.subscriptions = SubscriptionStore(self.database)
         self.rpc_timeout = timedelta(seconds=settings.temporal_rpc_timeout_seconds)
         self.events = EventInfoCache(ttl=settings.event_cache_seconds, rpc_timeout=self.rpc_timeout)
         self.act_keys = ActKeys(self.database, window=timedelta(hours=settings.idempotency_window_hours))
@@ -129,6 +131,11 @@ async def get_journal(state: State) -> JournalStore:
     return state.journal
 
 
+async def get_subscriptions(state: State) -> SubscriptionStore:
+    await state.store_ready()
+    return state.subscriptions
+
+
 _bearer = HTTPBearer(auto_error=False, description="A token from the tokens file (stored there as its SHA-256).")
 
 
@@ -136,16 +143,17 @@ async def get_principal(
     request: Request, state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> PrincipalModel:
     """The authenticated caller: by bearer token, else by the session cookie of an OIDC sign-in
-    (:mod:`api.signin`; a write by cookie needs its CSRF token). 401 with neither."""
+    (:mod:`api.signin`; a write by cookie needs its CSRF token), with the configured grants
+    (``CONVENE_GRANTS``, :mod:`api.grants`) added. 401 with neither."""
     if credentials is None or not credentials.credentials:
         by_cookie = session_principal(request, state.settings)
         if by_cookie is None:
             raise Unauthenticated("a bearer token is required")
         structlog.contextvars.bind_contextvars(principal=by_cookie.id)
-        return by_cookie
+        return state.settings.grants.apply(by_cookie)
     principal = state.tokens.authenticate(credentials.credentials)
     structlog.contextvars.bind_contextvars(principal=principal.id)
-    return principal
+    return state.settings.grants.apply(principal)
 
 
 async def get_writer(principal: Annotated[PrincipalModel, Depends(get_principal)]) -> PrincipalModel:
@@ -171,6 +179,8 @@ Roster = Annotated[RosterStore, Depends(get_roster)]
 """The attendees and their acts, in the roster database (migrated before first use)."""
 Journal = Annotated[JournalStore, Depends(get_journal)]
 """The whole audit and every delivery, in the roster database."""
+Subscriptions = Annotated[SubscriptionStore, Depends(get_subscriptions)]
+"""Organisations' webhook subscriptions and who owns each event, in the roster database."""
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=200,

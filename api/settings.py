@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
+from api.grants import GrantBook
 from convene.settings import Settings
 
 
@@ -21,6 +22,11 @@ class ApiSettings(Settings):
     )
     tokens: SecretStr | None = Field(
         default=None, description="The same content as the tokens file, as JSON in one environment variable."
+    )
+    grants: GrantBook = Field(
+        default_factory=GrantBook,
+        description="JSON: what principals (by id) and organisations may read and administer besides their "
+        "teams and the tokens file's grants (api/grants.py).",
     )
     creator_roles: list[str] = Field(
         default_factory=list,

@@ -283,7 +283,26 @@ def events_start(
 
     async def go() -> None:
         client = await _client()
-        handle = await start_event(client, details, definition, get_settings().task_queue)
+        if not details.organisation:
+            handle = await start_event(client, details, definition, get_settings().task_queue)
+            typer.echo(_("started %(event)s", event=handle.id))
+            return
+        # its organisation's webhook subscriptions find it by this record (as when the API starts it)
+        from store import Database
+        from store.subscriptions import Subscriptions
+
+        db = Database(get_settings().database_url)
+        try:
+            await db.migrate()
+            owned = await Subscriptions(db).own(details.id, details.organisation)
+            try:
+                handle = await start_event(client, details, definition, get_settings().task_queue)
+            except BaseException:
+                if owned:
+                    await Subscriptions(db).disown(details.id)
+                raise
+        finally:
+            await db.dispose()
         typer.echo(_("started %(event)s", event=handle.id))
 
     _run(go())

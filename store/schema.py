@@ -164,3 +164,40 @@ idempotency_keys = Table(
 )
 """Each team act the API sent to a workflow, by its key: what it was and, once known, its final answer (refusals
 included). Kept for the idempotency window (``CONVENE_IDEMPOTENCY_WINDOW_HOURS``), then deleted."""
+
+event_organisations = Table(
+    "event_organisations",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("organisation", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+"""Who owns each event (``EventDetails.organisation``), written when it is started, so the notifier finds the
+organisation's webhook subscriptions without asking the workflow."""
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("subscription_id", String(32), primary_key=True),
+    Column("organisation", String(200), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("kinds", JSON, nullable=False, doc="Notification kinds delivered; empty: every kind."),
+    Column("secret", String(200), nullable=False, doc="whsec_<base64>: signs every delivery."),
+    Column("previous_secret", String(200), doc="The secret before the last rotation, still signing until ..."),
+    Column("previous_until", DateTime(timezone=True), doc="... this time (two valid at once during a rotation)."),
+    Column("created_by", ID, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_subscriptions_organisation", "organisation", "created_at"),
+)
+"""An organisation's webhook subscriptions: every notification of its events (of the kinds listed) is POSTed
+to the URL, signed with the subscription's own Standard Webhooks secret."""
+
+notification_claims = Table(
+    "notification_claims",
+    metadata,
+    Column("key", String(512), primary_key=True, doc="A notification's key (without its recipient)."),
+    Column("holder", String(512), nullable=False, doc="The one delivery (its key) that fans it out."),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+"""Which of a notification's deliveries (one per role, person and channel) delivers it to the subscriptions:
+the first to claim it; its retries go on, the others skip."""

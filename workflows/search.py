@@ -63,13 +63,15 @@ def readers(event: EventDetails, definition: Definition) -> list[str]:
 
     ``p:<id>`` for the owner and every person on the team; ``role:<role>`` for each role of the kind the
     team names nobody for (any holder may act as it there, :func:`api.auth.choose_role`, so may read);
-    ``kind:<kind>`` for principals granted the whole kind. A principal presents the matching keywords
-    (:func:`api.auth.reader_keywords`).
+    ``kind:<kind>`` for principals granted the whole kind; ``org:<organisation>`` for principals granted
+    the organisation that owns it (events without one, all those started before, publish none). A
+    principal presents the matching keywords (:func:`api.auth.reader_keywords`).
     """
     people = {f"p:{event.owner}"} | {f"p:{p.id}" for members in event.team.values() for p in members}
     staffed = {role for role, members in event.team.items() if members}
     open_roles = {f"role:{r}" for r in definition.role_ids() if r not in staffed and r != definition.owner_role}
-    return sorted(people | open_roles | {f"kind:{definition.kind}"})
+    owner = {f"org:{event.organisation}"} if event.organisation else set()
+    return sorted(people | open_roles | {f"kind:{definition.kind}"} | owner)
 
 
 def cli_flags() -> list[str]:

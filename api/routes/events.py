@@ -25,8 +25,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.act_routes import add_act_routes
+from api.auth import NotPermitted, administers, check_read, may_read, may_start, on_team, visibility_clause
 from api.auth import Principal as PrincipalModel
-from api.auth import check_read, may_read, may_start, on_team, visibility_clause
 from api.deps import (
     SAFE_ID,
     AppState,
@@ -35,6 +35,7 @@ from api.deps import (
     Principal,
     Registry,
     State,
+    Subscriptions,
     TemporalClient,
     Writer,
 )
@@ -89,17 +90,29 @@ _PROBLEMS = {
     responses={200: {"description": "The same event was already started with these details"}, **_PROBLEMS},
 )
 async def create_event(body: NewEvent, response: Response, client: TemporalClient, registry: Registry,
-                       principal: Writer, app: State) -> StateView:
-    """Start an event (idempotent by id: the same details again answer 200, other details 409)."""
+                       principal: Writer, app: State, subscriptions: Subscriptions) -> StateView:
+    """Start an event (idempotent by id: the same details again answer 200, other details 409).
+
+    Its ``organisation`` is the caller's (their identity provider's claim, or the tokens file's) unless
+    given: another organisation takes a caller who administers it (403 otherwise).
+    """
     definition = registry.get(body.kind)
     may_start(principal, definition, app.settings.creator_roles)
     event_id = body.id or uuid.uuid4().hex
     if event_id in RESERVED_IDS:
         raise invalid(f"{event_id!r} is reserved; choose another id")
     structlog.contextvars.bind_contextvars(event_id=event_id)
-    details = EventDetails.model_validate({**body.model_dump(), "id": event_id})
+    organisation = body.organisation or principal.organisation
+    if organisation and organisation != principal.organisation and not administers(principal, organisation):
+        raise NotPermitted(f"starting an event of the organisation {organisation!r} takes one of its admins")
+    details = EventDetails.model_validate({**body.model_dump(), "id": event_id, "organisation": organisation})
+    # Who owns it, for the organisation's webhook subscriptions: recorded before the start (its first
+    # notifications may go out at once), taken back if this request did not start it.
+    owned = bool(organisation) and await subscriptions.own(event_id, organisation or "")
+    started = False
     try:
         await start_event(client, details, definition, app.settings.task_queue, rpc_timeout=app.rpc_timeout)
+        started = True
     except WorkflowAlreadyStartedError:
         existing = await state(client, event_id, rpc_timeout=app.rpc_timeout)
         if existing.event.model_dump() != details.model_dump() or not may_read(principal, existing.event, definition):
@@ -107,6 +120,9 @@ async def create_event(body: NewEvent, response: Response, client: TemporalClien
             raise conflict(f"event {event_id} already exists with other details") from None
         response.status_code = 200
         return await _with_roster(app, existing)
+    finally:
+        if owned and not started:
+            await subscriptions.disown(event_id)
     log.info("event started", kind=details.kind, by=principal.id)
     response.headers["Location"] = f"/events/{event_id}"
     return await _with_roster(app, await state(client, event_id, rpc_timeout=app.rpc_timeout))

@@ -56,10 +56,18 @@ PRINCIPALS: dict[str, tuple[str, list[str]]] = {
     "viewer_of_kind": ("vik", ["viewer"]),
     "viewer_of_event": ("vee", ["viewer"]),
     "viewer_of_nothing": ("vera", ["viewer"]),
+    # grants by organisation (CONVENE_GRANTS, below) and the organisations' admins
+    "viewer_of_org": ("vio", ["viewer"]),
+    "member_of_org": ("mo", ["viewer"]),
+    "member_of_kind": ("mika", ["viewer"]),
+    "org_admin": ("ida", ["organisation_admin"]),
+    "operator": ("oscar", ["operator"]),
 }
 SECOND_TEAM = ("secretary", "chair", "board_member")
-SCOPED_VIEWERS = ("viewer_of_kind", "viewer_of_event", "viewer_of_nothing")
-ROLES = [k for k in PRINCIPALS if k not in ("multi", *SECOND_TEAM, *SCOPED_VIEWERS)]
+SCOPED_VIEWERS = ("viewer_of_kind", "viewer_of_event", "viewer_of_nothing", "viewer_of_org", "member_of_org",
+                  "member_of_kind")
+ADMINS = ("org_admin", "operator")
+ROLES = [k for k in PRINCIPALS if k not in ("multi", *SECOND_TEAM, *SCOPED_VIEWERS, *ADMINS)]
 """Every role of a conference, plus viewer."""
 
 GRANTED_EVENT = f"granted-{uuid.uuid4().hex[:10]}"
@@ -68,7 +76,23 @@ GRANTS: dict[str, dict[str, list[str]]] = {
     "viewer": {"kinds": ["*"]},  # vic audits: the other tests read every event they start as him
     "viewer_of_kind": {"kinds": ["board_meeting"]},
     "viewer_of_event": {"events": [GRANTED_EVENT]},
+    "org_admin": {"administers": ["Northwind"]},
+    "operator": {"administers": ["*"]},
 }
+ORGANISATIONS = {
+    # pia's events are Northwind's, sue's (the board meeting) Contoso's
+    "project_manager": "Northwind", "secretary": "Contoso",
+    "member_of_org": "Northwind", "member_of_kind": "Fabrikam", "viewer_of_nothing": "Initech",
+}
+"""Each principal's organisation (the tokens file's, as an OIDC claim would give it)."""
+CONFIG_GRANTS: dict[str, Any] = {
+    "principals": {"vio": {"organisations": ["Contoso"]}},  # by principal id: every Contoso event
+    "organisations": {
+        "Northwind": {"organisations": ["Northwind"]},  # everyone of Northwind: its events
+        "Fabrikam": {"kinds": ["board_meeting"]},  # everyone of Fabrikam: every board meeting
+    },
+}
+"""``CONVENE_GRANTS`` of the apps under test (api/grants.py); Initech is granted nothing."""
 
 TOKENS = {key: f"token-{key}-{uuid.uuid4().hex}" for key in PRINCIPALS}
 """Plaintext tokens the tests present; the app only ever sees their hashes."""
@@ -77,7 +101,8 @@ TOKENS = {key: f"token-{key}-{uuid.uuid4().hex}" for key in PRINCIPALS}
 def tokens_json() -> str:
     return json.dumps({"principals": [
         {"id": pid, "name": pid.title(), "roles": roles, "tokens": [hash_token(TOKENS[key])],
-         **({"grants": GRANTS[key]} if key in GRANTS else {})}
+         **({"grants": GRANTS[key]} if key in GRANTS else {}),
+         **({"organisation": ORGANISATIONS[key]} if key in ORGANISATIONS else {})}
         for key, (pid, roles) in PRINCIPALS.items()
     ]})
 
@@ -87,7 +112,8 @@ def api_settings(task_queue: str, **overrides: Any) -> ApiSettings:
     (for apps that never read a roster: each connection would see its own)."""
     fields: dict[str, Any] = dict(task_queue=task_queue, archive_root="/tmp/convene-test-archive",
                                   tokens=tokens_json(), tokens_file=None, log_json=True,
-                                  database_url="sqlite+aiosqlite:///:memory:", invitations_per_second=0)
+                                  database_url="sqlite+aiosqlite:///:memory:", invitations_per_second=0,
+                                  grants=CONFIG_GRANTS)
     fields.update(overrides)
     return ApiSettings(**fields)
 

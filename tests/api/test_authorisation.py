@@ -46,6 +46,7 @@ def _later(days: int) -> str:
 
 
 E = "/events/{event_id}"
+O = "/organisations/{organisation}/subscriptions"
 MATRIX: list[Row] = [
     Row("start", "/events", frozenset({PM})),
     Row("approve budget", f"{E}/decisions", frozenset({APPROVER}), {"gate": "budget_approved", "decision": "approve"}),
@@ -101,6 +102,14 @@ MATRIX: list[Row] = [
         {"new_start": _later(200), "new_end": _later(201), "reason": "venue works"}),
     Row("cancel", f"{E}/cancel", frozenset({PM, SPONSOR}), {"reason": "sponsor withdrew"}),
     Row("scan a ticket", f"{E}/check-in/scan", frozenset({PR, PM}), {"code": "not-a-ticket", "desk": "lane 1"}),
+    # an organisation's webhook subscriptions: no role of an event grants them, only administering the
+    # organisation (test_organisation_routes_take_its_admins); one organisation per row, owning no event
+    Row("subscribe", O, frozenset(), {"url": "https://hooks.example.org/wingtip", "kinds": ["decision"]},
+        {"organisation": "Wingtip"}),
+    Row("unsubscribe", f"{O}/{{subscription_id}}", frozenset(), None, {"organisation": "Litware"},
+        method="DELETE"),
+    Row("rotate a subscription's secret", f"{O}/{{subscription_id}}/rotate", frozenset(), {},
+        {"organisation": "Tailspin"}),
 ]
 
 PUBLIC_BY_LINK = {
@@ -137,8 +146,9 @@ def test_every_mutating_route_has_a_row_in_the_matrix():
     assert routes - rows == set(), "mutating routes missing from the authorisation matrix"
     assert rows - routes == set(), "matrix rows for routes that do not exist"
     assert PUBLIC_BY_LINK <= mutating_routes(app)
-    # starting an event, an act each, importing attendees from CSV, scanning a ticket
-    assert len(routes) == 3 + len(ACT_NAMES)
+    # starting an event, an act each, importing attendees from CSV, scanning a ticket; subscribing,
+    # unsubscribing and rotating a subscription's secret
+    assert len(routes) == 3 + len(ACT_NAMES) + 3
 
 
 def test_every_act_has_a_route():
@@ -168,8 +178,36 @@ async def _send(api: Api, row: Row, url: str, role: str) -> Any:
     return await api.http.request(row.method, url, json=row.body, headers=headers)
 
 
+async def _subscriptions(api: Api, organisation: str) -> list[dict[str, Any]]:
+    r = await api.http.get(f"/organisations/{organisation}/subscriptions", headers=auth("operator"))
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+async def _run_organisation_row(api: Api, row: Row) -> dict[str, tuple[int, str]]:
+    """Every role's cell of a subscription route: none administers the organisation, so each is a 403
+    problem and the organisation's subscriptions are as they were."""
+    organisation = row.params["organisation"]
+    r = await api.http.post(f"/organisations/{organisation}/subscriptions", headers=auth("operator"),
+                            json={"url": "https://hooks.example.org/matrix"})
+    assert r.status_code == 201, r.text
+    url = row.route.format(**row.params, subscription_id=r.json()["id"])
+    cells: dict[str, tuple[int, str]] = {}
+    for role in ROLES:
+        before = await _subscriptions(api, organisation)
+        r = await _send(api, row, url, role)
+        problem = r.headers["content-type"] == "application/problem+json" and r.json()["type"] == "/problems/forbidden"
+        unchanged = await _subscriptions(api, organisation) == before
+        allowed = role in row.allowed
+        ok = (r.status_code < 400) if allowed else (r.status_code == 403 and problem and unchanged)
+        cells[role] = (r.status_code, "" if ok else "not refused with a 403 problem, or the subscriptions changed")
+    return cells
+
+
 async def _run_row(api: Api, row: Row) -> dict[str, tuple[int, str]]:
     """Every role's cell of one row: role -> (status, what went wrong or '')."""
+    if row.route.startswith("/organisations/"):
+        return await _run_organisation_row(api, row)
     cells: dict[str, tuple[int, str]] = {}
     if row.route == "/events":
         for role in ROLES:
@@ -216,7 +254,8 @@ async def test_authorisation_matrix(api: Api):
                 expected = "allowed" if role in row.allowed else "denied"
                 failures.append(f"{row.name} as {role} ({expected}): {status} {problem}")
     assert not failures, "\n".join(failures)
-    first_allowed = {row.name: results[i][sorted(row.allowed, key=ROLES.index)[0]][0] for i, row in enumerate(MATRIX)}
+    first_allowed = {row.name: results[i][sorted(row.allowed, key=ROLES.index)[0]][0] for i, row in enumerate(MATRIX)
+                     if row.allowed}
     # The first allowed try of each row does what it says (or is refused by the event's stage, not by a role).
     assert first_allowed == {
         "start": 201, "approve budget": 409, "approve go/no-go": 409, "waive a gate": 200,
@@ -239,6 +278,8 @@ READ_ROUTES = {
 }
 """Routes that read one event: each principal gets it (200) or the answer an unknown event gets (404)."""
 LIST_ROUTES = {"/events", "/events/board", "/ui/api/progress", "/ui/api/inbox"}
+ORGANISATION_READS = {"/organisations/{organisation}/subscriptions"}
+"""Routes that read an organisation's settings: its admins only (test_organisation_routes_take_its_admins)."""
 """Routes that list or count events: each principal's answer holds only the events they may read."""
 NOT_EVENT_DATA = {
     "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz", "/readyz",
@@ -269,7 +310,7 @@ def get_routes(app: FastAPI) -> set[str]:
 def test_every_route_that_reads_has_a_row():
     """A new GET route fails this test until it is in the read matrix (or said to carry no event's data)."""
     routes = get_routes(create_app(api_settings("unused")))
-    known = READ_ROUTES | LIST_ROUTES | NOT_EVENT_DATA
+    known = READ_ROUTES | LIST_ROUTES | ORGANISATION_READS | NOT_EVENT_DATA
     assert routes - known == set(), "GET routes missing from the read matrix"
     assert known - routes == set(), "read matrix rows for routes that do not exist"
 
@@ -285,6 +326,11 @@ VISIBLE: dict[str, set[str]] = {
     "multi": set(),  # holds finance roles, but this conference's team names others for them
     "secretary": {BOARD}, "chair": {BOARD}, "board_member": {BOARD},
     "viewer_of_kind": {BOARD}, "viewer_of_event": {CONF}, "viewer_of_nothing": set(),
+    # by organisation (CONVENE_GRANTS): the conference is Northwind's (pia's), the board meeting Contoso's (sue's)
+    "viewer_of_org": {BOARD},  # vio is granted Contoso by id
+    "member_of_org": {CONF},  # everyone of Northwind is granted Northwind
+    "member_of_kind": {BOARD},  # everyone of Fabrikam is granted board meetings, whoever owns them
+    "org_admin": set(), "operator": set(),  # administering subscriptions grants no reading
 }
 CONTACTS = {BOARD: {"secretary"}}
 """Who sees a confidential event's contact details: its owner (and its team's owner role)."""
@@ -346,7 +392,8 @@ async def _event_cells(api: Api, key: str, name: str, event_id: str) -> list[str
     return wrong
 
 
-PRINCIPALS_READ_ONLY = {"viewer": True, "viewer_of_kind": True, "viewer_of_event": True, "viewer_of_nothing": True}
+PRINCIPALS_READ_ONLY = {"viewer": True, "viewer_of_kind": True, "viewer_of_event": True, "viewer_of_nothing": True,
+                        "viewer_of_org": True, "member_of_org": True, "member_of_kind": True}
 
 
 async def _eventually(check: Any, seconds: float = 15.0) -> Any:
@@ -430,3 +477,95 @@ async def test_an_event_started_without_readers_publishes_them_and_is_listed(api
     assert readers == search.readers(details, definition)
     r = await api.http.get("/events", params=window, headers=auth("viewer_of_nothing"))
     assert r.status_code == 200 and r.json()["items"] == []
+
+
+# --- an organisation's subscriptions: its admins, and nobody else ---------------------------------------
+
+ADMINISTERS = {"org_admin": {"Northwind"}, "operator": {"Northwind", "Contoso"}}
+"""Who may manage whose subscriptions (the tokens file's ``administers``); every other principal nobody's."""
+
+
+async def test_organisation_routes_take_its_admins(api: Api):
+    """Every principal x two organisations x every subscription route: an admin of the organisation is
+    answered, everyone else gets a 403 problem and changes nothing; another organisation's subscription is
+    not found, whoever asks under the wrong organisation."""
+    from tests.api.conftest import PRINCIPALS
+
+    made = {}
+    for org in ("Northwind", "Contoso"):
+        r = await api.http.post(f"/organisations/{org}/subscriptions", headers=auth("operator"),
+                                json={"url": f"https://hooks.example.org/{org.lower()}?token=s3cret",
+                                      "kinds": ["stage_entered", "decision"]})
+        assert r.status_code == 201, r.text
+        assert r.json()["secret"].startswith("whsec_") and r.headers["location"].endswith(r.json()["id"])
+        made[org] = r.json()["id"]
+    failures = []
+    for key in PRINCIPALS:
+        for org, sub_id in made.items():
+            admin = org in ADMINISTERS.get(key, set())
+            base = f"/organisations/{org}/subscriptions"
+            before = await _subscriptions(api, org)
+            tries = [("GET", base, None), ("POST", f"{base}/{sub_id}/rotate", {"previous_valid_hours": 1}),
+                     ("POST", base, {"url": "https://hooks.example.org/x", "kinds": ["cancellation"]})]
+            for method, url, body in tries:
+                r = await api.http.request(method, url, json=body, headers=auth(key))
+                if admin and r.status_code not in (200, 201):
+                    failures.append(f"{key} {method} {url}: {r.status_code} {r.text[:120]}")
+                if not admin and (r.status_code != 403 or r.json()["type"] != "/problems/forbidden"):
+                    failures.append(f"{key} {method} {url}: {r.status_code}, not a 403 problem")
+                if admin and method == "GET" and {s["id"] for s in r.json()["items"]} != {s["id"] for s in before}:
+                    failures.append(f"{key} lists other subscriptions than {org}'s")
+                if admin and "whsec_" in r.text and method == "GET":
+                    failures.append(f"{key}: a list shows a secret")
+            if not admin and await _subscriptions(api, org) != before:
+                failures.append(f"{key} changed {org}'s subscriptions")
+    assert not failures, "\n".join(failures)
+    # a subscription is found under its own organisation only, even by the operator
+    r = await api.http.delete(f"/organisations/Northwind/subscriptions/{made['Contoso']}", headers=auth("operator"))
+    assert r.status_code == 404 and r.json()["detail"] == "no such subscription"
+    r = await api.http.delete(f"/organisations/Northwind/subscriptions/{made['Contoso']}", headers=auth("org_admin"))
+    assert r.status_code == 404
+    assert made["Contoso"] in {s["id"] for s in await _subscriptions(api, "Contoso")}
+    r = await api.http.delete(f"/organisations/Northwind/subscriptions/{made['Northwind']}", headers=auth("org_admin"))
+    assert r.status_code == 204
+    assert made["Northwind"] not in {s["id"] for s in await _subscriptions(api, "Northwind")}
+    # bad input: a clear 422 and nothing made
+    count = len(await _subscriptions(api, "Northwind"))
+    for body in ({"url": "ftp://x"}, {"url": "https://x", "kinds": ["no_such_kind"]}, {"url": "https://x", "y": 1}):
+        r = await api.http.post("/organisations/Northwind/subscriptions", json=body, headers=auth("org_admin"))
+        assert r.status_code == 422, (body, r.text)
+    assert len(await _subscriptions(api, "Northwind")) == count
+    assert (await api.http.get("/organisations/Northwind/subscriptions")).status_code == 401
+
+
+async def test_an_event_belongs_to_its_starters_organisation_or_one_its_admin_names(api: Api):
+    """Without ``organisation`` an event is the starter's organisation's; naming another takes an admin of
+    it (403, nothing started), and its readers by organisation find it."""
+    from store.subscriptions import Subscriptions
+    from tests.api.conftest import serve
+
+    assert api.db is not None
+    body = event_body()
+    r = await api.http.post("/events", json=body, headers=auth("project_manager"))
+    assert r.status_code == 201 and r.json()["event"]["organisation"] == "Northwind"
+    assert (await api.http.get(f"/events/{body['id']}", headers=auth("member_of_org"))).status_code == 200
+    assert (await api.http.get(f"/events/{body['id']}", headers=auth("viewer_of_org"))).status_code == 404
+
+    other = event_body(organisation="Contoso")
+    r = await api.http.post("/events", json=other, headers=auth("project_manager"))
+    assert r.status_code == 403 and "Contoso" in r.json()["detail"]
+    assert (await api.http.get(f"/events/{other['id']}", headers=auth("viewer"))).status_code == 404
+
+    # an operator who may start events (a creator role) and administers every organisation names one
+    url = api.db.url.render_as_string(hide_password=False)
+    operators = create_app(api_settings(api.task_queue, creator_roles=["operator"], database_url=url),
+                           client=api.env.client)
+    async with serve(operators) as http:
+        r = await http.post("/events", json=other, headers=auth("operator"))
+        assert r.status_code == 201, r.text
+        assert r.json()["event"]["organisation"] == "Contoso"
+    assert (await api.http.get(f"/events/{other['id']}", headers=auth("viewer_of_org"))).status_code == 200
+    assert (await api.http.get(f"/events/{other['id']}", headers=auth("member_of_org"))).status_code == 404
+    # recorded for the notifier (its organisation's subscriptions); the refused start recorded nothing
+    assert await Subscriptions(api.db).owner(other["id"]) == "Contoso"
+    assert await Subscriptions(api.db).owner(body["id"]) == "Northwind"

@@ -94,3 +94,37 @@ def test_grants_come_from_the_tokens_file_and_bad_ones_stop_the_start():
         with pytest.raises(TokenConfigError, match="grants"):
             TokenBook.parse(f'[{{id: ada, name: Ada, roles: [viewer], tokens: ["{hash_token("t")}"], '
                             f'grants: {bad}}}]', "tokens.yaml")
+
+
+def test_grants_by_organisation_read_that_organisations_events_only():
+    """An event owned by Northwind publishes ``org:Northwind``; a principal granted Northwind reads it (and
+    the listing's clause asks for that key), one granted Contoso does not; an event without an organisation
+    publishes none and is read by nobody through one."""
+    from api.auth import Grants, administers
+    from api.grants import GrantBook
+
+    owned = conference(datetime.now(UTC), organisation="Northwind")
+    plain = conference(datetime.now(UTC), event_id="conf-2")
+    assert "org:Northwind" in search.readers(owned, CONF)
+    assert not any(k.startswith("org:") for k in search.readers(plain, CONF))
+    nw, co = who("nia", "viewer", organisations=["Northwind"]), who("cyd", "viewer", organisations=["Contoso"])
+    assert may_read(nw, owned, CONF) and may_read(nw, owned, None)
+    assert not may_read(co, owned, CONF) and not may_read(nw, plain, CONF)
+    assert "'org:Northwind'" in (visibility_clause(nw, workflow_id) or "")
+
+    book = GrantBook.model_validate({"principals": {"cyd": {"organisations": ["Northwind"]}},
+                                     "organisations": {"Fabrikam": {"kinds": ["conference"]},
+                                                       "Northwind": {"administers": ["Northwind"]}}})
+    assert may_read(book.apply(co), owned, CONF)  # granted by id in the configuration
+    member = Principal(id="fran", name="Fran", roles=["viewer"], organisation="Fabrikam")
+    assert not may_read(member, owned, CONF) and may_read(book.apply(member), plain, CONF)  # by kind, via her org
+    stranger = Principal(id="ian", name="Ian", roles=["viewer"], organisation="Initech")
+    assert book.apply(stranger) is stranger and not may_read(stranger, owned, CONF)  # membership alone: nothing
+    boss = book.apply(Principal(id="nora", name="Nora", roles=["viewer"], organisation="Northwind"))
+    assert administers(boss, "Northwind") and not administers(boss, "Contoso") and not may_read(boss, owned, CONF)
+    assert administers(who("op", "operator", administers=["*"]), "Contoso")
+    assert book.apply(co).grants == Grants(organisations=["Contoso", "Northwind"])
+    with pytest.raises(ValueError):
+        GrantBook.model_validate({"principals": {"x": {"organisations": ["a\nb"]}}})
+    with pytest.raises(ValueError):
+        GrantBook.model_validate({"teams": {}})

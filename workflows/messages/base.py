@@ -87,6 +87,10 @@ class EventDetails(_In):
         "What attending costs, as invitations state it (e.g. \"EUR 120, lunch included\"); None: not stated."))
     contact: str | None = Field(default=None, max_length=300, description=(
         "The named contact for attendees' questions (name, email or phone), as invitations state it."))
+    organisation: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
+                                     description=(
+        "Who owns the event: its readers by organisation grant and its organisation's webhook subscriptions. "
+        "The API sets it from the starting principal's organisation (another needs an admin of it)."))
 
     @field_validator("timezone")
     @classmethod
