@@ -96,7 +96,8 @@ async def test_may_says_which_buttons_each_person_gets(api: Api):
     assert set(pm["acts"]) >= {"record_budget", "invite_speaker", "speaker_reply", "speaker_itinerary", "set_agenda",
                                "start_item", "end_item", "invite_attendees", "rsvp", "check_in", "report_incident",
                                "acknowledge_incident", "resolve_incident", "record_survey", "send_back", "postpone"}
-    assert viewer == {"gates": {}, "tasks": {}, "acts": {}}
+    assert pm["cancellable"] and pm["send_back_to"] == []  # the first stage: nothing earlier to go back to
+    assert viewer == {"gates": {}, "tasks": {}, "acts": {}, "send_back_to": [], "cancellable": False}
 
     # each role offered is one the API then accepts: finance completes its task as finance
     done = await api.do("finance", f"/events/{event_id}/tasks/budget_draft/complete")
@@ -104,7 +105,8 @@ async def test_may_says_which_buttons_each_person_gets(api: Api):
     assert "budget_draft" not in (await may("finance"))["tasks"]  # done tasks get no button
 
     await api.do("project_manager", f"/events/{event_id}/cancel", {"reason": "venue lost"})
-    assert await may("project_manager") == {"gates": {}, "tasks": {}, "acts": {}}  # an ended event takes no acts
+    nothing = {"gates": {}, "tasks": {}, "acts": {}, "send_back_to": [], "cancellable": False}
+    assert await may("project_manager") == nothing  # an ended event takes no acts
 
 
 async def test_one_click_sign_in_is_only_for_a_dev_stack(api: Api, tmp_path: Path):
