@@ -44,6 +44,7 @@ ActName = Literal[
     "record_incident",
     "record_survey",
     "manage_agenda",
+    "manage_documents",
     "run_programme",
     "send_back",
     "postpone",
@@ -186,6 +187,25 @@ class EventEnded(_Frozen):
     check: Literal["event_ended"]
 
 
+class DocumentsPresent(_Frozen):
+    """A document of each type named has been attached (its newest version counts); types come from the
+    definition's ``archive_includes``. On a gate with an approval, a new version of a named type after the
+    approval takes the approval back (the chair approves the minutes as they stand)."""
+
+    check: Literal["documents_present"]
+    types: list[Ident] = Field(min_length=1)
+
+
+class PapersAcknowledged(_Frozen):
+    """Every person the event's team names in `role` acknowledged the papers (the document `types`, on their
+    own page) at least `days_before_start` days before the start."""
+
+    check: Literal["papers_acknowledged"]
+    role: Ident
+    types: list[Ident] = Field(min_length=1, description="The documents sent as the papers.")
+    days_before_start: int | float = Field(default=7, ge=0)
+
+
 Check = Annotated[
     TasksDone
     | BudgetWithinLimit
@@ -194,7 +214,9 @@ Check = Annotated[
     | InvitationsSent
     | AgendaReady
     | NoOpenIncidents
-    | EventEnded,
+    | EventEnded
+    | DocumentsPresent
+    | PapersAcknowledged,
     Field(discriminator="check"),
 ]
 
@@ -290,6 +312,8 @@ class Permissions(_Frozen):
     record_incident: list[Ident] = Field(default_factory=list)
     record_survey: list[Ident] = Field(default_factory=list)
     manage_agenda: list[Ident] = Field(default_factory=list)
+    manage_documents: list[Ident] = Field(
+        default_factory=list, description="Attach meeting documents, send the papers, record a receipt.")
     run_programme: list[Ident] = Field(default_factory=list, description="Start and end agenda items on the day.")
     send_back: list[Ident] = Field(default_factory=list)
     postpone: list[Ident] = Field(default_factory=list)
@@ -325,6 +349,12 @@ class Definition(_Frozen):
         default_factory=lambda: ["pdf", "pptx", "odp", "key"],
         description="The files a speaker may upload as slides from their own page (stored with the archive).")
     slide_max_mb: int = Field(default=100, ge=1, le=1000, description="The largest slides file, in MB.")
+    document_formats: list[Literal["pdf", "docx", "odt", "xlsx", "ods", "pptx", "odp", "key", "csv", "txt", "mp3",
+                                   "m4a", "mp4"]] = Field(
+        default_factory=lambda: ["pdf", "docx", "odt", "xlsx", "ods", "pptx", "odp", "key", "csv", "txt", "mp3",
+                                 "m4a", "mp4"],
+        description="The files the team may attach as meeting documents (minutes, papers, recordings).")
+    document_max_mb: int = Field(default=200, ge=1, le=4000, description="The largest meeting document, in MB.")
     rsvp_closes_hours_before_start: float = Field(
         default=0, ge=0, description="Attendees may answer or change their RSVP through their own link until this "
         "many hours before the start (0: until the start).")
@@ -446,6 +476,14 @@ class Definition(_Frozen):
                     for j, role in enumerate(gate.approval.roles):
                         role_ref(role, f"{here}.gates.{gi}.approval.roles.{j}")
                 for ci, check in enumerate(gate.checks):
+                    if isinstance(check, (DocumentsPresent, PapersAcknowledged)):
+                        for k, doc in enumerate(check.types):
+                            if doc not in self.archive_includes:
+                                problems.append((f"{here}.gates.{gi}.checks.{ci}.types.{k}",
+                                                 f"unknown document type {doc!r}: document types come from "
+                                                 f"archive_includes ({', '.join(self.archive_includes) or 'none'})"))
+                    if isinstance(check, PapersAcknowledged):
+                        role_ref(check.role, f"{here}.gates.{gi}.checks.{ci}.role")
                     if isinstance(check, TasksDone):
                         for k, tid in enumerate(check.tasks):
                             if tid not in own_tasks:

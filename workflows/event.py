@@ -32,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
         InvitationSend,
         RosterNotice,
         AcknowledgeIncident,
+        AcknowledgePapers,  # meeting documents
+        RecordDocument,  # meeting documents
         Act,
         AttendeePage,
         AttendeeQuery,
@@ -446,6 +448,8 @@ class EventLifecycle:
     send_back = _act_update(SendBack)
     postpone = _act_update(Postpone)
     cancel = _act_update(Cancel)
+    record_document = _act_update(RecordDocument)  # meeting documents (workflows/documents.py)
+    acknowledge_papers = _act_update(AcknowledgePapers)
 
     # -------------------------------------------------------------- reads
 

@@ -44,12 +44,15 @@ from definitions.schema import (
     TasksDone,
     calendar_plus,
 )
+from workflows import documents as _documents  # meeting documents: checks and acts (hooks marked "documents")
 from workflows.reasons import Reason, because, because_n
 from workflows.refusals import ActRefused  # noqa: F401 - re-exported: the API and tests import it from here
 from workflows.refusals import conflict as _conflict, forbidden as _forbidden, invalid as _invalid
 from workflows.messages import (
     ACT_NAMES,
     AcknowledgeIncident,
+    AcknowledgePapers,  # documents
+    RecordDocument,  # documents
     AgendaItem,
     AgendaItemView,
     EndItem,
@@ -301,6 +304,8 @@ def allowed_roles(definition: Definition, act: AnyAct) -> list[str]:
         SendBack: p.send_back,
         Postpone: p.postpone,
         Cancel: p.cancel,
+        RecordDocument: p.manage_documents,  # documents
+        AcknowledgePapers: p.manage_documents,  # documents (a member acknowledges as a guest: _authorize)
     }
     return table[type(act)] or owner
 
@@ -419,6 +424,8 @@ class Lifecycle:
 
     def _check_reasons(self, check: Any, stage: Stage) -> list[Reason]:
         r = self.record
+        if (documents := _documents.check_reasons(self, check)) is not None:  # documents: its two check kinds
+            return documents
         if isinstance(check, TasksDone):
             ids = check.tasks or [t.id for t in stage.tasks if t.required]
             missing = [i for i in ids if i not in r.tasks]
@@ -915,6 +922,8 @@ class Lifecycle:
     def _authorize(self, act: AnyAct) -> None:
         actor = act.actor
         if actor.role == GUEST:  # a person outside the team, answering for themselves through their link
+            if _documents.guest_may(self, act):  # documents: a board member acknowledging the papers on their page
+                return
             if isinstance(act, (SpeakerReply, SpeakerItinerary)) and act.speaker_id == actor.id:
                 self._speaker(act.speaker_id)  # an invited speaker, or invalid
                 return
@@ -969,6 +978,20 @@ class Lifecycle:
             decision=decision, by=act.actor.id, role=act.actor.role, at=self.now, reason=act.reason
         )
         return f"{gate.title}: {decision}"
+
+    # documents (workflows/documents.py) ------------------------------------
+
+    def _check_record_document(self, act: RecordDocument) -> None:
+        _documents.check_record_document(self, act)
+
+    def _apply_record_document(self, act: RecordDocument) -> str:
+        return _documents.apply_record_document(self, act)
+
+    def _check_acknowledge_papers(self, act: AcknowledgePapers) -> None:
+        _documents.check_acknowledge_papers(self, act)
+
+    def _apply_acknowledge_papers(self, act: AcknowledgePapers) -> str:
+        return _documents.apply_acknowledge_papers(self, act)
 
     # tasks ------------------------------------------------------------------
 

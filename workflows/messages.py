@@ -303,6 +303,22 @@ class Cancel(Act):
     reason: str = Field(min_length=1, max_length=2000)  # a cancellation always says why
 
 
+# Meeting documents (workflows/documents.py decides these): the file and its record are in the database and the
+# archive store; the workflow learns only which version of each type is there (bounded by archive_includes).
+class RecordDocument(Act):
+    """A document of `doc_type` (one of the definition's ``archive_includes``) was stored as `version`."""
+
+    doc_type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    version: int = Field(ge=1, le=100_000)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class AcknowledgePapers(Act):
+    """`person_id` (named by the team in the papers' role) acknowledged the papers."""
+
+    person_id: SafeId
+
+
 AnyAct = (
     Decide
     | CompleteTask
@@ -323,6 +339,8 @@ AnyAct = (
     | SendBack
     | Postpone
     | Cancel
+    | RecordDocument  # meeting documents (workflows/documents.py)
+    | AcknowledgePapers
 )
 
 ACT_NAMES: dict[type[Act], str] = {
@@ -345,6 +363,8 @@ ACT_NAMES: dict[type[Act], str] = {
     SendBack: "send_back",
     Postpone: "postpone",
     Cancel: "cancel",
+    RecordDocument: "record_document",  # meeting documents (workflows/documents.py)
+    AcknowledgePapers: "acknowledge_papers",
 }
 """Each act's update name: the names a Temporal client uses."""
 
@@ -493,6 +513,15 @@ class FiredStep(BaseModel):
     anchor: datetime = Field(description="The deadline time the step was computed from.")
 
 
+class DocumentFact(BaseModel):
+    """The newest version of one document type: what the documents checks need (the file is in the database)."""
+
+    version: int
+    sha256: str
+    at: datetime
+    by: str
+
+
 class InvitationBatch(BaseModel):
     """When invitations went out and how many: what the invitations gate needs of the roster."""
 
@@ -551,6 +580,11 @@ class EventRecord(BaseModel):
         "The lessons were recorded while the evaluation report was being written from a record without them: "
         "it is written again when that run finishes."))
     hold: str | None = Field(default=None, description="A stage sent back to stays until someone acts in it.")
+    documents: dict[str, DocumentFact] = Field(
+        default_factory=dict, description="Meeting documents by type (at most the definition's archive_includes).")
+    receipts: dict[str, datetime] = Field(
+        default_factory=dict, description="When each person in the papers' role first acknowledged them "
+        "(at most the team's size).")
 
 
 class WorkflowInput(BaseModel):
