@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -164,3 +165,38 @@ idempotency_keys = Table(
 )
 """Each team act the API sent to a workflow, by its key: what it was and, once known, its final answer (refusals
 included). Kept for the idempotency window (``CONVENE_IDEMPOTENCY_WINDOW_HOURS``), then deleted."""
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("doc_id", String(32), primary_key=True, doc="Derived from the event and the upload's key."),
+    Column("key", String(200), nullable=False, doc="The upload's idempotency key: the same key is the same document."),
+    Column("doc_type", String(64), nullable=False, doc="One of the definition's archive_includes (minutes, ...)."),
+    Column("title", String(200), nullable=False),
+    Column("version", Integer, nullable=False, doc="1 for the first of its type and title, then n + 1."),
+    Column("filename", String(255), nullable=False, doc="The name the uploader's file had."),
+    Column("ext", String(8), nullable=False),
+    Column("size", BigInteger, nullable=False, doc="Bytes."),
+    Column("sha256", String(64), nullable=False),
+    Column("path", String(1000), nullable=False, doc="Where the file is in the archive store."),
+    Column("confidential", Boolean, nullable=False),
+    Column("uploaded_by", ID, nullable=False),
+    Column("role", String(64), nullable=False, doc="The uploader's role (guest: a speaker through their link)."),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Index("ux_documents_key", "event_id", "key", unique=True),
+    Index("ux_documents_version", "event_id", "doc_type", "title", "version", unique=True),
+)
+"""Meeting documents (minutes, resolutions, papers, slides, recordings): one row per version; the file is in the
+archive store. The workflow learns only the newest version of each type (``record_document``)."""
+
+document_receipts = Table(
+    "document_receipts",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("person_id", ID, primary_key=True),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=False, doc="The first acknowledgement."),
+    Column("documents", JSON, nullable=False, doc="The doc_ids the person's page showed when they acknowledged."),
+    Column("recorded_by", ID, nullable=False, doc="The person themselves (their link), or staff recording it."),
+)
+"""Who acknowledged the papers and when (the first time counts)."""
