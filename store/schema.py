@@ -138,7 +138,7 @@ personal_links = Table(
     Column("link_id", String(32), primary_key=True, doc="The public half of the link (derived, unguessable)."),
     Column("event_id", ID, nullable=False),
     Column("person_id", ID, nullable=False),
-    Column("purpose", String(16), nullable=False, doc="attendee, speaker or ticket."),
+    Column("purpose", String(16), nullable=False, doc="attendee, speaker, ticket or papers."),
     Column("version", Integer, nullable=False, default=1, doc="Raised by a revocation: older links stop working."),
     Column("secret_hash", String(64), nullable=False, doc="sha256 of the link's secret; the secret is never kept."),
     Column("expires_at", DateTime(timezone=True), nullable=False),

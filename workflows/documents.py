@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from definitions.schema import DocumentsPresent, PapersAcknowledged
 from workflows.messages import AcknowledgePapers, AnyAct, DocumentFact, RecordDocument
 from workflows.reasons import Reason, because, because_n
-from workflows.refusals import conflict, invalid
+from workflows.refusals import invalid as _invalid  # the name pybabel extracts refusals by
 
 if TYPE_CHECKING:
     from workflows.lifecycle import Lifecycle
@@ -73,13 +73,11 @@ def guest_may(lc: Lifecycle, act: AnyAct) -> bool:
 
 
 def check_record_document(lc: Lifecycle, act: RecordDocument) -> None:
-    """Refuse a type the definition does not archive, or a version older than the one recorded."""
+    """Refuse a type the definition does not archive. Versions count per type and title in the database, so
+    the fact kept is the newest arrival of the type, whatever its number."""
     if act.doc_type not in lc.definition.archive_includes:
-        raise invalid("unknown document type %(document)r (this kind keeps: %(types)s)", document=act.doc_type,
+        raise _invalid("unknown document type %(document)r (this kind keeps: %(types)s)", document=act.doc_type,
                       types=", ".join(lc.definition.archive_includes) or "none")
-    known = lc.record.documents.get(act.doc_type)
-    if known is not None and known.version > act.version:
-        raise conflict("%(document)s is already at version %(version)s", document=act.doc_type, version=known.version)
 
 
 def apply_record_document(lc: Lifecycle, act: RecordDocument) -> str:
@@ -101,9 +99,9 @@ def apply_record_document(lc: Lifecycle, act: RecordDocument) -> str:
 def check_acknowledge_papers(lc: Lifecycle, act: AcknowledgePapers) -> None:
     roles = {c.role for c in papers_checks(lc)}
     if not roles:
-        raise invalid("a %(kind)s sends no papers to acknowledge", kind=lc.definition.kind)
+        raise _invalid("a %(kind)s sends no papers to acknowledge", kind=lc.definition.kind)
     if not any(act.person_id in {p.id for p in lc.event.team.get(r, [])} for r in roles):
-        raise invalid("%(person)s is not named as %(roles)s for this event", person=act.person_id,
+        raise _invalid("%(person)s is not named as %(roles)s for this event", person=act.person_id,
                       roles=" or ".join(sorted(roles)))
 
 

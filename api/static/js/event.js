@@ -377,6 +377,38 @@ function renderPeople(st) {
   });
 }
 
+// --- meeting documents ------------------------------------------------------------------------
+
+let documentsSig = null;
+
+/** The event's documents (type, version, checksum) and the papers' receipts, read from GET /events/{id}/documents
+ *  when the event has taken an act since the last read (its audit grows with every act). */
+async function renderDocuments(st) {
+  const sig = JSON.stringify([st.stage, st.status, st.audit_total ?? st.audit?.length]);
+  if (sig === documentsSig) return;
+  const data = await api(`/events/${encodeURIComponent(EVENT_ID)}/documents`).catch(() => null);
+  if (!data) return;  // tried again on the next refresh
+  documentsSig = sig;
+  const panel = $("#documents-panel");
+  panel.hidden = !(data.documents.length || data.papers || data.hidden);
+  const rows = data.documents.map((d) => h("tr", {},
+    h("td", {}, named("document", d.type, d.type)), h("td", {}, d.title), h("td", {}, `v${d.version}`),
+    h("td", {}, h("code", { title: d.sha256 }, d.sha256.slice(0, 12))), h("td", {}, d.uploaded_by)));
+  const papers = data.papers;
+  fill("#documents",
+    rows.length ? h("table", { class: "table", id: "documents-table" },
+      h("thead", {}, h("tr", {}, ...["type", "title", "version", "checksum", "by"].map((c) =>
+        h("th", {}, t(`documents.${c}`))))),
+      h("tbody", {}, ...rows)) : h("p", { class: "muted" }, t("documents.none")),
+    data.hidden ? h("p", { class: "muted small" }, t("documents.hidden", { n: data.hidden })) : null,
+    papers ? h("div", { id: "receipts" },
+      h("h3", {}, t("documents.receipts")),
+      h("progress", { max: String(papers.of || 1), value: String(papers.acknowledged),
+                      "aria-label": t("documents.acknowledged", { done: papers.acknowledged, of: papers.of }) }),
+      h("p", { class: "small" }, t("documents.acknowledged", { done: papers.acknowledged, of: papers.of }), " ",
+        t("documents.in_time", { n: papers.in_time, by: dateTime(papers.deadline) }))) : null);
+}
+
 // --- agenda ----------------------------------------------------------------------------------
 
 function renderAgenda(st) {
@@ -602,6 +634,7 @@ async function refresh() {
   renderDeadlines(st);
   renderBudget(st);
   renderPeople(st);
+  await renderDocuments(st).catch(() => {});
   renderAgenda(st);
   renderActs(st);
   await renderAudit(st);
