@@ -108,3 +108,60 @@ def test_the_secretary_records_a_receipt_given_by_hand():
     assert status(lc, "papers_acknowledged") == ("passed", [])
     with pytest.raises(ActRefused, match="not named as board_member"):
         lc.apply(AcknowledgePapers(key=key(), actor=SECRETARY, person_id="nobody"))
+
+
+def test_a_board_meeting_walks_to_closed_with_its_documents_and_receipts():
+    """Every gate of the board meeting passed in order as a real one would: the papers attached and acknowledged
+    by both members before start - 7 days, the minutes approved by the chair, minutes and resolutions attached;
+    without the resolutions the event stays in post_event."""
+    from decimal import Decimal
+
+    from workflows.messages import BudgetLine, CompleteTask, InvitationBatchRef, InviteAttendees, RecordBudget
+
+    start = NOW + timedelta(days=120)
+    finance = Actor(id="fin", role="finance_approver")
+    venue = Actor(id="sec", role="venue_coordinator")
+    event = conference(NOW, event_id="board-2", kind="board_meeting", owner="sec", timezone="UTC", team={
+        "secretary": [Person(id="sec", name="Sec")], "chair": [Person(id="chair-1", name="Chair")],
+        "board_member": MEMBERS, "finance_approver": [Person(id="fin", name="Fin")],
+        "finance": [Person(id="sec", name="Sec")], "venue_coordinator": [Person(id="sec", name="Sec")],
+        "technical_support": [Person(id="sec", name="Sec")]})
+    lc = Lifecycle.start(BOARD, event, NOW)
+
+    def done(at: datetime, actor: Actor, *task_ids: str) -> None:
+        for t in task_ids:
+            lc.at(at).apply(CompleteTask(key=key(t), actor=actor, task=t))
+
+    done(NOW, SECRETARY, "purpose_recorded", "date_checked", "team_assigned")
+    done(NOW, Actor(id="sec", role="finance"), "budget_draft")
+    done(NOW, venue, "room_booked")
+    lc.apply(RecordBudget(key=key(), actor=SECRETARY, lines=[BudgetLine(category="venue", planned=Decimal("900"))]))
+    lc.apply(Decide(key=key(), actor=finance, gate="budget_approved", decision="approve"))
+    assert lc.record.stage == "planning"
+    done(NOW, SECRETARY, "agenda_drafted")
+    lc.apply(Decide(key=key(), actor=CHAIR, gate="agenda_approved", decision="approve"))
+    lc.apply(InviteAttendees(key=key(), actor=SECRETARY, batch=InvitationBatchRef(id="b-1", count=2)))
+    assert lc.record.stage == "planning"  # the papers are not attached yet
+    attach(lc, "board_papers")
+    assert lc.record.stage == "readiness"
+    early = start - timedelta(days=10)
+    for m in MEMBERS:
+        lc.at(early).apply(AcknowledgePapers(key=key(), actor=Actor(id=m.id, role=GUEST), person_id=m.id))
+    done(early, SECRETARY, "quorum_confirmed", "reminders_sent")
+    done(early, Actor(id="sec", role="technical_support"), "room_link_tested")
+    lc.at(early).apply(Decide(key=key(), actor=CHAIR, gate="go_decision", decision="approve"))
+    assert lc.record.stage == "on_site"
+    end = lc.event.end
+    done(end, SECRETARY, "attendance_recorded", "interests_declared", "votes_recorded")
+    lc.at(end).tick()
+    assert lc.record.stage == "post_event"
+    later = end + timedelta(days=3)
+    lc.at(later)
+    attach(lc, "minutes")
+    lc.apply(Decide(key=key(), actor=CHAIR, gate="minutes_approved", decision="approve"))
+    done(later, SECRETARY, "actions_communicated", "lessons_recorded")
+    for task in ("archive_written", "evaluation_report"):
+        lc.activity_finished(task, ok=True, detail="written")
+    assert lc.record.stage == "post_event" and status(lc, "closing")[1] == ["no resolutions attached yet"]
+    attach(lc, "resolutions")
+    assert lc.record.status == "closed"
