@@ -166,7 +166,8 @@ async def progress(app: AppState, event: EventDetails, definition: Definition) -
                       in_time=p.id in receipts and receipts[p.id] <= deadline)
               for p in event.team.get(check.role, [])]
     return PapersProgress(role=check.role, types=list(check.types), deadline=deadline,
-                          acknowledged=sum(1 for p in people if p.acknowledged_at), in_time=sum(p.in_time for p in people),
+                          acknowledged=sum(1 for p in people if p.acknowledged_at),
+                          in_time=sum(p.in_time for p in people),
                           of=len(people), people=people)
 
 
@@ -337,13 +338,16 @@ async def send_papers(event_id: EventId, client: TemporalClient, registry: Regis
     return PapersSent(sent_to=sent)
 
 
+PersonId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+
+
 class ReceiptIn(BaseModel):
     key: str | None = Field(default=None, max_length=200)
     as_role: str | None = None
 
 
 @router.post("/{event_id}/papers/{person_id}/acknowledge", name="acknowledge_papers", response_model=ActOutcome)
-async def acknowledge_papers(event_id: EventId, person_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")],
+async def acknowledge_papers(event_id: EventId, person_id: PersonId,
                              client: TemporalClient, registry: Registry, principal: Writer, app: State,
                              body: ReceiptIn | None = None,
                              idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
