@@ -45,6 +45,7 @@ ActName = Literal[
     "record_survey",
     "manage_agenda",
     "manage_documents",
+    "manage_risks",
     "run_programme",
     "send_back",
     "postpone",
@@ -206,6 +207,15 @@ class PapersAcknowledged(_Frozen):
     days_before_start: int | float = Field(default=7, ge=0)
 
 
+class RiskRegister(_Frozen):
+    """A risk register is kept (at least `min_risks` risks) and every high risk (likelihood x impact, each 1-5, at
+    least `high_from`) that is not closed has an owner."""
+
+    check: Literal["risk_register"]
+    min_risks: int = Field(default=1, ge=0)
+    high_from: int = Field(default=12, ge=1, le=25, description="The likelihood x impact from which a risk is high.")
+
+
 Check = Annotated[
     TasksDone
     | BudgetWithinLimit
@@ -216,13 +226,16 @@ Check = Annotated[
     | NoOpenIncidents
     | EventEnded
     | DocumentsPresent
-    | PapersAcknowledged,
+    | PapersAcknowledged
+    | RiskRegister,
     Field(discriminator="check"),
 ]
 
 
 class Approval(_Frozen):
     roles: list[Ident] = Field(min_length=1, description="Roles that may approve or reject.")
+    show_open_risks: bool = Field(
+        default=False, description="Show the open high risks of the register beside this decision (go / no-go).")
 
 
 class Gate(_Frozen):
@@ -314,6 +327,7 @@ class Permissions(_Frozen):
     manage_agenda: list[Ident] = Field(default_factory=list)
     manage_documents: list[Ident] = Field(
         default_factory=list, description="Attach meeting documents, send the papers, record a receipt.")
+    manage_risks: list[Ident] = Field(default_factory=list, description="Keep the risk register.")
     run_programme: list[Ident] = Field(default_factory=list, description="Start and end agenda items on the day.")
     send_back: list[Ident] = Field(default_factory=list)
     postpone: list[Ident] = Field(default_factory=list)

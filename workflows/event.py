@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         AcknowledgeIncident,
         AcknowledgePapers,  # meeting documents
         RecordDocument,  # meeting documents
+        RecordRisks,  # the risk register
         Act,
         AttendeePage,
         AttendeeQuery,
@@ -450,6 +451,7 @@ class EventLifecycle:
     cancel = _act_update(Cancel)
     record_document = _act_update(RecordDocument)  # meeting documents (workflows/documents.py)
     acknowledge_papers = _act_update(AcknowledgePapers)
+    record_risks = _act_update(RecordRisks)  # the risk register (workflows/risks.py)
 
     # -------------------------------------------------------------- reads
 

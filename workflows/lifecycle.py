@@ -45,6 +45,7 @@ from definitions.schema import (
     calendar_plus,
 )
 from workflows import documents as _documents  # meeting documents: checks and acts (hooks marked "documents")
+from workflows import risks as _risks  # the risk register: its check and act (hooks marked "risks")
 from workflows.reasons import Reason, because, because_n
 from workflows.refusals import ActRefused  # noqa: F401 - re-exported: the API and tests import it from here
 from workflows.refusals import conflict as _conflict, forbidden as _forbidden, invalid as _invalid
@@ -53,6 +54,7 @@ from workflows.messages import (
     AcknowledgeIncident,
     AcknowledgePapers,  # documents
     RecordDocument,  # documents
+    RecordRisks,  # risks
     AgendaItem,
     AgendaItemView,
     EndItem,
@@ -306,6 +308,7 @@ def allowed_roles(definition: Definition, act: AnyAct) -> list[str]:
         Cancel: p.cancel,
         RecordDocument: p.manage_documents,  # documents
         AcknowledgePapers: p.manage_documents,  # documents (a member acknowledges as a guest: _authorize)
+        RecordRisks: p.manage_risks,  # risks
     }
     return table[type(act)] or owner
 
@@ -426,6 +429,8 @@ class Lifecycle:
         r = self.record
         if (documents := _documents.check_reasons(self, check)) is not None:  # documents: its two check kinds
             return documents
+        if (risks := _risks.check_reasons(self, check)) is not None:  # risks: the risk_register check
+            return risks
         if isinstance(check, TasksDone):
             ids = check.tasks or [t.id for t in stage.tasks if t.required]
             missing = [i for i in ids if i not in r.tasks]
@@ -992,6 +997,14 @@ class Lifecycle:
 
     def _apply_acknowledge_papers(self, act: AcknowledgePapers) -> str:
         return _documents.apply_acknowledge_papers(self, act)
+
+    # risks (workflows/risks.py) --------------------------------------------
+
+    def _check_record_risks(self, act: RecordRisks) -> None:
+        _risks.check_record_risks(self, act)
+
+    def _apply_record_risks(self, act: RecordRisks) -> str:
+        return _risks.apply_record_risks(self, act)
 
     # tasks ------------------------------------------------------------------
 

@@ -319,6 +319,22 @@ class AcknowledgePapers(Act):
     person_id: SafeId
 
 
+# The risk register (workflows/risks.py decides this): risks live in the database; the workflow learns the summary
+# its check needs, bounded by a cap on the ids it names.
+RISK_IDS_KEPT = 50
+"""At most this many ids of open high risks (and of those without an owner) travel in the fact."""
+
+
+class RecordRisks(Act):
+    """The register's summary after a write: `count` risks, the open high ones and those without an owner.
+    `revision` rises with every write to the register, so an older summary arriving late changes nothing."""
+
+    revision: int = Field(ge=1)
+    count: int = Field(ge=0, le=100_000)
+    high_open: list[SafeId] = Field(default_factory=list, max_length=RISK_IDS_KEPT)
+    high_unowned: list[SafeId] = Field(default_factory=list, max_length=RISK_IDS_KEPT)
+
+
 AnyAct = (
     Decide
     | CompleteTask
@@ -341,6 +357,7 @@ AnyAct = (
     | Cancel
     | RecordDocument  # meeting documents (workflows/documents.py)
     | AcknowledgePapers
+    | RecordRisks  # the risk register (workflows/risks.py)
 )
 
 ACT_NAMES: dict[type[Act], str] = {
@@ -365,6 +382,7 @@ ACT_NAMES: dict[type[Act], str] = {
     Cancel: "cancel",
     RecordDocument: "record_document",  # meeting documents (workflows/documents.py)
     AcknowledgePapers: "acknowledge_papers",
+    RecordRisks: "record_risks",  # the risk register (workflows/risks.py)
 }
 """Each act's update name: the names a Temporal client uses."""
 
@@ -522,6 +540,16 @@ class DocumentFact(BaseModel):
     by: str
 
 
+class RiskFact(BaseModel):
+    """The risk register as the risk_register check needs it (the risks themselves are in the database)."""
+
+    revision: int
+    count: int
+    high_open: list[str] = Field(default_factory=list)
+    high_unowned: list[str] = Field(default_factory=list)
+    at: datetime
+
+
 class InvitationBatch(BaseModel):
     """When invitations went out and how many: what the invitations gate needs of the roster."""
 
@@ -585,6 +613,7 @@ class EventRecord(BaseModel):
     receipts: dict[str, datetime] = Field(
         default_factory=dict, description="When each person in the papers' role first acknowledged them "
         "(at most the team's size).")
+    risks: RiskFact | None = Field(default=None, description="The risk register's summary; None: none kept yet.")
 
 
 class WorkflowInput(BaseModel):

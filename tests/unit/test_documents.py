@@ -111,12 +111,14 @@ def test_the_secretary_records_a_receipt_given_by_hand():
 
 
 def test_a_board_meeting_walks_to_closed_with_its_documents_and_receipts():
-    """Every gate of the board meeting passed in order as a real one would: the papers attached and acknowledged
+    """Every gate of the board meeting passed in order as a real one would: a risk register kept, the papers
+    attached and acknowledged
     by both members before start - 7 days, the minutes approved by the chair, minutes and resolutions attached;
     without the resolutions the event stays in post_event."""
     from decimal import Decimal
 
-    from workflows.messages import BudgetLine, CompleteTask, InvitationBatchRef, InviteAttendees, RecordBudget
+    from workflows.messages import (BudgetLine, CompleteTask, InvitationBatchRef, InviteAttendees, RecordBudget,
+                                    RecordRisks)
 
     start = NOW + timedelta(days=120)
     finance = Actor(id="fin", role="finance_approver")
@@ -137,6 +139,8 @@ def test_a_board_meeting_walks_to_closed_with_its_documents_and_receipts():
     done(NOW, venue, "room_booked")
     lc.apply(RecordBudget(key=key(), actor=SECRETARY, lines=[BudgetLine(category="venue", planned=Decimal("900"))]))
     lc.apply(Decide(key=key(), actor=finance, gate="budget_approved", decision="approve"))
+    assert lc.record.stage == "preparation"  # no risk register yet
+    lc.apply(RecordRisks(key=key(), actor=SECRETARY, revision=1, count=3, high_open=["r1"], high_unowned=[]))
     assert lc.record.stage == "planning"
     done(NOW, SECRETARY, "agenda_drafted")
     lc.apply(Decide(key=key(), actor=CHAIR, gate="agenda_approved", decision="approve"))
