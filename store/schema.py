@@ -200,3 +200,33 @@ document_receipts = Table(
     Column("recorded_by", ID, nullable=False, doc="The person themselves (their link), or staff recording it."),
 )
 """Who acknowledged the papers and when (the first time counts)."""
+
+risks = Table(
+    "risks",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("risk_id", ID, primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("likelihood", Integer, nullable=False, doc="1 (rare) to 5 (almost certain)."),
+    Column("impact", Integer, nullable=False, doc="1 (negligible) to 5 (severe)."),
+    Column("owner", ID, doc="The person on the team who owns it; null: nobody yet."),
+    Column("response", Text, nullable=False, default="", doc="What is done about it (avoid, reduce, transfer, accept)."),
+    Column("status", String(16), nullable=False, doc="open, mitigating, closed or occurred."),
+    Column("version", Integer, nullable=False, doc="1 when recorded, then + 1 with each change."),
+    Column("updated_by", ID, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""The risk register, one row per risk as it stands; every change is in ``risk_changes``."""
+
+risk_changes = Table(
+    "risk_changes",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("key", String(200), primary_key=True, doc="The write's idempotency key: the same key is one change."),
+    Column("risk_id", ID, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("risk", JSON, nullable=False, doc="The risk as this change left it."),
+    Column("by", ID, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+"""Every change to the register, in order of ``(risk_id, version)``; the register's revision is their count."""
