@@ -31,7 +31,7 @@ from api.auth import TokenBook
 from api.deps import AppState
 from api.errors import DatabaseUnavailable, TemporalUnavailable
 from api.metrics import ApiMetrics
-from api.routes import definitions, desk, documents, events, exports, health, pages, papers, personal, roster
+from api.routes import definitions, desk, documents, events, exports, health, pages, papers, personal, risks, roster
 from api.settings import api_settings
 from convene.logs import configure
 from convene.settings import Settings, get_settings
@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
     app.include_router(definitions.router)
     app.include_router(pages.router)
     app.include_router(documents.router)
+    app.include_router(risks.router)
     app.include_router(papers.router)  # before personal's: /p/{token}/papers/{doc_id} and /p/{token}/acknowledge
     app.include_router(personal.router)
     app.include_router(desk.router)

@@ -104,6 +104,8 @@ MATRIX: list[Row] = [
     Row("attach a document", f"{E}/documents", frozenset({PM}), {}),
     Row("send the papers", f"{E}/papers/send", frozenset({PM}), {}),
     Row("record a receipt", f"{E}/papers/{{person_id}}/acknowledge", frozenset({PM}), {}, {"person_id": "ann"}),
+    Row("record a risk", f"{E}/risks/{{risk_id}}", frozenset({PM}),
+        {"title": "Keynote cancels", "likelihood": 2, "impact": 5, "owner": "pia"}, {"risk_id": "r1"}, method="PUT"),
 ]
 
 PUBLIC_BY_LINK = {
@@ -226,7 +228,7 @@ async def test_authorisation_matrix(api: Api):
         "rsvp": 200, "check-in": 409,
         "report incident": 200, "acknowledge incident": 200, "resolve incident": 200, "survey": 409,
         "send back": 409, "postpone": 200, "cancel": 200, "scan a ticket": 200,
-        "attach a document": 422, "send the papers": 409, "record a receipt": 422,
+        "attach a document": 422, "send the papers": 409, "record a receipt": 422, "record a risk": 200,
     }
 
 
@@ -236,7 +238,7 @@ READ_ROUTES = {
     "/events/{event_id}", "/events/{event_id}/attendees", "/events/{event_id}/audit",
     "/events/{event_id}/deliveries", "/events/{event_id}/invitations", "/events/{event_id}/exports/{kind}.{fmt}",
     "/ui/api/events/{event_id}/may", "/events/{event_id}/check-in/counts",
-    "/events/{event_id}/documents", "/events/{event_id}/documents/{doc_id}",
+    "/events/{event_id}/documents", "/events/{event_id}/documents/{doc_id}", "/events/{event_id}/risks",
 }
 """Routes that read one event: each principal gets it (200) or the answer an unknown event gets (404)."""
 LIST_ROUTES = {"/events", "/events/board", "/ui/api/progress", "/ui/api/inbox"}
