@@ -29,6 +29,7 @@ from workflows.messages import (
     Postpone,
     RecordBudget,
     RecordDocument,
+    RecordRisks,
     RecordSurvey,
     ReportIncident,
     ResolveIncident,
@@ -95,6 +96,7 @@ VALID_ACTS: dict[str, dict[str, Any]] = {
         Cancel(key="k", actor=PM, reason="r"),
         RecordDocument(key="k", actor=PM, doc_type="minutes", version=1, sha256="0" * 64),
         AcknowledgePapers(key="k", actor=PM, person_id="ann"),
+        RecordRisks(key="k", actor=PM, revision=1, count=1, high_open=["r1"], high_unowned=[]),
     ]
 }
 MODELS: dict[str, type[BaseModel]] = {name: model for model, name in ACT_NAMES.items()}
