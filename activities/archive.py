@@ -10,6 +10,8 @@ The ``archive`` activity writes ``<root>/<YYYY>/<kind>/<event_id>/``::
     06-deliveries.json   notifications sent and engine effects
     07-incidents.json    incidents and their resolution
     08-evaluation.*      (written by the evaluation report)
+    09-<type>-v<n>.*     meeting documents attached to the event (minutes, resolutions, papers...), every
+                         version, copied from the archive store's ``uploads/`` (store/documents.py)
     index.md             what is where, and the words to find it by
     MANIFEST.sha256      checksums in ``sha256sum`` format (``sha256sum -c MANIFEST.sha256``)
 
@@ -50,6 +52,7 @@ from activities.rendering import redact_url
 from convene import i18n
 from convene.logs import get_logger
 from definitions.loader import definition_hash
+from store.documents import Document, Documents
 from store.journal import Journal
 from store.roster import Roster
 from workflows.messages import AttendeeRecord, AuditEntry, DeliveryRecord, DossierRequest, EventDetails
@@ -75,6 +78,10 @@ DOCUMENTS: dict[str, str] = {
 }
 """The standard numbering: every file name the dossier may hold, and what it holds."""
 OTHER_DOCUMENT = N_("Other document")
+MEETING_DOCUMENT = N_("Meeting document (a version as attached; its checksum is in the manifest)")
+MEETING_NUMBER = "09"
+"""Meeting documents (minutes, resolutions, papers...) are numbered ``09-<type>[-<title>]-v<version>.<ext>``."""
+_NUMBERED = re.compile(r"^\d\d-")
 
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _MANIFEST_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
@@ -104,7 +111,8 @@ def archive_coverage(includes: Iterable[str], files: Iterable[str]) -> tuple[dic
     for doc in includes:
         stems = {doc, doc.replace("_", "-")}
         found = [n for n in names if n in PRODUCED.get(doc, ())
-                 or n.split(".", 1)[0] in stems or any(n.startswith(f"{s}-") for s in stems)]
+                 or (bare := _NUMBERED.sub("", n)).split(".", 1)[0] in stems
+                 or any(bare.startswith(f"{s}-") for s in stems)]
         if found:
             present[doc] = found
         else:
@@ -539,6 +547,35 @@ async def database_documents(request: DossierRequest, roster: Roster,
     return documents, clients
 
 
+def meeting_name(doc: Document) -> str:
+    """The dossier's name for a meeting document: ``09-minutes-v2.pdf``, ``09-board-papers-q3-budget-v1.pdf``."""
+    stem = doc.doc_type.replace("_", "-")
+    title = re.sub(r"[^a-z0-9]+", "-", doc.title.lower()).strip("-")[:60]
+    if title and title != stem and title != doc.doc_type:
+        stem = f"{stem}-{title}"
+    return f"{MEETING_NUMBER}-{stem}-v{doc.version}.{doc.ext}"
+
+
+def meeting_documents(store: ArchiveStore, docs: Iterable[Document]) -> dict[str, bytes]:
+    """Every version of the event's meeting documents, read from the store, under the dossier's numbering.
+
+    Slides keep the name they were written under at upload (``slides-<speaker>.<ext>``, already in the
+    dossier). A file whose bytes no longer match the recorded checksum is not copied (and is logged):
+    the dossier's manifest must vouch for what was attached.
+    """
+    out: dict[str, bytes] = {}
+    for doc in docs:
+        if doc.doc_type == "slides":
+            continue
+        data = store.read(doc.path)
+        if data is None or hashlib.sha256(data).hexdigest() != doc.sha256:
+            get_logger(__name__, event_id=doc.event_id).warning("meeting document missing or changed",
+                                                                doc_id=doc.doc_id, path=doc.path)
+            continue
+        out[meeting_name(doc)] = data
+    return out
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
@@ -594,7 +631,8 @@ def render_index(request: DossierRequest, files: list[str], clients: list[Attend
         "|---|---|",
     ]
     for name in files:
-        lines.append(row(f"[{md(name)}]({name})", _(DOCUMENTS.get(name, OTHER_DOCUMENT))))
+        what = MEETING_DOCUMENT if name.startswith(f"{MEETING_NUMBER}-") else OTHER_DOCUMENT
+        lines.append(row(f"[{md(name)}]({name})", _(DOCUMENTS.get(name, what))))
     if d.archive_includes:
         present, missing = archive_coverage(d.archive_includes, files)
         lines += ["", "## " + _("Documents the definition asks for"), ""]
@@ -765,6 +803,8 @@ class Archivist:
         assert self.roster is not None and self.journal is not None
         await ready(self.roster, self.journal)
         documents, clients = await database_documents(request, self.roster, self.journal)
+        documents |= await asyncio.to_thread(meeting_documents, self.store, await Documents(self.roster.db).list(
+            request.event.id))
         return await asyncio.to_thread(self.write_dossier, request, documents, clients)
 
     def write_dossier(self, request: DossierRequest, documents: dict[str, bytes] | None = None,

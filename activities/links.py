@@ -33,12 +33,15 @@ class PersonalLinks:
         self.days_after_end = days_after_end
 
     async def purpose(self, request: NotificationRequest) -> Purpose | None:
-        """``speaker`` for a speaker's messages, ``attendee`` for a person on the roster, else None."""
+        """``speaker`` for a speaker's messages, ``papers`` for the papers sent to a board member, ``attendee`` for a
+        person on the roster, else None."""
         r = request.recipient
         if request.channel != "email" or r.role != "guest" or not r.person_id:
             return None
         if request.context.get("audience") == "speaker":
             return "speaker"
+        if request.context.get("audience") == "papers":  # a board member's papers (api/routes/papers.py)
+            return "papers"
         if await self.roster.person(request.event_id, r.person_id) is not None:
             return "attendee"
         return None

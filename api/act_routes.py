@@ -32,6 +32,7 @@ from api.models import ActOutcome
 from workflows.messages import (
     ACT_NAMES,
     AcknowledgeIncident,
+    AcknowledgePapers,
     Act,
     Actor,
     Cancel,
@@ -43,6 +44,8 @@ from workflows.messages import (
     InviteSpeaker,
     Postpone,
     RecordBudget,
+    RecordDocument,
+    RecordRisks,
     RecordSurvey,
     RemoveBudgetLine,
     ReportIncident,
@@ -116,8 +119,10 @@ ROUTES: list[ActRoute] = [
 ]
 """The acts with a path of their own. Any other act is served at ``POST /events/{event_id}/acts/<update>``."""
 
-ROSTER_ACTS = {InviteAttendees, Rsvp, CheckIn, RecordSurvey}
-"""Acts done as database transactions by :mod:`api.routes.roster`, not as workflow updates from here."""
+ROUTED_ELSEWHERE = {InviteAttendees, Rsvp, CheckIn, RecordSurvey, RecordDocument, AcknowledgePapers, RecordRisks}
+"""Acts whose routes write the database first and have routes of their own: the roster's (:mod:`api.routes.roster`:
+database transactions), a document's upload and its receipts (:mod:`api.routes.documents`, :mod:`api.routes.papers`)
+and the risk register (:mod:`api.routes.risks`), which tell the workflow the small fact its gates need."""
 
 Outcome = Callable[[AppState, Act, ActOutcome | JSONResponse | None, BaseException | None], None]
 """Told of every act's outcome (the app, the act, its answer or the refusal raised): metrics."""
@@ -125,7 +130,7 @@ Outcome = Callable[[AppState, Act, ActOutcome | JSONResponse | None, BaseExcepti
 
 def routes() -> list[ActRoute]:
     """Every act served here: :data:`ROUTES`, then the default route of each act that has none."""
-    routed = {r.model for r in ROUTES} | ROSTER_ACTS
+    routed = {r.model for r in ROUTES} | ROUTED_ELSEWHERE
     return ROUTES + [ActRoute(model, "POST", f"/{{event_id}}/acts/{name}", summary=model.__doc__)
                      for model, name in ACT_NAMES.items() if model not in routed]
 

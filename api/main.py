@@ -31,7 +31,9 @@ from api.auth import TokenBook
 from api.deps import AppState
 from api.errors import DatabaseUnavailable, TemporalUnavailable
 from api.metrics import ApiMetrics
-from api.routes import definitions, desk, events, exports, health, organisations, pages, personal, roster
+from api.routes import (
+    definitions, desk, documents, events, exports, health, organisations, pages, papers, personal, risks, roster,
+)
 from api.settings import api_settings
 from convene.logs import configure
 from convene.settings import Settings, get_settings
@@ -155,6 +157,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
     app.include_router(exports.router)
     app.include_router(definitions.router)
     app.include_router(pages.router)
+    app.include_router(documents.router)
+    app.include_router(risks.router)
+    app.include_router(papers.router)  # before personal's: /p/{token}/papers/{doc_id} and /p/{token}/acknowledge
     app.include_router(personal.router)
     app.include_router(desk.router)
     app.include_router(organisations.router)

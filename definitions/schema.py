@@ -11,7 +11,7 @@ This module is pure: no I/O, no clock. Workflows import it inside the sandbox.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,8 @@ ActName = Literal[
     "record_incident",
     "record_survey",
     "manage_agenda",
+    "manage_documents",
+    "manage_risks",
     "run_programme",
     "send_back",
     "postpone",
@@ -193,6 +195,34 @@ class EventEnded(_Frozen):
     check: Literal["event_ended"]
 
 
+class DocumentsPresent(_Frozen):
+    """A document of each type named has been attached (its newest version counts); types come from the
+    definition's ``archive_includes``. On a gate with an approval, a new version of a named type after the
+    approval takes the approval back (the chair approves the minutes as they stand)."""
+
+    check: Literal["documents_present"]
+    types: list[Ident] = Field(min_length=1)
+
+
+class PapersAcknowledged(_Frozen):
+    """Every person the event's team names in `role` acknowledged the papers (the document `types`, on their
+    own page) at least `days_before_start` days before the start."""
+
+    check: Literal["papers_acknowledged"]
+    role: Ident
+    types: list[Ident] = Field(min_length=1, description="The documents sent as the papers.")
+    days_before_start: int | float = Field(default=7, ge=0)
+
+
+class RiskRegister(_Frozen):
+    """A risk register is kept (at least `min_risks` risks) and every high risk (likelihood x impact, each 1-5, at
+    least `high_from`) that is not closed has an owner."""
+
+    check: Literal["risk_register"]
+    min_risks: int = Field(default=1, ge=0)
+    high_from: int = Field(default=12, ge=1, le=25, description="The likelihood x impact from which a risk is high.")
+
+
 Check = Annotated[
     TasksDone
     | BudgetWithinLimit
@@ -201,13 +231,18 @@ Check = Annotated[
     | InvitationsSent
     | AgendaReady
     | NoOpenIncidents
-    | EventEnded,
+    | EventEnded
+    | DocumentsPresent
+    | PapersAcknowledged
+    | RiskRegister,
     Field(discriminator="check"),
 ]
 
 
 class Approval(_Frozen):
     roles: list[Ident] = Field(min_length=1, description="Roles that may approve or reject.")
+    show_open_risks: bool = Field(
+        default=False, description="Show the open high risks of the register beside this decision (go / no-go).")
 
 
 class Gate(_Frozen):
@@ -297,6 +332,9 @@ class Permissions(_Frozen):
     record_incident: list[Ident] = Field(default_factory=list)
     record_survey: list[Ident] = Field(default_factory=list)
     manage_agenda: list[Ident] = Field(default_factory=list)
+    manage_documents: list[Ident] = Field(
+        default_factory=list, description="Attach meeting documents, send the papers, record a receipt.")
+    manage_risks: list[Ident] = Field(default_factory=list, description="Keep the risk register.")
     run_programme: list[Ident] = Field(default_factory=list, description="Start and end agenda items on the day.")
     send_back: list[Ident] = Field(default_factory=list)
     postpone: list[Ident] = Field(default_factory=list)
@@ -333,6 +371,10 @@ def _escalations_before_escalate_to(owner_role: str) -> dict[str, list[str]]:
     }
 
 
+DocumentFormat = Literal["pdf", "docx", "odt", "xlsx", "ods", "pptx", "odp", "key", "csv", "txt", "mp3", "m4a", "mp4"]
+"""Files the team may attach as meeting documents."""
+
+
 class Definition(_Frozen):
     """A whole lifecycle: stages in order, who may do what, and the deadlines."""
 
@@ -358,6 +400,10 @@ class Definition(_Frozen):
         default_factory=lambda: list[SlideFormat](["pdf", "pptx", "odp", "key"]),
         description="The files a speaker may upload as slides from their own page (stored with the archive).")
     slide_max_mb: int = Field(default=100, ge=1, le=1000, description="The largest slides file, in MB.")
+    document_formats: list[DocumentFormat] = Field(
+        default_factory=lambda: list[DocumentFormat](get_args(DocumentFormat)),
+        description="The files the team may attach as meeting documents (minutes, papers, recordings).")
+    document_max_mb: int = Field(default=200, ge=1, le=4000, description="The largest meeting document, in MB.")
     rsvp_closes_hours_before_start: float = Field(
         default=0, ge=0, description="Attendees may answer or change their RSVP through their own link until this "
         "many hours before the start (0: until the start).")
@@ -500,6 +546,14 @@ class Definition(_Frozen):
                     for j, role in enumerate(gate.approval.roles):
                         role_ref(role, f"{here}.gates.{gi}.approval.roles.{j}")
                 for ci, check in enumerate(gate.checks):
+                    if isinstance(check, (DocumentsPresent, PapersAcknowledged)):
+                        for k, doc in enumerate(check.types):
+                            if doc not in self.archive_includes:
+                                problems.append((f"{here}.gates.{gi}.checks.{ci}.types.{k}",
+                                                 f"unknown document type {doc!r}: document types come from "
+                                                 f"archive_includes ({', '.join(self.archive_includes) or 'none'})"))
+                    if isinstance(check, PapersAcknowledged):
+                        role_ref(check.role, f"{here}.gates.{gi}.checks.{ci}.role")
                     if isinstance(check, TasksDone):
                         for k, tid in enumerate(check.tasks):
                             if tid not in own_tasks:

@@ -30,7 +30,7 @@ from store.db import Database
 from store.roster import to_db, utc
 from store.schema import personal_links as L
 
-Purpose = Literal["attendee", "speaker", "ticket"]
+Purpose = Literal["attendee", "speaker", "ticket", "papers"]
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{26}$")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -137,7 +138,7 @@ personal_links = Table(
     Column("link_id", String(32), primary_key=True, doc="The public half of the link (derived, unguessable)."),
     Column("event_id", ID, nullable=False),
     Column("person_id", ID, nullable=False),
-    Column("purpose", String(16), nullable=False, doc="attendee, speaker or ticket."),
+    Column("purpose", String(16), nullable=False, doc="attendee, speaker, ticket or papers."),
     Column("version", Integer, nullable=False, default=1, doc="Raised by a revocation: older links stop working."),
     Column("secret_hash", String(64), nullable=False, doc="sha256 of the link's secret; the secret is never kept."),
     Column("expires_at", DateTime(timezone=True), nullable=False),
@@ -201,3 +202,67 @@ notification_claims = Table(
 )
 """Which of a notification's deliveries (one per role, person and channel) delivers it to the subscriptions:
 the first to claim it; its retries go on, the others skip."""
+documents = Table(
+    "documents",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("doc_id", String(32), primary_key=True, doc="Derived from the event and the upload's key."),
+    Column("key", String(200), nullable=False, doc="The upload's idempotency key: the same key is the same document."),
+    Column("doc_type", String(64), nullable=False, doc="One of the definition's archive_includes (minutes, ...)."),
+    Column("title", String(200), nullable=False),
+    Column("version", Integer, nullable=False, doc="1 for the first of its type and title, then n + 1."),
+    Column("filename", String(255), nullable=False, doc="The name the uploader's file had."),
+    Column("ext", String(8), nullable=False),
+    Column("size", BigInteger, nullable=False, doc="Bytes."),
+    Column("sha256", String(64), nullable=False),
+    Column("path", String(1000), nullable=False, doc="Where the file is in the archive store."),
+    Column("confidential", Boolean, nullable=False),
+    Column("uploaded_by", ID, nullable=False),
+    Column("role", String(64), nullable=False, doc="The uploader's role (guest: a speaker through their link)."),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Index("ux_documents_key", "event_id", "key", unique=True),
+    Index("ux_documents_version", "event_id", "doc_type", "title", "version", unique=True),
+)
+"""Meeting documents (minutes, resolutions, papers, slides, recordings): one row per version; the file is in the
+archive store. The workflow learns only the newest version of each type (``record_document``)."""
+
+document_receipts = Table(
+    "document_receipts",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("person_id", ID, primary_key=True),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=False, doc="The first acknowledgement."),
+    Column("documents", JSON, nullable=False, doc="The doc_ids the person's page showed when they acknowledged."),
+    Column("recorded_by", ID, nullable=False, doc="The person themselves (their link), or staff recording it."),
+)
+"""Who acknowledged the papers and when (the first time counts)."""
+
+risks = Table(
+    "risks",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("risk_id", ID, primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("likelihood", Integer, nullable=False, doc="1 (rare) to 5 (almost certain)."),
+    Column("impact", Integer, nullable=False, doc="1 (negligible) to 5 (severe)."),
+    Column("owner", ID, doc="The person on the team who owns it; null: nobody yet."),
+    Column("response", Text, nullable=False, default="", doc="What is done about it (avoid, reduce, transfer, accept)."),
+    Column("status", String(16), nullable=False, doc="open, mitigating, closed or occurred."),
+    Column("version", Integer, nullable=False, doc="1 when recorded, then + 1 with each change."),
+    Column("updated_by", ID, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""The risk register, one row per risk as it stands; every change is in ``risk_changes``."""
+
+risk_changes = Table(
+    "risk_changes",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("key", String(200), primary_key=True, doc="The write's idempotency key: the same key is one change."),
+    Column("risk_id", ID, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("risk", JSON, nullable=False, doc="The risk as this change left it."),
+    Column("by", ID, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+"""Every change to the register, in order of ``(risk_id, version)``; the register's revision is their count."""

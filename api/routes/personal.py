@@ -40,6 +40,7 @@ from pydantic import ValidationError
 from starlette.templating import Jinja2Templates
 from temporalio.client import WorkflowUpdateFailedError
 
+from activities.archive import LocalFolderStore, dossier_path
 from activities.rendering import build_ics
 from api.deps import AppState, State
 from api.errors import Problem
@@ -232,6 +233,11 @@ async def personal_page(token: str, request: Request, app: State) -> Response:
     if isinstance(page, Response):
         return page
     done = request.query_params.get("done")
+    if page.link.purpose == "papers":  # a board member's papers (api/routes/papers.py)
+        from api.routes import papers
+
+        return await papers.render(request, app, page, notice=TEXT[page.lang]["papers_done"]
+                                   if done == "papers_done" else None)
     return _render(request, page, notice=TEXT[page.lang].get(done)
                    if done in ("done", "survey_done", "slides_done") else None)
 
@@ -495,13 +501,29 @@ async def personal_slides(token: str, request: Request, app: State) -> Response:
     if ext not in definition.slide_formats or not data.startswith(_SIGNATURES.get(ext, (b"\0\0",))):
         return _render(request, page, notice=t["slides_bad"].format(formats=", ".join(definition.slide_formats)),
                        status=422)
-    from activities.archive import LocalFolderStore, dossier_path
-
     store = LocalFolderStore(app.settings.archive_root)
     path = f"{dossier_path(page.event, page.view.kind)}/slides-{link.person_id}.{ext}"
     for other in definition.slide_formats:  # one file of slides per speaker: the newest
         if other != ext:
             store.remove(f"{dossier_path(page.event, page.view.kind)}/slides-{link.person_id}.{other}")
     store.write(path, data)
+    await _slides_record(app, page, store, ext, data, request.headers.get("idempotency-key"))
     log.info("slides uploaded", link=link.link_id, format=ext, bytes=len(data))
     return _again(request, page.lang, "slides_done")
+
+
+async def _slides_record(app: AppState, page: _Page, store: Any, ext: str, data: bytes, key: str | None) -> None:
+    """The slides as a document record too (type ``slides``, titled by the speaker, the next version; the file kept
+    under ``uploads/`` so earlier versions stay), uploaded by the speaker as ``guest``. No gate reads slides, so
+    the event is not told (see store/documents.py)."""
+    from store.documents import Documents, document_id
+
+    sha = hashlib.sha256(data).hexdigest()
+    key = key or f"slides:{page.link.person_id}:{sha}"
+    doc_path = f"{dossier_path(page.event, page.view.kind)}/uploads/{document_id(page.event.id, key)}.{ext}"
+    store.write(doc_path, data)
+    await Documents(app.database).add(
+        event_id=page.event.id, key=key[:200], doc_type="slides", title=page.link.person_id,
+        filename=f"slides-{page.link.person_id}.{ext}", ext=ext, size=len(data), sha256=sha, path=doc_path,
+        confidential=app.registry.get(page.view.kind).confidential,
+        uploaded_by=page.link.person_id, role=GUEST, at=datetime.now(UTC))

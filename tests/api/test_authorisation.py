@@ -110,11 +110,19 @@ MATRIX: list[Row] = [
         method="DELETE"),
     Row("rotate a subscription's secret", f"{O}/{{subscription_id}}/rotate", frozenset(), {},
         {"organisation": "Tailspin"}),
+    # Meeting documents: a conference names no manage_documents roles, so its owner role (the pm) has them.
+    # The pm's cells answer 422 (no file attached) and 409 (a conference sends no papers): allowed, not denied.
+    Row("attach a document", f"{E}/documents", frozenset({PM}), {}),
+    Row("send the papers", f"{E}/papers/send", frozenset({PM}), {}),
+    Row("record a receipt", f"{E}/papers/{{person_id}}/acknowledge", frozenset({PM}), {}, {"person_id": "ann"}),
+    Row("record a risk", f"{E}/risks/{{risk_id}}", frozenset({PM}),
+        {"title": "Keynote cancels", "likelihood": 2, "impact": 5, "owner": "pia"}, {"risk_id": "r1"}, method="PUT"),
 ]
 
 PUBLIC_BY_LINK = {
     ("POST", "/p/{token}/rsvp"), ("POST", "/p/{token}/reply"), ("POST", "/p/{token}/itinerary"),
     ("POST", "/p/{token}/survey"), ("POST", "/p/{token}/slides"), ("POST", "/r/{event_id}"),
+    ("POST", "/p/{token}/acknowledge"),
 }
 """Routes a person outside the team uses with their own link (or an open event's registration): no principal, so
 no row; the link is the permission (tests/api/test_personal.py, test_registration.py, tests/db/test_links.py)."""
@@ -146,9 +154,9 @@ def test_every_mutating_route_has_a_row_in_the_matrix():
     assert routes - rows == set(), "mutating routes missing from the authorisation matrix"
     assert rows - routes == set(), "matrix rows for routes that do not exist"
     assert PUBLIC_BY_LINK <= mutating_routes(app)
-    # starting an event, an act each, importing attendees from CSV, scanning a ticket; subscribing,
-    # unsubscribing and rotating a subscription's secret
-    assert len(routes) == 3 + len(ACT_NAMES) + 3
+    # starting an event, an act each, importing attendees from CSV, scanning a ticket, sending the papers;
+    # subscribing, unsubscribing and rotating a subscription's secret
+    assert len(routes) == 4 + len(ACT_NAMES) + 3
 
 
 def test_every_act_has_a_route():
@@ -266,6 +274,7 @@ async def test_authorisation_matrix(api: Api):
         "rsvp": 200, "check-in": 409,
         "report incident": 200, "acknowledge incident": 200, "resolve incident": 200, "survey": 409,
         "send back": 409, "postpone": 200, "cancel": 200, "scan a ticket": 200,
+        "attach a document": 422, "send the papers": 409, "record a receipt": 422, "record a risk": 200,
     }
 
 
@@ -275,6 +284,7 @@ READ_ROUTES = {
     "/events/{event_id}", "/events/{event_id}/attendees", "/events/{event_id}/audit",
     "/events/{event_id}/deliveries", "/events/{event_id}/invitations", "/events/{event_id}/exports/{kind}.{fmt}",
     "/ui/api/events/{event_id}/may", "/events/{event_id}/check-in/counts",
+    "/events/{event_id}/documents", "/events/{event_id}/documents/{doc_id}", "/events/{event_id}/risks",
 }
 """Routes that read one event: each principal gets it (200) or the answer an unknown event gets (404)."""
 LIST_ROUTES = {"/events", "/events/board", "/ui/api/progress", "/ui/api/inbox"}
@@ -290,6 +300,7 @@ NOT_EVENT_DATA = {
     "/auth/login", "/auth/callback",  # sign-in through the identity provider (tests/api/test_signin.py)
     "/metrics",  # counts by stage for the operators' scraper, no event named (keep it off the public network)
     "/p/{token}", "/p/{token}/event.ics", "/p/{token}/ticket.svg",  # one attendee's own page, by their secret link
+    "/p/{token}/papers/{doc_id}",  # one board member's papers, by their secret link (tests/api/test_documents.py)
     "/ui/events/{event_id}/desk",  # the check-in desk's empty page shell
     "/r/{event_id}",  # an open event's public registration form (title and dates only; 404 for the others)
     # one act's answer, to its sender and the event's team only (tests/api/test_act_keys.py)
@@ -364,11 +375,15 @@ async def _event_cells(api: Api, key: str, name: str, event_id: str) -> list[str
     unknown = (await api.http.get("/events/no-such-event-here", headers=auth(key))).json()
     wrong: list[str] = []
     for route in sorted(READ_ROUTES):
-        url = route.format(event_id=event_id, kind="attendees", fmt="csv")
+        url = route.format(event_id=event_id, kind="attendees", fmt="csv", doc_id="0" * 24)
         r = await api.http.get(url, headers=auth(key))
         if not visible:
             if r.status_code != 404 or r.json() != unknown:
                 wrong.append(f"{route}: {r.status_code}, not the unknown event's 404")
+            continue
+        if route.endswith("{doc_id}"):  # no such document on an event they may read (a real one: test_documents.py)
+            if r.status_code != 404 or r.json().get("detail") != "no such document":
+                wrong.append(f"{route}: {r.status_code} {r.text[:120]}, not 'no such document'")
             continue
         if r.status_code != 200:
             wrong.append(f"{route}: {r.status_code} {r.text[:120]}")

@@ -153,11 +153,18 @@ async def test_an_accepted_speaker_uploads_slides_into_the_archive_folder(api: A
     assert (folder / "slides-kim.pdf").read_bytes() == b"%PDF-1.7\n..."
     pptx = {"file": ("talk.pptx", b"PK\x03\x04 zipped", "application/octet-stream")}
     assert (await api.http.post(f"{link}/slides", files=pptx, follow_redirects=False)).status_code == 303
-    assert sorted(p.name for p in folder.iterdir()) == ["slides-kim.pptx"]
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == ["slides-kim.pptx"]
     for name, data in (("fake.pdf", b"MZ\x90\x00 not a pdf"), ("talk.exe", b"MZ"), ("noext", b"%PDF-")):
         r = await api.http.post(f"{link}/slides", files={"file": (name, data, "application/octet-stream")})
         assert r.status_code == 422, name
-    assert sorted(p.name for p in folder.iterdir()) == ["slides-kim.pptx"]
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == ["slides-kim.pptx"]
+    # Each upload is a document record too (type slides, titled by the speaker, version 1 then 2, both kept).
+    from store.documents import Documents
+
+    slides = await Documents(api.db).list(event_id)
+    assert [(d.doc_type, d.title, d.version, d.ext, d.role) for d in slides] == [
+        ("slides", "kim", 1, "pdf", "guest"), ("slides", "kim", 2, "pptx", "guest")]
+    assert sorted(p.name for p in (folder / "uploads").iterdir()) == sorted(f"{d.doc_id}.{d.ext}" for d in slides)
 
 
 async def test_a_survey_answered_through_the_link_is_kept_and_can_be_anonymous(api: Api):

@@ -14,6 +14,7 @@ from tests.support import APPROVER, FINANCE, PLANNER, PM, PR, SPONSOR, day_one
 from workflows.messages import (
     ACT_NAMES,
     AcknowledgeIncident,
+    AcknowledgePapers,
     Attendee,
     BudgetLine,
     Cancel,
@@ -27,6 +28,8 @@ from workflows.messages import (
     Person,
     Postpone,
     RecordBudget,
+    RecordDocument,
+    RecordRisks,
     RecordSurvey,
     ReportIncident,
     ResolveIncident,
@@ -91,6 +94,9 @@ VALID_ACTS: dict[str, dict[str, Any]] = {
         SendBack(key="k", actor=PM, to_stage="preparation", reason="r"),
         Postpone(key="k", actor=SPONSOR, new_start=_T, new_end=_T + timedelta(days=1)),
         Cancel(key="k", actor=PM, reason="r"),
+        RecordDocument(key="k", actor=PM, doc_type="minutes", version=1, sha256="0" * 64),
+        AcknowledgePapers(key="k", actor=PM, person_id="ann"),
+        RecordRisks(key="k", actor=PM, revision=1, count=1, high_open=["r1"], high_unowned=[]),
     ]
 }
 MODELS: dict[str, type[BaseModel]] = {name: model for model, name in ACT_NAMES.items()}

@@ -149,6 +149,8 @@ PUBLIC_READS = {
     # A person's own page and what it offers (their link is the permission: tests/api/test_personal.py), an open
     # event's registration form (tests/api/test_registration.py), and the check-in desk's page shell.
     "/p/{token}", "/p/{token}/event.ics", "/p/{token}/ticket.svg", "/r/{event_id}", "/ui/events/{event_id}/desk",
+    # A board member's papers, each file (their papers link is the permission: tests/api/test_documents.py).
+    "/p/{token}/papers/{doc_id}",
     # The operators' Prometheus scrape (counts by stage, no event named); sign-in through the identity
     # provider starts and ends without a token (tests/api/test_signin.py).
     "/auth/login", "/auth/callback", "/metrics",
@@ -163,7 +165,8 @@ async def test_every_read_route_outside_the_public_list_needs_a_token(dev_env: W
     app = create_app(api_settings(task_queue), client=dev_env.client)
     reads = sorted({rc.path for rc in iter_route_contexts(app.routes)
                     if "GET" in (getattr(rc.original_route, "methods", None) or set())})
-    params = {"event_id": "no-such-event", "kind": "conference", "fmt": "csv", "token": "no-such-link", "key": "k-1"}
+    params = {"event_id": "no-such-event", "kind": "conference", "fmt": "csv", "token": "no-such-link", "key": "k-1",
+              "doc_id": "0" * 24}
     async with serve(app) as http:
         for path in reads:
             if path in PUBLIC_READS:

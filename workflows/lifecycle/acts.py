@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from definitions.schema import Definition
-from workflows.lifecycle import handlers_day, handlers_moves, handlers_people, handlers_plan
+from workflows.lifecycle import handlers_day, handlers_moves, handlers_people, handlers_plan, handlers_records
 from workflows.lifecycle.core import (
     GUEST,
     IDEMPOTENCY_WINDOW,
@@ -28,6 +28,7 @@ from workflows.refusals import forbidden as _forbidden
 
 HANDLERS: dict[type[Act], Handler] = {
     **handlers_plan.HANDLERS, **handlers_people.HANDLERS, **handlers_day.HANDLERS, **handlers_moves.HANDLERS,
+    **handlers_records.HANDLERS,
 }
 """Every act class and its handler."""
 
@@ -154,7 +155,8 @@ class Acts(Moves):
             field = type(act).self_service
             if field is not None and getattr(act, field) == actor.id:
                 return  # the act's own check refuses a person it does not know
-            raise _forbidden(f"{actor.id} may answer only for themselves: their own speaker reply and itinerary")
+            own = ", ".join(name.replace("_", " ") for model, name in ACT_NAMES.items() if model.self_service)
+            raise _forbidden(f"{actor.id} may answer only for themselves ({own})")
         if actor.role not in self.definition.role_ids():
             raise _forbidden("%(role)r is not a role of a %(kind)s", role=actor.role, kind=self.definition.kind)
         if not acts_as(self.definition, self.event, actor.id, actor.role):

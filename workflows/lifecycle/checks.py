@@ -16,11 +16,15 @@ from definitions.schema import (
     AgendaReady,
     BudgetHasLine,
     BudgetWithinLimit,
+    Definition,
+    DocumentsPresent,
     EventEnded,
     Gate,
     InvitationsSent,
     KeynotesConfirmed,
     NoOpenIncidents,
+    PapersAcknowledged,
+    RiskRegister,
     Stage,
     TasksDone,
 )
@@ -164,7 +168,58 @@ def agenda_reasons(lc: Core, min_buffer: float) -> list[Reason]:
     return reasons
 
 
+def documents_present(lc: Core, check: DocumentsPresent, stage: Stage) -> list[Reason]:
+    """Each type named is attached (the record keeps the newest version per type: ``record_document``)."""
+    return [because("no %(document)s attached yet", document=t) for t in check.types
+            if t not in lc.record.documents]
+
+
+def papers_acknowledged(lc: Core, check: PapersAcknowledged, stage: Stage) -> list[Reason]:
+    """The papers are attached, and every person the team names in ``check.role`` acknowledged them by start
+    minus ``days_before_start`` (calendar days in the event's zone)."""
+    missing = [t for t in check.types if t not in lc.record.documents]
+    if missing:
+        return [because("no %(document)s attached yet", document=t) for t in missing]
+    people = lc.event.team.get(check.role, [])
+    if not people:
+        return [because("the team names nobody as %(role)s", role=check.role)]
+    by = lc._plus(lc.event.start, -check.days_before_start)
+    late = sorted(p.id for p in people if p.id not in lc.record.receipts or lc.record.receipts[p.id] > by)
+    if not late:
+        return []
+    done = len(people) - len(late)
+    return [because_n(
+        "%(done)s of %(count)s %(role)s acknowledged the papers in time (missing: %(people)s)",
+        "%(done)s of %(count)s %(role)s acknowledged the papers in time (missing: %(people)s)", len(people),
+        english=f"{done} of {len(people)} {check.role} acknowledged the papers by {by.isoformat()} "
+                f"(missing: {', '.join(late[:5])})",
+        done=done, role=check.role, people=late[:5],
+    )]
+
+
+def papers_checks(definition: Definition) -> list[PapersAcknowledged]:
+    """The definition's papers checks (which role acknowledges which papers)."""
+    return [c for s in definition.stages for g in s.gates for c in g.checks if isinstance(c, PapersAcknowledged)]
+
+
+def risk_register(lc: Core, check: RiskRegister, stage: Stage) -> list[Reason]:
+    """A register is kept (at least ``min_risks`` risks) and every high risk has an owner (the summary the API
+    sends with ``record_risks`` after each write)."""
+    fact = lc.record.risks
+    count = fact.count if fact is not None else 0
+    if count < check.min_risks:
+        if count == 0:
+            return [because("no risk register kept yet")]
+        return [because_n("the risk register holds %(count)s risk; at least %(min)s expected",
+                          "the risk register holds %(count)s risks; at least %(min)s expected", count,
+                          min=check.min_risks)]
+    return [because("high risk %(risk)s has no owner", risk=r) for r in (fact.high_unowned if fact else [])]
+
+
 CHECKS: dict[type, Callable[[Core, Any, Stage], list[Reason]]] = {
+    DocumentsPresent: documents_present,
+    PapersAcknowledged: papers_acknowledged,
+    RiskRegister: risk_register,
     TasksDone: tasks_done,
     BudgetWithinLimit: budget_within_limit,
     BudgetHasLine: budget_has_line,

@@ -144,6 +144,25 @@ class FiredStep(BaseModel):
     anchor: datetime = Field(description="The deadline time the step was computed from.")
 
 
+class DocumentFact(BaseModel):
+    """The newest version of one document type: what the documents checks need (the file is in the database)."""
+
+    version: int
+    sha256: str
+    at: datetime
+    by: str
+
+
+class RiskFact(BaseModel):
+    """The risk register as the risk_register check needs it (the risks themselves are in the database)."""
+
+    revision: int
+    count: int
+    high_open: list[str] = Field(default_factory=list)
+    high_unowned: list[str] = Field(default_factory=list)
+    at: datetime
+
+
 class InvitationBatch(BaseModel):
     """When invitations went out and how many: what the invitations gate needs of the roster."""
 
@@ -202,6 +221,12 @@ class EventRecord(BaseModel):
         "The lessons were recorded while the evaluation report was being written from a record without them: "
         "it is written again when that run finishes."))
     hold: str | None = Field(default=None, description="A stage sent back to stays until someone acts in it.")
+    documents: dict[str, DocumentFact] = Field(
+        default_factory=dict, description="Meeting documents by type (at most the definition's archive_includes).")
+    receipts: dict[str, datetime] = Field(
+        default_factory=dict, description="When each person in the papers' role first acknowledged them "
+        "(at most the team's size).")
+    risks: RiskFact | None = Field(default=None, description="The risk register's summary; None: none kept yet.")
 
 
 class WorkflowInput(BaseModel):

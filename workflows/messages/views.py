@@ -11,6 +11,7 @@ from pydantic import (
     Field,
 )
 
+from convene.reason_message import ReasonMessage
 from workflows.messages.acts import AgendaItem, BudgetLine
 from workflows.messages.base import EventDetails
 from workflows.messages.records import (
@@ -22,7 +23,6 @@ from workflows.messages.records import (
     IncidentRecord,
     SpeakerRecord,
 )
-from convene.reason_message import ReasonMessage
 
 # --- the state view (query `state`) ------------------------------------------------------------
 

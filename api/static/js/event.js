@@ -141,10 +141,15 @@ function renderGates(st) {
   const mine = st.gates.filter((g) => g.stage === st.stage);
   const active = st.status === "active";
   if (lastResult && lastResultStage !== st.stage) lastResult = null;  // the event has moved on since
-  section("gates", [mine, may.gates, active, lastResult], () => {
+  section("gates", [mine, may.gates, active, lastResult, openHigh], () => {
     fill("#gates-lead", active ? t("event.gates_lead", { stage: stageName(st.stage, st.stage_title) })
       : t(st.status === "cancelled" ? "event.over_cancelled" : "event.over_closed"));
-    const items = mine.map((g) => gateItem(g, active && !me.read_only));
+    const items = mine.map((g) => {
+      const item = gateItem(g, active && !me.read_only);
+      const risks = g.status !== "passed" ? openRisksNote(g) : null;
+      if (risks) item.append(risks);
+      return item;
+    });
     fill("#gates",
       lastResult ? h("li", { class: "notice notice-ok", role: "status" }, lastResult) : null,
       items.length ? items : active ? h("li", { class: "muted" }, t("event.all_clear")) : null);
@@ -377,6 +382,74 @@ function renderPeople(st) {
   });
 }
 
+// --- the risk register ------------------------------------------------------------------------
+
+let risksSig = null;
+let openHigh = [];           // the register's open high risks, shown beside a go / no-go (show_open_risks)
+
+/** The risk register (score = likelihood x impact, owner, status), read from GET /events/{id}/risks when the event
+ *  has taken an act since the last read. */
+async function renderRisks(st) {
+  const sig = JSON.stringify([st.stage, st.status, st.audit_total ?? st.audit?.length]);
+  if (sig === risksSig) return;
+  const data = await api(`/events/${encodeURIComponent(EVENT_ID)}/risks`).catch(() => null);
+  if (!data) return;
+  risksSig = sig;
+  openHigh = data.open_high;
+  $("#risks-panel").hidden = !data.risks.length;
+  fill("#risks", h("table", { class: "table", id: "risks-table" },
+    h("thead", {}, h("tr", {}, ...["risk", "score", "owner", "status", "response"].map((c) =>
+      h("th", {}, t(`risks.${c}`))))),
+    h("tbody", {}, ...data.risks.map((r) => h("tr", { class: r.high && r.status !== "closed" ? "risk-high" : "" },
+      h("td", {}, r.title, " ", h("code", {}, r.risk_id)),
+      h("td", {}, `${r.likelihood} × ${r.impact} = ${r.score}`, r.high ? ` ${t("risks.high")}` : ""),
+      h("td", {}, r.owner || t("risks.no_owner")), h("td", {}, named("risk_status", r.status, r.status)),
+      h("td", {}, r.response))))));
+}
+
+/** The open high risks under a gate whose approval shows them (the definition's show_open_risks). */
+function openRisksNote(g) {
+  const showing = definition?.definition?.stages?.flatMap((s) => s.gates)
+    .find((x) => x.id === g.id)?.approval?.show_open_risks;
+  if (!showing) return null;
+  return h("p", { class: "small risks-open", "data-gate": g.id }, openHigh.length
+    ? t("risks.open_high", { risks: openHigh.map((r) => `${r.title} (${r.score}, ${r.owner || t("risks.no_owner")})`)
+      .join("; ") })
+    : t("risks.none_open"));
+}
+
+// --- meeting documents ------------------------------------------------------------------------
+
+let documentsSig = null;
+
+/** The event's documents (type, version, checksum) and the papers' receipts, read from GET /events/{id}/documents
+ *  when the event has taken an act since the last read (its audit grows with every act). */
+async function renderDocuments(st) {
+  const sig = JSON.stringify([st.stage, st.status, st.audit_total ?? st.audit?.length]);
+  if (sig === documentsSig) return;
+  const data = await api(`/events/${encodeURIComponent(EVENT_ID)}/documents`).catch(() => null);
+  if (!data) return;  // tried again on the next refresh
+  documentsSig = sig;
+  const panel = $("#documents-panel");
+  panel.hidden = !(data.documents.length || data.papers || data.hidden);
+  const rows = data.documents.map((d) => h("tr", {},
+    h("td", {}, named("document", d.type, d.type)), h("td", {}, d.title), h("td", {}, `v${d.version}`),
+    h("td", {}, h("code", { title: d.sha256 }, d.sha256.slice(0, 12))), h("td", {}, d.uploaded_by)));
+  const papers = data.papers;
+  fill("#documents",
+    rows.length ? h("table", { class: "table", id: "documents-table" },
+      h("thead", {}, h("tr", {}, ...["type", "title", "version", "checksum", "by"].map((c) =>
+        h("th", {}, t(`documents.${c}`))))),
+      h("tbody", {}, ...rows)) : h("p", { class: "muted" }, t("documents.none")),
+    data.hidden ? h("p", { class: "muted small" }, t("documents.hidden", { n: data.hidden })) : null,
+    papers ? h("div", { id: "receipts" },
+      h("h3", {}, t("documents.receipts")),
+      h("progress", { max: String(papers.of || 1), value: String(papers.acknowledged),
+                      "aria-label": t("documents.acknowledged", { done: papers.acknowledged, of: papers.of }) }),
+      h("p", { class: "small" }, t("documents.acknowledged", { done: papers.acknowledged, of: papers.of }), " ",
+        t("documents.in_time", { n: papers.in_time, by: dateTime(papers.deadline) }))) : null);
+}
+
 // --- agenda ----------------------------------------------------------------------------------
 
 function renderAgenda(st) {
@@ -601,11 +674,13 @@ async function refresh() {
   section("head", [st.event, st.kind, st.stage, st.status, st.at_risk, st.escalation_level, st.progress,
                    st.open_incidents], () => renderHead(st));
   await renderDiagram(st).catch(() => {});
+  await renderRisks(st).catch(() => {});
   renderGates(st);
   renderTasks(st);
   renderDeadlines(st);
   renderBudget(st);
   renderPeople(st);
+  await renderDocuments(st).catch(() => {});
   renderAgenda(st);
   renderActs(st);
   await renderAudit(st);
