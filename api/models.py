@@ -9,10 +9,12 @@ response) are the workflow's own, so both sides validate them the same way.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from workflows.messages import (
     ActResult,
@@ -28,6 +30,25 @@ from workflows.messages import (
     SurveyResponse,
 )
 
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+YEARS = (1970, 2200)
+"""The years a date-time may fall in (local to its offset), as the workflow's ``EventTime`` bounds them."""
+YEAR_PATTERN = r"^(19[7-9][0-9]|2[01][0-9][0-9]|2200)-"
+""":data:`YEARS` as the document publishes them on every date-time a request gives (:mod:`api.contract`)."""
+
+
+def _rfc3339(value: object) -> object:
+    """Only RFC 3339 text, as the document's ``format: date-time`` says (pydantic alone also takes a number
+    of seconds, ``0.5``, or a date without a time), in a year of :data:`YEARS`."""
+    if isinstance(value, str) and _RFC3339.fullmatch(value) and YEARS[0] <= int(value[:4]) <= YEARS[1]:
+        return value
+    raise ValueError(f"expected a date-time in RFC 3339 between the years {YEARS[0]} and {YEARS[1]}, "
+                     "e.g. 2027-03-01T09:00:00Z")
+
+
+DateTime = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+"""A date-time a request gives (query, path or body): RFC 3339 with its offset, in a year of :data:`YEARS`."""
+
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 """Ids of roles, gates, tasks and stages, as definitions spell them."""
 
@@ -39,11 +60,24 @@ class _Body(BaseModel):
 # --- events -----------------------------------------------------------------------------------
 
 
+AFTER = "x-after"
+"""A body schema's cross-field rule, which JSON Schema cannot say: ``{"end": "start"}`` means ``end`` must be
+later than ``start`` (the server refuses the body with 422 otherwise); see :mod:`api.contract`."""
+
+
 class NewEvent(EventDetails):
     """The event's details; ``id`` is optional (a fresh one is made). Posting the same id and
-    details again answers the existing event; the same id with other details is a conflict."""
+    details again answers the existing event; the same id with other details is a conflict.
+    ``end`` must be later than ``start``."""
 
-    id: SafeId | None = None  # type: ignore[assignment]
+    model_config = ConfigDict(json_schema_extra={AFTER: {"end": "start"}})
+
+    start: DateTime
+    end: DateTime
+    timezone: str = Field(default="UTC", json_schema_extra={"enum": sorted(available_timezones())},
+                          description="An IANA time zone (Europe/Paris).")
+    id: Annotated[SafeId, Field(json_schema_extra={"not": {"enum": ["board"]}})] | None = Field(  # type: ignore[assignment]
+        default=None, description="Made up if absent. Not `board` (the path of the board).")
 
 
 class EventSummary(BaseModel):
@@ -112,16 +146,20 @@ class SpeakerReplyIn(ActIn):
 class ItineraryIn(ActIn):
     """A confirmed speaker's travel: recording it confirms the speaker."""
 
-    arrival: AwareDatetime | None = None
+    arrival: DateTime | None = None
     lodging: str | None = Field(default=None, max_length=300)
     pickup: str | None = Field(default=None, max_length=300)
     meals: str | None = Field(default=None, max_length=300)
 
 
+class AgendaItemIn(AgendaItem):
+    start: DateTime
+
+
 class AgendaIn(ActIn):
     """The whole agenda (it replaces the one before)."""
 
-    items: list[AgendaItem] = Field(min_length=1, max_length=500)
+    items: list[AgendaItemIn] = Field(min_length=1, max_length=500)
 
 
 class ItemIn(ActIn):
@@ -170,8 +208,12 @@ class SendBackIn(ActIn):
 
 
 class PostponeIn(ActIn):
-    new_start: AwareDatetime
-    new_end: AwareDatetime
+    """``new_end`` must be later than ``new_start``."""
+
+    model_config = ConfigDict(json_schema_extra={AFTER: {"new_end": "new_start"}})
+
+    new_start: DateTime
+    new_end: DateTime
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> PostponeIn:

@@ -8,11 +8,10 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Path, Query
 from fastapi.encoders import jsonable_encoder
-from pydantic import AwareDatetime
 
 from api.deps import Principal, Registry
 from api.errors import not_found
-from api.models import DefinitionDetail, DefinitionSummary, StageSummary
+from api.models import DateTime, DefinitionDetail, DefinitionSummary, StageSummary
 from definitions import Definition, UnknownKind, definition_hash, json_schema
 
 router = APIRouter(prefix="/definitions", tags=["definitions"])
@@ -66,7 +65,7 @@ async def definition_schema(principal: Principal) -> dict[str, Any]:
     return json_schema()
 
 
-StartQ = Annotated[AwareDatetime | None, Query(description="Start of the simulated timeline (default: in 90 days).")]
+StartQ = Annotated[DateTime | None, Query(description="Start of the simulated timeline (default: in 90 days).")]
 
 
 @router.get("/{kind}", response_model=DefinitionDetail, responses={404: {"description": "Unknown kind"}})
