@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Route
+from starlette.routing import Match
 from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
@@ -213,13 +213,14 @@ def request_language(request: Request) -> str:
     return i18n.preferred(request.cookies.get("convene_lang"), accept_language=request.headers.get("accept-language"))
 
 
-def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """Every method some route answers at `path` (Starlette's own 405 names only the first route's)."""
-    methods: set[str] = set()
-    for route in app.router.routes:
-        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
-            methods |= route.methods
-    return sorted(methods)
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
+    """Every method some route fully matches at the request's path (Starlette's own 405 names only the first
+    route's): each method is tried against the routes as the router itself would."""
+    return [method for method in _METHODS
+            if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in app.router.routes)]
 
 
 def install(app: FastAPI, retry_after: int) -> None:
@@ -245,7 +246,7 @@ def install(app: FastAPI, retry_after: int) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
+            headers["Allow"] = ", ".join(allowed_methods(app, dict(request.scope)))
         return problem_response(Problem(exc.status_code, detail, headers=headers))
 
     app.add_exception_handler(RequestValidationError, handle_validation)  # type: ignore[arg-type]

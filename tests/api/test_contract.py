@@ -32,14 +32,15 @@ from api import ApiSettings, create_app
 from api.auth import hash_token
 from definitions import shipped
 from store import Database
-from tests.api.conftest import roster_activities
+from api.errors import PROBLEM_JSON
+from tests.api.conftest import Api, auth, event_body, roster_activities
 from tests.support import RecordingActivities
 from worker import build_worker
 
 HOOKS = Path(__file__).with_name("contract_hooks.py")
 SEED = 20261130
 MAX_EXAMPLES = 12
-"""Per operation and phase: about 2,000 cases in all, a minute on two shared cores."""
+"""Per operation and phase: about 3,000 cases in all, a minute on two shared cores."""
 TOKEN = f"contract-{uuid.uuid4().hex}"
 
 
@@ -117,5 +118,48 @@ async def test_schemathesis_finds_no_fault(dev_env: WorkflowEnvironment, tmp_pat
     assert run.returncode == 0, f"schemathesis reported faults (exit {run.returncode}):\n{text[-20000:]}"
     counts = junit_counts(report)
     cases = re.search(r"(\d+) generated", text)
+    links = re.search(r"API Links:\s+(\d+) covered", text)
     print(f"schemathesis: {counts}, {cases.group(0) if cases else '?'} cases, {seconds:.0f} s\n{summary}")
     assert counts["tests"] > 30 and counts["failures"] == 0 and counts["errors"] == 0, summary
+    assert cases and int(cases.group(1)) > 1000, summary
+    assert links and int(links.group(1)) > 0, f"the stateful phase followed no link from POST /events:\n{summary}"
+
+
+async def test_the_shared_answers_are_the_documented_ones(api: Api) -> None:
+    """What the fuzzer found once, asked directly: each answer comes from a shared place and is documented."""
+    doc = (await api.http.get("/openapi.json")).json()
+    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+    # 405 names every method of the path (Starlette's own named only the first route's)
+    r = await api.http.request("OPTIONS", "/events", headers=auth("viewer"))
+    assert r.status_code == 405 and {m.strip() for m in r.headers["allow"].split(",")} >= {"GET", "POST"}
+
+    # a body that is not even text is 400, documented with the problem schema on every operation with a body
+    r = await api.http.post("/events", content=b"\xff\xfe{", headers=auth("project_manager") | {
+        "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.headers["content-type"] == PROBLEM_JSON
+    with_body = [op for item in doc["paths"].values() for op in item.values() if "requestBody" in op]
+    assert with_body and all(op["responses"]["400"]["content"] == problem for op in with_body)
+
+    # 401 on every operation that takes a principal; every failure documented as problem+json
+    r = await api.http.get("/definitions")
+    assert r.status_code == 401 and "401" in doc["paths"]["/definitions"]["get"]["responses"]
+    failures = [resp for item in doc["paths"].values() for op in item.values()
+                for status, resp in op["responses"].items() if status[0] in "45"]
+    assert failures and all(resp["content"] == problem for resp in failures)
+
+    # a date-time is RFC 3339 text in a year the server takes, not a number of seconds
+    for bad in ("0.5", "2027-03-01", "1969-12-31T23:00:00Z"):
+        r = await api.http.get("/events/board", params={"start_to": bad}, headers=auth("viewer"))
+        assert r.status_code == 422 and r.json()["type"] == "/problems/invalid", bad
+    r = await api.http.post("/events", json=event_body() | {"start": 0}, headers=auth("project_manager"))
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "start"]
+
+    # the rules a JSON Schema cannot say are published, and the kinds are the loaded ones
+    new_event = doc["components"]["schemas"]["NewEvent"]
+    assert new_event["x-after"] == {"end": "start"} and new_event["properties"]["kind"]["enum"] == sorted(
+        api.app.state.convene.registry.kinds())
+    assert "/problems/act-invalid" in doc["x-refusals"] and "/problems/invalid" not in doc["x-refusals"]
+    links = doc["paths"]["/events"]["post"]["responses"]["201"]["links"]
+    assert {link["parameters"]["event_id"] for link in links.values()} == {"$response.body#/event/id"}
+    assert len(links) >= 20
