@@ -30,7 +30,8 @@ from workflows.messages import (
     SurveyResponse,
 )
 
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
 YEARS = (1970, 2200)
 """The years a date-time may fall in (local to its offset), as the workflow's ``EventTime`` bounds them."""
 YEAR_PATTERN = r"^(19[7-9][0-9]|2[01][0-9][0-9]|2200)-"
@@ -76,7 +77,7 @@ class NewEvent(EventDetails):
     end: DateTime
     timezone: str = Field(default="UTC", json_schema_extra={"enum": sorted(available_timezones())},
                           description="An IANA time zone (Europe/Paris).")
-    id: Annotated[SafeId, Field(json_schema_extra={"not": {"enum": ["board"]}})] | None = Field(  # type: ignore[assignment]
+    id: Annotated[SafeId, Field(json_schema_extra={"not": {"enum": ["board"]}})] | None = Field(  # type: ignore
         default=None, description="Made up if absent. Not `board` (the path of the board).")
 
 

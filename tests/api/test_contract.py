@@ -159,6 +159,8 @@ async def test_the_shared_answers_are_the_documented_ones(api: Api) -> None:
     new_event = doc["components"]["schemas"]["NewEvent"]
     assert new_event["x-after"] == {"end": "start"} and new_event["properties"]["kind"]["enum"] == sorted(
         api.app.state.convene.registry.kinds())
+    planned = doc["components"]["schemas"]["BudgetLine-Input"]["properties"]["planned"]["anyOf"]
+    assert planned[0]["multipleOf"] == 0.01 and planned[1]["pattern"].startswith("^[+]?")  # fixed point, no sign
     assert "/problems/act-invalid" in doc["x-refusals"] and "/problems/invalid" not in doc["x-refusals"]
     links = doc["paths"]["/events"]["post"]["responses"]["201"]["links"]
     assert {link["parameters"]["event_id"] for link in links.values()} == {"$response.body#/event/id"}
