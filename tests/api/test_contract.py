@@ -8,7 +8,9 @@ coverage (boundaries, missing and wrong parameters, unsupported methods), fuzzin
 negative data) and stateful sequences through the document's links (``POST /events`` → the event's
 routes), with ``--checks all``, a fixed seed and a bounded number of examples per operation.
 
-It fails on any failure or error schemathesis reports, with its report in the assertion.
+It fails on any failure or error schemathesis reports, with its report in the assertion. The hooks
+(``contract_hooks.py``) apply what the document publishes beyond JSON Schema (``x-after``, ``x-refusals``).
+A second test asks directly for the answers the fuzzer once found wrong, so they stay right whatever the seed.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from api import ApiSettings, create_app
 from api.auth import hash_token
+from api.errors import PROBLEM_JSON
 from definitions import shipped
 from store import Database
-from api.errors import PROBLEM_JSON
 from tests.api.conftest import Api, auth, event_body, roster_activities
 from tests.support import RecordingActivities
 from worker import build_worker
@@ -41,6 +43,8 @@ HOOKS = Path(__file__).with_name("contract_hooks.py")
 SEED = 20261130
 MAX_EXAMPLES = 12
 """Per operation and phase: about 3,000 cases in all, a minute on two shared cores."""
+RUN_SECONDS = 600
+"""Past this the run is stopped and the test fails (it takes about a minute)."""
 TOKEN = f"contract-{uuid.uuid4().hex}"
 
 
@@ -105,7 +109,12 @@ async def test_schemathesis_finds_no_fault(dev_env: WorkflowEnvironment, tmp_pat
                     *schemathesis_command(f"http://127.0.0.1:{port}", report), cwd=tmp_path,
                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
                     env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": str(HOOKS)})
-                out, _ = await run.communicate()
+                try:
+                    out, _ = await asyncio.wait_for(run.communicate(), RUN_SECONDS)
+                except TimeoutError:
+                    run.kill()
+                    await run.wait()
+                    pytest.fail(f"schemathesis ran longer than {RUN_SECONDS} s")
                 seconds = time.monotonic() - started
             finally:
                 server.should_exit = True
