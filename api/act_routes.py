@@ -26,7 +26,7 @@ from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse
 
 from api.acts import perform
-from api.bodies import ActIn, act_body, act_from_body
+from api.bodies import AFTER, ActIn, act_body, act_from_body
 from api.deps import SAFE_ID, AppState, EventId, IdempotencyKey, Registry, State, TemporalClient, Writer
 from api.models import ActOutcome
 from workflows.messages import (
@@ -74,6 +74,8 @@ class ActRoute:
     made_up: dict[str, Callable[[str], Any]] = field(default_factory=dict)
     """Act fields the body may leave out, made from the idempotency key (so a retried request is the same act)."""
     summary: str | None = None
+    schema_extra: dict[str, Any] = field(default_factory=dict)
+    """Added to the body's JSON Schema: the cross-field rules of :data:`api.bodies.AFTER`."""
 
 
 def _incident_id(key: str) -> str:
@@ -113,7 +115,9 @@ ROUTES: list[ActRoute] = [
              {"incident_id": ("incident_id", SAFE_ID)}, summary="Mark an incident resolved."),
     ActRoute(SendBack, "POST", "/{event_id}/send-back",
              summary="Send the event back to an earlier stage (its decisions are reopened)."),
-    ActRoute(Postpone, "POST", "/{event_id}/postpone", summary="Move the event later; every deadline moves with it."),
+    ActRoute(Postpone, "POST", "/{event_id}/postpone", schema_extra={AFTER: {"new_end": "new_start"}},
+             summary="Move the event later; every deadline moves with it. ``new_end`` must be later than "
+                     "``new_start``."),
     ActRoute(Cancel, "POST", "/{event_id}/cancel",
              summary="Cancel the event: everyone confirmed is told and bookings are released."),
 ]
@@ -145,7 +149,7 @@ def add_act_routes(router: APIRouter, responses: dict[int | str, dict[str, Any]]
 def _add(router: APIRouter, route: ActRoute, responses: dict[int | str, dict[str, Any]],
          on_outcome: Outcome | None) -> None:
     body_model = act_body(route.model, path={f for f, _ in route.params.values()}, flatten=route.flatten,
-                          optional=route.made_up)
+                          optional=route.made_up, schema_extra=route.schema_extra or None)
     required = any(f.is_required() for n, f in body_model.model_fields.items())
 
     async def endpoint(**kw: Any) -> ActOutcome | JSONResponse:

@@ -7,12 +7,42 @@ what the server fills and what the path names); :func:`act_from_body` builds the
 from __future__ import annotations
 
 import copy
+import operator
+import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from datetime import datetime
+from functools import reduce
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from workflows.messages import Act, Actor
+
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
+YEARS = (1970, 2200)
+"""The years a date-time may fall in (local to its offset), as the workflow's ``EventTime`` bounds them."""
+YEAR_PATTERN = r"^(19[7-9][0-9]|2[01][0-9][0-9]|2200)-"
+""":data:`YEARS` as the document publishes them on every date-time a request gives (:mod:`api.contract`)."""
+
+
+def _rfc3339(value: object) -> object:
+    """Only RFC 3339 text, as the document's ``format: date-time`` says (pydantic alone also takes a number
+    of seconds, ``0.5``, or a date without a time), in a year of :data:`YEARS`."""
+    if isinstance(value, str) and _RFC3339.fullmatch(value) and YEARS[0] <= int(value[:4]) <= YEARS[1]:
+        return value
+    raise ValueError(f"expected a date-time in RFC 3339 between the years {YEARS[0]} and {YEARS[1]}, "
+                     "e.g. 2027-03-01T09:00:00Z")
+
+
+DateTime = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+"""A date-time a request gives (query, path or body): RFC 3339 with its offset, in a year of :data:`YEARS`."""
+
+AFTER = "x-after"
+"""A body schema's cross-field rule, which JSON Schema cannot say: ``{"end": "start"}`` means ``end`` must be
+later than ``start`` (the server refuses the body with 422 otherwise); see :mod:`api.contract`."""
+
 
 IDENT = r"^[a-z][a-z0-9_]{0,63}$"
 """Ids of roles, gates, tasks, stages and budget categories, as definitions spell them."""
@@ -32,10 +62,32 @@ class ActIn(BaseModel):
 
 _SERVER_FILLS = ("key", "actor")
 
+_REQUEST_MODELS: dict[type[BaseModel], type[BaseModel]] = {}
+
+
+def request_type(annotation: Any) -> Any:
+    """`annotation` as a request takes it: every date-time in it (nested in optionals, lists and models too) as
+    :data:`DateTime`, RFC 3339 text only, as the published document says; anything else unchanged."""
+    if annotation in (AwareDatetime, datetime):
+        return DateTime
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (Union, UnionType) and args:
+        return reduce(operator.or_, [request_type(a) for a in args])
+    if origin is list and len(args) == 1:
+        return list[request_type(args[0])]  # type: ignore[misc]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation not in _REQUEST_MODELS:
+            changed = {n: (request_type(i.annotation), copy.copy(i)) for n, i in annotation.model_fields.items()
+                       if request_type(i.annotation) is not i.annotation}
+            _REQUEST_MODELS[annotation] = create_model(f"{annotation.__name__}In", __base__=annotation,
+                                                       __doc__=annotation.__doc__, **changed) if changed else annotation
+        return _REQUEST_MODELS[annotation]
+    return annotation
+
 
 def act_body(model: type[Act], *, path: Iterable[str] = (), flatten: str | None = None,
              optional: Iterable[str] = (), exclude: Iterable[str] = (), name: str | None = None,
-             **fields: Any) -> type[ActIn]:
+             schema_extra: dict[str, Any] | None = None, **fields: Any) -> type[ActIn]:
     """The request body of `model`'s route, derived from the act's own fields.
 
     Args:
@@ -43,7 +95,10 @@ def act_body(model: type[Act], *, path: Iterable[str] = (), flatten: str | None 
         flatten: an act field holding a model whose fields the body takes at its top level.
         optional: act fields the body may leave out (the route makes them up from the key).
         exclude: act fields the API does not take.
+        schema_extra: added to the body's JSON Schema (e.g. ``{AFTER: {"new_end": "new_start"}}``).
         fields: fields whose API form differs (``name=(type, Field(...))``), e.g. stricter bounds.
+
+    Date-times become :data:`DateTime` wherever they are (:func:`request_type`).
 
     Returns:
         a model whose fields are ``key``, ``reason`` and ``as_role`` (:class:`~api.models.ActIn`) and the act's.
@@ -56,15 +111,18 @@ def act_body(model: type[Act], *, path: Iterable[str] = (), flatten: str | None 
         if fname == flatten:
             nested = info.annotation
             assert isinstance(nested, type) and issubclass(nested, BaseModel), f"{fname} holds no model"
-            defs |= {n: (i.annotation, copy.copy(i)) for n, i in nested.model_fields.items()}
+            defs |= {n: (request_type(i.annotation), copy.copy(i)) for n, i in nested.model_fields.items()}
         elif fname in optional:
             made = copy.copy(info)
             made.default = None
-            defs[fname] = (info.annotation | None, made)
+            defs[fname] = (request_type(info.annotation) | None, made)
         else:
-            defs[fname] = (info.annotation, copy.copy(info))
+            defs[fname] = (request_type(info.annotation), copy.copy(info))
     defs |= fields
-    return create_model(name or f"{model.__name__}In", __base__=ActIn, __doc__=model.__doc__, **defs)
+    config = ConfigDict(json_schema_extra=schema_extra) if schema_extra else None
+    body: type[ActIn] = create_model(name or f"{model.__name__}In", __base__=ActIn, __doc__=model.__doc__,
+                                     **({"__config__": config} if config else {}), **defs)
+    return body
 
 
 def act_from_body(model: type[Act], body: BaseModel | None, key: str, actor: Actor,

@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
@@ -66,6 +67,14 @@ _SLUGS = {
 }
 _REFUSALS = {"forbidden": 403, "conflict": 409, "invalid": 422}
 """ActRefused.kind (and the workflow's ApplicationError.type, capitalised) -> HTTP status."""
+
+REFUSALS = frozenset({"act-invalid", "unknown-kind", "unknown-page-token", "undecodable", "no-rows",
+                      "idempotency-key-reused"})
+"""Slugs of the 422 answers to requests the schema allows but the server cannot process: what they name does not
+exist where it is sent (a gate of another kind, a kind not loaded, a page token this API never gave, an encoding
+Python lacks), a file holds no row, or an Idempotency-Key was used before for another request (as the IETF
+Idempotency-Key draft says, 422). Published in the OpenAPI document as ``x-refusals`` (:mod:`api.contract`);
+every other 422 (``/problems/invalid``) is the schema's own rule, and the document states it."""
 
 
 class Problem(Exception):
@@ -204,6 +213,16 @@ def request_language(request: Request) -> str:
     return i18n.preferred(request.cookies.get("convene_lang"), accept_language=request.headers.get("accept-language"))
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
+    """Every method some route fully matches at the request's path (Starlette's own 405 names only the first
+    route's): each method is tried against the routes as the router itself would."""
+    return [method for method in _METHODS
+            if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in app.router.routes)]
+
+
 def install(app: FastAPI, retry_after: int) -> None:
     """Register the handlers: every error leaves the API as problem+json."""
 
@@ -225,7 +244,10 @@ def install(app: FastAPI, retry_after: int) -> None:
 
     async def handle_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
-        return problem_response(Problem(exc.status_code, detail, headers=dict(exc.headers or {})))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(app, dict(request.scope)))
+        return problem_response(Problem(exc.status_code, detail, headers=headers))
 
     app.add_exception_handler(RequestValidationError, handle_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, handle_http)  # type: ignore[arg-type]

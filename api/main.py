@@ -26,13 +26,24 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import errors, metrics, signin
+from api import contract, errors, metrics, signin
 from api.auth import TokenBook
 from api.deps import AppState
 from api.errors import DatabaseUnavailable, TemporalUnavailable
 from api.metrics import ApiMetrics
 from api.routes import (
-    definitions, desk, documents, events, exports, health, organisations, pages, papers, personal, risks, roster,
+    definitions,
+    desk,
+    documents,
+    events,
+    exports,
+    health,
+    organisations,
+    pages,
+    papers,
+    personal,
+    risks,
+    roster,
 )
 from api.settings import api_settings
 from convene.logs import configure
@@ -148,6 +159,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
     )
     app.state.convene = state
     errors.install(app, cfg.retry_after_seconds)
+    contract.install(app, registry.kinds())
     app.add_middleware(RequestContext, metrics=state.metrics)
     if cfg.metrics_enabled:
         app.include_router(metrics.router)

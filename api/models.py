@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.bodies import act_body
+from api.bodies import AFTER, DateTime, act_body
 from workflows.messages import (
     ActResult,
     Attendee,
@@ -42,9 +43,17 @@ class _Body(BaseModel):
 
 class NewEvent(EventDetails):
     """The event's details; ``id`` is optional (a fresh one is made). Posting the same id and
-    details again answers the existing event; the same id with other details is a conflict."""
+    details again answers the existing event; the same id with other details is a conflict.
+    ``end`` must be later than ``start``."""
 
-    id: SafeId | None = None  # type: ignore[assignment]
+    model_config = ConfigDict(json_schema_extra={AFTER: {"end": "start"}})
+
+    start: DateTime
+    end: DateTime
+    timezone: str = Field(default="UTC", json_schema_extra={"enum": sorted(available_timezones())},
+                          description="An IANA time zone (Europe/Paris).")
+    id: Annotated[SafeId, Field(json_schema_extra={"not": {"enum": ["board"]}})] | None = Field(  # type: ignore
+        default=None, description="Made up if absent. Not `board` (the path of the board).")
 
 
 class EventSummary(BaseModel):

@@ -11,7 +11,8 @@ is never read as a formula and never loses its leading zeros:
   phone number) is written ``="0123"``, which Excel shows as the text ``0123``.
 - **XLSX** (:func:`xlsx_file`): every text cell is stored as a string (openpyxl would otherwise
   store ``=...`` as a formula), and one starting as above carries Excel's quote prefix, so it
-  stays text even when someone edits it; digits stay text, so leading zeros stay.
+  stays text even when someone edits it; digits stay text, so leading zeros stay. Control characters
+  XML cannot hold (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F) become U+FFFD.
 
 Numbers we compute (``int``, ``Decimal``: budget figures, survey scores) are written as numbers.
 """
@@ -30,6 +31,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 Cell = str | int | Decimal | bool | datetime | None
 """What a row may hold."""
@@ -96,6 +98,8 @@ async def csv_chunks(header: Sequence[str], rows: AsyncIterator[Sequence[Cell]],
 def _xlsx_cell(sheet: Any, value: Cell) -> Any:
     if isinstance(value, datetime):  # Excel has no time zones: written in UTC (the header says so)
         value = _utc(value).replace(tzinfo=None)
+    if isinstance(value, str):  # XML 1.0 has no place for most control characters: openpyxl refuses them
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # text, never a formula, whatever it starts with

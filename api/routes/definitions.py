@@ -8,8 +8,9 @@ from typing import Annotated, Any, get_args
 import structlog
 from fastapi import APIRouter, Path, Query
 from fastapi.encoders import jsonable_encoder
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.bodies import DateTime
 from api.deps import Principal, Registry
 from api.errors import not_found
 from api.models import DefinitionDetail, DefinitionSummary, StageSummary
@@ -77,7 +78,7 @@ async def definition_schema(principal: Principal) -> dict[str, Any]:
     return json_schema()
 
 
-StartQ = Annotated[AwareDatetime | None, Query(description="Start of the simulated timeline (default: in 90 days).")]
+StartQ = Annotated[DateTime | None, Query(description="Start of the simulated timeline (default: in 90 days).")]
 
 
 @router.get("/{kind}", response_model=DefinitionDetail, responses={404: {"description": "Unknown kind"}})

@@ -31,9 +31,9 @@ from starlette.templating import Jinja2Templates
 
 from api.auth import check_read
 from api.deps import EventId, IdempotencyKey, Principal, Registry, Roster, State, TemporalClient, Writer
-from api.visibility import definition_of
 from api.routes.personal import language, texts
 from api.routes.roster import _checked
+from api.visibility import definition_of
 from convene.settings import link_key
 from store import LinkRefused, Links
 from workflows.lifecycle import ActRefused

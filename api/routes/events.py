@@ -19,7 +19,6 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 from temporalio.client import WorkflowExecution
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -39,12 +38,13 @@ from api.deps import (
     TemporalClient,
     Writer,
 )
-from api.errors import TemporalUnavailable, conflict, invalid, not_found, to_problem
+from api.errors import Problem, TemporalUnavailable, conflict, invalid, not_found, to_problem
 from api.models import (
     ActKey,
     ActOutcome,
     ActRefusal,
     Board,
+    DateTime,
     EventPage,
     EventSummary,
     NewEvent,
@@ -162,13 +162,17 @@ def _encode_page_token(raw: bytes, query: str) -> str:
     return base64.urlsafe_b64encode(tag + b"." + raw).decode().rstrip("=")
 
 
+def _unknown_token(detail: str) -> Problem:
+    return Problem(422, detail, slug="unknown-page-token")
+
+
 def _decode_page_token(token: str, query: str) -> bytes:
     try:
         tag, _, raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).partition(b".")
     except (binascii.Error, ValueError):
-        raise invalid("page_token is not a token this API gave") from None
+        raise _unknown_token("page_token is not a token this API gave") from None
     if not raw or tag != hashlib.sha256(query.encode()).hexdigest()[:16].encode():
-        raise invalid("page_token belongs to another query; start again without it")
+        raise _unknown_token("page_token belongs to another query; start again without it")
     return raw
 
 
@@ -194,8 +198,8 @@ StageQ = Annotated[str | None, Query(pattern=IDENT, description="Only events in 
 KindQ = Annotated[str | None, Query(pattern=IDENT, description="Only events of this kind.")]
 AtRiskQ = Annotated[bool | None, Query(description="Only events (not) at risk.")]
 OwnerQ = Annotated[str | None, Query(pattern=SAFE_ID, description="Only events of this owner.")]
-FromQ = Annotated[AwareDatetime | None, Query(description="Only events starting at or after this time.")]
-ToQ = Annotated[AwareDatetime | None, Query(description="Only events starting at or before this time.")]
+FromQ = Annotated[DateTime | None, Query(description="Only events starting at or after this time.")]
+ToQ = Annotated[DateTime | None, Query(description="Only events starting at or before this time.")]
 
 
 @router.get("", response_model=EventPage, responses=_PROBLEMS)
@@ -204,7 +208,8 @@ async def list_events(
     stage: StageQ = None, kind: KindQ = None, at_risk: AtRiskQ = None, owner: OwnerQ = None,
     start_from: FromQ = None, start_to: ToQ = None,
     page_size: Annotated[int | None, Query(ge=1, le=1000)] = None,
-    page_token: Annotated[str | None, Query(max_length=4096, description="next_page_token of the page before.")] = None,
+    page_token: Annotated[str | None, Query(max_length=4096, pattern=r"^[A-Za-z0-9_-]+$",
+                                                  description="next_page_token of the page before.")] = None,
 ) -> EventPage:
     """List events from the search attributes (one visibility query per page, none per event)."""
     query = _scoped(principal, _visibility_query(stage, kind, at_risk, owner, start_from, start_to))
@@ -215,7 +220,7 @@ async def list_events(
         await pages.fetch_next_page()
     except RPCError as err:
         if raw is not None and err.status == RPCStatusCode.INVALID_ARGUMENT:
-            raise invalid("page_token is no longer valid; start again without it") from None
+            raise _unknown_token("page_token is no longer valid; start again without it") from None
         raise
     items = [_summary(ex) for ex in pages.current_page or []]
     token = _encode_page_token(pages.next_page_token, query) if pages.next_page_token else None

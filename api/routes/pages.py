@@ -417,7 +417,8 @@ class CardProgress(BaseModel):
 @router.get("/ui/api/progress", response_model=dict[str, CardProgress], responses=_SIGNED_IN)
 async def progress(
     principal: Principal, client: TemporalClient, registry: Registry,
-    ids: Annotated[str, Query(max_length=PROGRESS_IDS * 130, description="Comma-separated event ids.")],
+    ids: Annotated[str, Query(max_length=PROGRESS_IDS * 130, pattern=r"^[A-Za-z0-9._,-]*$",
+                              description="Comma-separated event ids.")],
 ) -> dict[str, CardProgress]:
     """Progress of the cards on screen (tasks and gates done of all), read from each event's state.
 

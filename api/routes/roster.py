@@ -40,7 +40,7 @@ from api.deps import (
     TemporalClient,
     Writer,
 )
-from api.errors import Problem, conflict, invalid
+from api.errors import Problem, conflict
 from api.eventinfo import EventInfo
 from api.invitations import PAGE, content_key, in_database, invite, invite_pages
 from api.models import (
@@ -236,12 +236,12 @@ async def import_attendees(
     try:
         read = read_attendees(bytes(raw), encoding=encoding or charset)
     except EncodingError as err:
-        raise invalid(str(err)) from None
+        raise Problem(422, str(err), slug="undecodable") from None
     people, bad = read.attendees, read.errors
     decision = {"encoding": read.encoding, "encoding_how": read.encoding_how, "delimiter": read.delimiter}
     errors = [RowProblem(line=e.line, message=e.message) for e in bad]
     if not people:
-        raise invalid(errors[0].message if errors else "the file lists nobody",
+        raise Problem(422, errors[0].message if errors else "the file lists nobody", slug="no-rows",
                       errors=[e.model_dump() for e in errors], **decision)
     key = idempotency_key or content_key(people)
     probe = InviteAttendees(key=key, actor=Actor(id=principal.id, role=as_role or principal.roles[0]),

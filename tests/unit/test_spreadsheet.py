@@ -67,3 +67,11 @@ async def test_xlsx_keeps_text_as_text():
     assert (b.value, b.data_type, b.quotePrefix) == ("007", "s", False)
     assert (c.value, c.data_type) == (-1.25, "n")
     assert d.value == datetime(2026, 6, 1, 9, 0)
+
+
+async def test_xlsx_takes_control_characters():
+    """A name typed with a control character XML cannot hold is exported (as U+FFFD), not a server error."""
+    book = await xlsx_file("people", ["name"], _rows([["Ann\x0eLee\x00"], ["tab\tand\nnewline"]]))
+    sheet = load_workbook(io.BytesIO(book.read())).active
+    book.close()
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["Ann\ufffdLee\ufffd", "tab\tand\nnewline"]
