@@ -78,7 +78,7 @@ def request_type(annotation: Any) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         if annotation not in _REQUEST_MODELS:
             changed = {n: (request_type(i.annotation), copy.copy(i)) for n, i in annotation.model_fields.items()
-                       if request_type(i.annotation) is not i.annotation}
+                       if request_type(i.annotation) != i.annotation}
             _REQUEST_MODELS[annotation] = create_model(f"{annotation.__name__}In", __base__=annotation,
                                                        __doc__=annotation.__doc__, **changed) if changed else annotation
         return _REQUEST_MODELS[annotation]

@@ -257,3 +257,21 @@ def install(app: FastAPI, retry_after: int) -> None:
                      WorkflowQueryFailedError, RPCError, TemporalUnavailable, ConnectionError, RuntimeError,
                      pydantic.ValidationError, Exception):
         app.add_exception_handler(exc_type, handle)
+
+
+ACT_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid bearer token"},
+    403: {"description": "The caller holds no role allowed for this"},
+    404: {"description": "No such event"},
+    409: {"description": "Not possible now (stage, state), or an earlier request with this Idempotency-Key is "
+                         "still in progress (problem type /problems/act-in-progress, with Retry-After)"},
+    422: {"description": "The body or the act is invalid, or the Idempotency-Key was used for another request"},
+    503: {"description": "Temporal or the database is unavailable, or the event did not answer in time: the act "
+                         "may still be applied; resend it with the same Idempotency-Key (Retry-After says when)"},
+}
+"""What an act's route may answer besides 200 (api.contract adds 400 and the problem+json media type)."""
+
+READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: ACT_PROBLEMS[401], 404: {"description": "No such event, or not one the caller may read"},
+}
+"""What a route reading one event may answer besides 200."""

@@ -32,7 +32,7 @@ from api.acts import perform
 from api.auth import Principal as PrincipalModel
 from api.auth import choose_role, on_team
 from api.deps import AppState, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
-from api.errors import Problem, to_problem
+from api.errors import ACT_PROBLEMS, READ_PROBLEMS, Problem, to_problem
 from api.models import ActOutcome
 from api.places import _start
 from api.visibility import readable
@@ -186,7 +186,8 @@ async def _outcome(result: ActOutcome | JSONResponse) -> Any:
 # --- routes -----------------------------------------------------------------------------------
 
 
-@router.post("/{event_id}/documents", name="record_document", response_model=DocumentAttached)
+@router.post("/{event_id}/documents", name="record_document", response_model=DocumentAttached,
+             responses=ACT_PROBLEMS)
 async def record_document(event_id: EventId, request: Request, client: TemporalClient, registry: Registry,
                           principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> DocumentAttached:
     """Attach a meeting document: multipart/form-data with ``file``, ``type`` (one of the definition's
@@ -264,7 +265,7 @@ async def record_document(event_id: EventId, request: Request, client: TemporalC
     return DocumentAttached(document=DocumentOut.of(doc), result=result)
 
 
-@router.get("/{event_id}/documents", response_model=DocumentList)
+@router.get("/{event_id}/documents", response_model=DocumentList, responses=READ_PROBLEMS)
 async def list_documents(event_id: EventId, client: TemporalClient, registry: Registry, principal: Principal,
                          app: State) -> DocumentList:
     """Every version of the event's documents this reader may see (confidential ones only for the team), and
@@ -280,7 +281,7 @@ async def list_documents(event_id: EventId, client: TemporalClient, registry: Re
 DocId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$")]
 
 
-@router.get("/{event_id}/documents/{doc_id}", response_class=Response)
+@router.get("/{event_id}/documents/{doc_id}", response_class=Response, responses=READ_PROBLEMS)
 async def download_document(event_id: EventId, doc_id: DocId, client: TemporalClient, registry: Registry,
                             principal: Principal, app: State) -> Response:
     """The file of one version, with its checksum (``X-Content-SHA256``); 404 for a document this reader may not
@@ -304,7 +305,8 @@ def file_response(app: AppState, doc: Document) -> Response:
         "Cache-Control": "private, no-store"})
 
 
-@router.post("/{event_id}/papers/send", name="send_papers", response_model=PapersSent)
+@router.post("/{event_id}/papers/send", name="send_papers", response_model=PapersSent,
+             responses=ACT_PROBLEMS)
 async def send_papers(event_id: EventId, client: TemporalClient, registry: Registry, principal: Writer,
                       app: State) -> PapersSent:
     """Send each person the team names in the papers' role a message with their own link to the papers (the
@@ -346,7 +348,8 @@ class ReceiptIn(BaseModel):
     as_role: str | None = None
 
 
-@router.post("/{event_id}/papers/{person_id}/acknowledge", name="acknowledge_papers", response_model=ActOutcome)
+@router.post("/{event_id}/papers/{person_id}/acknowledge", name="acknowledge_papers", response_model=ActOutcome,
+             responses=ACT_PROBLEMS)
 async def acknowledge_papers(event_id: EventId, person_id: PersonId,
                              client: TemporalClient, registry: Registry, principal: Writer, app: State,
                              body: ReceiptIn | None = None,

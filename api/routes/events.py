@@ -38,6 +38,7 @@ from api.deps import (
     TemporalClient,
     Writer,
 )
+from api.errors import ACT_PROBLEMS as _PROBLEMS
 from api.errors import Problem, TemporalUnavailable, conflict, invalid, not_found, to_problem
 from api.models import (
     ActKey,
@@ -70,16 +71,6 @@ IDENT = r"^[a-z][a-z0-9_]{0,63}$"
 RESERVED_IDS = {"board"}
 """Ids that would collide with a route under /events."""
 
-_PROBLEMS = {
-    401: {"description": "No valid bearer token"},
-    403: {"description": "The caller holds no role allowed for this"},
-    404: {"description": "No such event"},
-    409: {"description": "Not possible now (stage, state), or an earlier request with this Idempotency-Key is "
-                         "still in progress (problem type /problems/act-in-progress, with Retry-After)"},
-    422: {"description": "The body or the act is invalid, or the Idempotency-Key was used for another request"},
-    503: {"description": "Temporal or the database is unavailable, or the event did not answer in time: the act "
-                         "may still be applied; resend it with the same Idempotency-Key (Retry-After says when)"},
-}
 
 
 # --- start, read, list ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from api.acts import perform
 from api.auth import choose_role
 from api.deps import EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
-from api.errors import Problem
+from api.errors import ACT_PROBLEMS, READ_PROBLEMS, Problem
 from api.models import ActOutcome
 from api.visibility import readable
 from definitions import Definition
@@ -94,7 +94,8 @@ def _on_team(person: str, event: EventDetails) -> bool:
     return person == event.owner or any(p.id == person for people in event.team.values() for p in people)
 
 
-@router.put("/{event_id}/risks/{risk_id}", name="record_risks", response_model=ActOutcome)
+@router.put("/{event_id}/risks/{risk_id}", name="record_risks", response_model=ActOutcome,
+            responses=ACT_PROBLEMS)
 async def record_risk(event_id: EventId, risk_id: RiskId, body: RiskIn, client: TemporalClient, registry: Registry,
                       principal: Writer, app: State, idempotency_key: IdempotencyKey = None) -> ActOutcome | JSONResponse:
     """Record a risk, or change one (the whole risk as it now stands), and tell the event the register's summary.
@@ -129,7 +130,7 @@ async def record_risk(event_id: EventId, risk_id: RiskId, body: RiskIn, client: 
     return await perform(client, registry, app, principal, event_id, act_.key, role, act_)
 
 
-@router.get("/{event_id}/risks", response_model=RegisterOut)
+@router.get("/{event_id}/risks", response_model=RegisterOut, responses=READ_PROBLEMS)
 async def risk_register(event_id: EventId, client: TemporalClient, registry: Registry, principal: Principal,
                         app: State) -> RegisterOut:
     """The event's risk register, highest score first, and its open high risks."""
