@@ -32,7 +32,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from convene.devserver import DevServer
+from convene.devserver import DevServer, free_port  # noqa: F401 - free_port: the reliability tests import it from here
 from workflows import search
 from workflows.client import act, handle, state
 from workflows.messages import ActResult, StateView
