@@ -115,12 +115,15 @@ def test_changes_only_on_site_and_only_for_the_programme_roles() -> None:
 
 
 def test_a_change_needs_its_fields_and_a_reason() -> None:
-    with pytest.raises(ValidationError, match="shorten needs minutes"):
-        change("talks", "shorten")
-    with pytest.raises(ValidationError, match="move needs new_start"):
-        change("talks", "move")
-    with pytest.raises(ValidationError, match="swapped with itself"):
-        change("talks", "swap", with_item_id="talks")
+    lc = day()
+    before = lc.record.model_dump_json()
+    for act, why in ((change("talks", "shorten"), "shorten needs minutes"),
+                     (change("talks", "move"), "move needs new_start"),
+                     (change("talks", "swap"), "swap needs with_item_id"),
+                     (change("talks", "swap", with_item_id="talks"), "an item cannot be swapped with itself")):
+        refused = refusal(lc, act)
+        assert refused.kind == "invalid" and why in str(refused)
+    assert lc.record.model_dump_json() == before
     with pytest.raises(ValidationError):
         change("talks", "drop", reason="")
 

@@ -71,6 +71,11 @@ def _not_started(lc: Moves, item_id: str, change: str) -> None:
 
 
 def check_change_item(lc: Moves, act: ChangeItem) -> None:
+    field = ChangeItem.NEEDS.get(act.change)
+    if field and getattr(act, field) is None:
+        raise _invalid("%(change)s needs %(field)s", change=act.change, field=field)
+    if act.change == "swap" and act.with_item_id == act.item_id:
+        raise _invalid("an item cannot be swapped with itself")
     if not lc._on_site():
         raise _conflict("the programme runs on site; the event is in %(current)s", current=lc.record.stage)
     _item(lc, act.item_id)

@@ -245,7 +245,8 @@ class ChangeItem(Act):
       start and room.
     - ``drop``: an item not yet started leaves the agenda (its plan is kept for the report).
 
-    A change that would make items overlap (in a room or for a speaker) is refused unless `allow_overlap`.
+    A change that would make items overlap (in a room or for a speaker) is refused unless `allow_overlap`; one
+    without the field it needs (:attr:`NEEDS`) is refused as invalid.
     """
 
     update = "change_item"
@@ -260,15 +261,9 @@ class ChangeItem(Act):
     allow_overlap: bool = Field(default=False, description="Apply the change even when items then overlap.")
     reason: str = Field(min_length=1, max_length=2000)  # every change of the day's plan says why
 
-    @model_validator(mode="after")
-    def _what_the_change_needs(self) -> ChangeItem:
-        needs = {"shorten": "minutes", "extend": "minutes", "move": "new_start", "swap": "with_item_id"}
-        field = needs.get(self.change)
-        if field and getattr(self, field) is None:
-            raise ValueError(f"{self.change} needs {field}")
-        if self.change == "swap" and self.with_item_id == self.item_id:
-            raise ValueError("an item cannot be swapped with itself")
-        return self
+    NEEDS: ClassVar[dict[str, str]] = {"shorten": "minutes", "extend": "minutes", "move": "new_start",
+                                       "swap": "with_item_id"}
+    """The field each change needs (the lifecycle refuses the act without it, as invalid)."""
 
 
 Need = Literal["accessibility", "translation", "diet", "elderly", "other"]
