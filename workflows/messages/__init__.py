@@ -24,7 +24,6 @@ from workflows.messages.acts import (
     CheckIn,
     CompleteTask,
     Decide,
-    ChangeItem,
     EndItem,
     InvitationBatchRef,
     InviteAttendees,
@@ -49,6 +48,7 @@ from workflows.messages.acts import (
     SurveyResponse,
     act_update_id,
 )
+from workflows.messages.agenda_changes import ChangeItem
 from workflows.messages.base import (
     Actor,
     EventDetails,
