@@ -36,6 +36,7 @@ from workflows.messages import (
     Act,
     Actor,
     Cancel,
+    ChangeItem,
     CheckIn,
     CompleteTask,
     Decide,
@@ -104,6 +105,9 @@ ROUTES: list[ActRoute] = [
              summary="On the day: an agenda item starts now (an overrun is warned of)."),
     ActRoute(EndItem, "POST", "/{event_id}/agenda/{item_id}/end", {"item_id": ("item_id", SAFE_ID)},
              summary="On the day: an agenda item ends now."),
+    ActRoute(ChangeItem, "POST", "/{event_id}/agenda/{item_id}/change", {"item_id": ("item_id", SAFE_ID)},
+             summary="On the day: shorten, extend, move, swap or drop an agenda item, with a reason (the projected "
+                     "times follow; the speakers of the items whose time changed are told)."),
     ActRoute(ReportIncident, "POST", "/{event_id}/incidents", made_up={"incident_id": _incident_id},
              summary="Record an incident (a high one is escalated at once). Without an ``incident_id`` one is made "
                      "from the idempotency key, so a retried report (same key) is the same act, answered as the "

@@ -358,6 +358,9 @@ class EscalateTo(_Frozen):
     incident_high: list[Ident] = Field(default_factory=list, description="A high-severity incident is reported.")
     incident_unacknowledged: list[Ident] = Field(
         default_factory=list, description="A high-severity incident was not acknowledged in incident_ack_minutes.")
+    item_ending: list[Ident] = Field(
+        default_factory=list, description="A running agenda item ends in item_end_warning_minutes; none named: "
+        "the roles of `overrun`.")
 
 
 def _escalations_before_escalate_to(owner_role: str) -> dict[str, list[str]]:
@@ -367,7 +370,7 @@ def _escalations_before_escalate_to(owner_role: str) -> dict[str, list[str]]:
     return {
         "speaker_silent": ["activity_planner"], "speaker_declined": ["activity_planner"],
         "overrun": ["chair", "activity_planner"], "incident_high": ["on_site_command", owner_role],
-        "incident_unacknowledged": [owner_role, "sponsor"],
+        "incident_unacknowledged": [owner_role, "sponsor"], "item_ending": [],
     }
 
 
@@ -414,6 +417,9 @@ class Definition(_Frozen):
     incident_ack_minutes: float = Field(
         default=10, gt=0, description="A high-severity incident not acknowledged within this escalates."
     )
+    item_end_warning_minutes: float = Field(
+        default=5, ge=0, le=120, description="Minutes before a running agenda item's planned end at which the "
+        "programme roles (escalate_to.item_ending, else escalate_to.overrun) are warned; 0: no warning.")
     on_cancel: list[Ident] = Field(
         default_factory=list,
         description="Bookings released when the event is cancelled, one compensation activity each "

@@ -20,14 +20,18 @@ from definitions.schema import (
     AgendaReady,
     BudgetHasLine,
     BudgetWithinLimit,
+    DocumentsPresent,
     EventEnded,
     InvitationsSent,
     KeynotesConfirmed,
+    PapersAcknowledged,
+    RiskRegister,
     TasksDone,
 )
 from workflows.client import act, start_event, start_input, state, workflow_id
 from workflows.event import WORKFLOW_NAME
 from workflows.messages import (
+    AcknowledgePapers,
     Actor,
     AgendaItem,
     Attendee,
@@ -40,6 +44,8 @@ from workflows.messages import (
     InviteSpeaker,
     Person,
     RecordBudget,
+    RecordDocument,
+    RecordRisks,
     SetAgenda,
     SpeakerReply,
     StateView,
@@ -109,11 +115,34 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
     for task in needed:
         await act(client, event_id, CompleteTask(key=_key(task.id), actor=Actor(id=task.owner, role=task.owner),
                                                  task=task.id))
+    await _records(client, event_id, definition, s, checks)
     for gate in stage.gates:
         if gate.approval:
             await act(client, event_id, Decide(key=_key(gate.id), actor=_actor(definition, gate.approval.roles),
                                                gate=gate.id, decision="approve", reason="autopilot"))
     assert not any(isinstance(c, TasksDone) and c.tasks and set(c.tasks) - {t.id for t in stage.tasks} for c in checks)
+
+
+async def _records(client: Client, event_id: str, definition: Definition, s: StateView, checks: list[Any]) -> None:
+    """What the records checks need (issue 20): a risk register's summary, the documents named, every
+    receipt of the papers; each only while a gate of the stage still names it."""
+    p = definition.permissions
+    reasons = " ".join(r for g in s.gates if g.stage == s.stage for r in g.reasons)
+    risks = [c for c in checks if isinstance(c, RiskRegister)]
+    if risks and "risk register" in reasons:
+        await act(client, event_id, RecordRisks(key=_key("risks"), actor=_actor(definition, p.manage_risks),
+                                                revision=1, count=max(c.min_risks for c in risks)))
+    types = {t for c in checks if isinstance(c, (DocumentsPresent, PapersAcknowledged)) for t in c.types}
+    for t in sorted(types):
+        if f"no {t} attached yet" in reasons:
+            await act(client, event_id, RecordDocument(key=_key(f"doc-{t}"), actor=_actor(definition, p.manage_documents),
+                                                       doc_type=t, version=1, sha256="0" * 64))
+    for c in checks:
+        if isinstance(c, PapersAcknowledged):
+            for person in s.event.team.get(c.role, []):
+                await act(client, event_id, AcknowledgePapers(key=_key(f"ack-{person.id}"),
+                                                              actor=_actor(definition, p.manage_documents),
+                                                              person_id=person.id))
 
 
 async def walk_to_closed(env: WorkflowEnvironment, definition: Definition, event_id: str,

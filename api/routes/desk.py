@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from starlette.templating import Jinja2Templates
 
 from api.auth import check_read
+from api.bodies import IDENT
 from api.deps import EventId, IdempotencyKey, Principal, Registry, Roster, State, TemporalClient, Writer
 from api.routes.personal import language, texts
 from api.routes.roster import _checked
@@ -46,7 +47,8 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent
 class ScanIn(BaseModel):
     code: str = Field(min_length=1, max_length=200, description="What the ticket's QR code holds, or typed.")
     desk: str | None = Field(default=None, max_length=64, description="Which desk or lane scans.")
-    as_role: str | None = Field(default=None, max_length=64)
+    as_role: str | None = Field(default=None, pattern=IDENT, max_length=64,
+                                description="Act in this one of the caller's roles (a role id, as the definition spells it).")
 
 
 class ScanOutcome(BaseModel):

@@ -451,3 +451,30 @@ async def test_without_a_mail_server_a_mail_folder_keeps_each_email_once(tmp_pat
     [eml] = list((tmp_path / "mail" / "summit-2026").glob("invitation-ann-*.eml"))  # kind and person in its name
     message = message_from_bytes(eml.read_bytes())
     assert message["To"].endswith("<ann@example.org>") and message["Message-ID"] == message_id(request.key)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-Hans", "zh-Hant"])
+async def test_the_day_s_agenda_notices_say_what_changed(locale: str) -> None:
+    """A speaker whose item moved or was dropped reads the new time and the reason; the programme roles read
+    that an item ends in N minutes, and an overrun names the item (not an empty deadline)."""
+    templates = Templates()
+    base = {"title": "Summit", "recipient_name": "Kim", "timezone": "UTC", "audience": "speaker",
+            "item": "Durable events", "reason": "the room is late", "room": "main"}
+    moved = templates.render("reminder", locale, base | {"agenda_change": "move", "new_minutes": 45,
+                                                         "new_start": "2030-05-01T10:05:00+00:00"})
+    assert "Durable events" in moved.subject and "the room is late" in moved.text and "45" in moved.text
+    assert "10:05" in moved.text and "the room is late" in moved.html
+    dropped = templates.render("reminder", locale, base | {"agenda_change": "drop"})
+    assert "Durable events" in dropped.text and "the room is late" in dropped.text and "10:05" not in dropped.text
+    assert dropped.text != moved.text
+    ending = templates.render("escalation", locale, {"title": "Summit", "recipient_name": "Pat", "timezone": "UTC",
+                                                     "item": "Durable events", "item_ending": "5",
+                                                     "ends": "2030-05-01T10:15:00+00:00"})
+    assert "Durable events" in ending.subject and "5" in ending.subject and "10:15" in ending.text
+    overrun = templates.render("escalation", locale, {"title": "Summit", "recipient_name": "Pat", "item": "Keynote",
+                                                      "minutes": 45})
+    assert "Keynote" in overrun.subject and "45" in overrun.text and "“”" not in overrun.text
+    if locale == "en":
+        assert moved.subject == "Programme change: Durable events (Summit)"
+        assert "taken off today's programme" in dropped.text
+        assert "is due to end in 5 minutes" in ending.text

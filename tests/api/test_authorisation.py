@@ -79,6 +79,10 @@ MATRIX: list[Row] = [
         {"item_id": "opening"}, setup=(
             (PLANNER, "/agenda", {"items": [{"id": "opening", "kind": "opening", "title": "Welcome",
                                              "start": _later(120), "minutes": 20}]}),)),
+    Row("change agenda item", f"{E}/agenda/{{item_id}}/change", frozenset({COMMAND, PLANNER, PM}),
+        {"change": "drop", "reason": "the speaker is ill"}, {"item_id": "opening"}, setup=(
+            (PLANNER, "/agenda", {"items": [{"id": "opening", "kind": "opening", "title": "Welcome",
+                                             "start": _later(120), "minutes": 20}]}),)),
     Row("invite attendees", f"{E}/attendees", frozenset({PR, PM}), {"attendees": [{"id": "ann", "name": "Ann"}]}),
     Row("import attendees", f"{E}/attendees/import", frozenset({PR, PM}), {},
         csv="id,name,email\nann,Ann Lee,ann@example.org\nbob,Bob Stone,bob@example.org\n"),
@@ -270,7 +274,7 @@ async def test_authorisation_matrix(api: Api):
         "task owned by the pm": 200, "task owned by finance": 200, "task owned by the venue": 200, "budget": 200,
         "remove a budget line": 200,
         "invite speaker": 200, "speaker reply": 200, "speaker itinerary": 200, "set agenda": 200,
-        "start agenda item": 409, "end agenda item": 409, "invite attendees": 200, "import attendees": 200,
+        "start agenda item": 409, "end agenda item": 409, "change agenda item": 409, "invite attendees": 200, "import attendees": 200,
         "rsvp": 200, "check-in": 409,
         "report incident": 200, "acknowledge incident": 200, "resolve incident": 200, "survey": 409,
         "send back": 409, "postpone": 200, "cancel": 200, "scan a ticket": 200,

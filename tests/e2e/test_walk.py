@@ -219,11 +219,19 @@ async def test_a_conference_is_walked_from_preparation_to_closed_by_clicking(sit
     await expect(page.locator("#gates li.gate", has_text="No incident left open")).to_contain_text("still open")
     await walk.task("set_up")
     await walk.task("staff_on_duty")
-    welcome = page.locator("#agenda tr", has_text="Welcome")
+    welcome = page.locator('#agenda tr[data-item="welcome"]')  # a row lists the others (swap), so by id
     await welcome.get_by_role("button", name="Start").click(timeout=ACT)
     await expect(welcome).to_contain_text("Running", timeout=ACT)
     await welcome.get_by_role("button", name="End").click(timeout=ACT)
     await expect(welcome.locator(".chip", has_text="Done")).to_be_visible(timeout=ACT)
+    coffee = page.locator('#agenda tr[data-item="coffee"]')  # the day's plan changes, with a reason
+    await coffee.get_by_text("Change the plan…").click()
+    await coffee.get_by_label("Change", exact=True).select_option("shorten")
+    await coffee.get_by_label("By minutes").fill("5")
+    await coffee.get_by_label("Reason").fill("the keynote runs long")
+    await coffee.get_by_role("button", name="Change", exact=True).click()
+    await expect(coffee.locator(".muted.small", has_text="planned")).to_contain_text("the keynote runs long",
+                                                                                    timeout=ACT)
     await expect(page.locator("#agenda-edit")).to_contain_text("the agenda can no longer be replaced")
 
     await desk.get_by_label("Search by name or email").fill("ann@example")

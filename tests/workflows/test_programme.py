@@ -14,7 +14,7 @@ from tests.support import (
 )
 from worker import build_worker
 from workflows.messages import (
-    AcknowledgeIncident, AgendaItem, Attendee, CheckIn, EndItem, InviteAttendees, InviteSpeaker, Person,
+    AcknowledgeIncident, AgendaItem, Attendee, ChangeItem, CheckIn, EndItem, InviteAttendees, InviteSpeaker, Person,
     ReportIncident, Rsvp, SetAgenda, SpeakerReply, StartItem,
 )
 
@@ -219,3 +219,34 @@ async def test_agenda_exports_as_ics_and_a_printable_page(
     page = agenda_html(s)
     assert "&lt;script&gt;x&lt;/script&gt; Summit" in page and "<script>x" not in page
     assert "Kim Keynote" in page
+
+
+async def test_an_item_is_warned_of_before_its_end_once_and_a_change_tells_its_speaker(
+    ts_env: WorkflowEnvironment, task_queue: str, stand_ins: RecordingActivities
+):
+    """The keynote (45 min) runs: at 40 minutes the planner is warned once, by a durable timer; extending it by 10
+    minutes tells Kim and re-arms the warning at the new end − 5; ending it leaves no overrun warning."""
+    async with build_worker(ts_env.client, settings(task_queue), activities=stand_ins.all()):
+        drive, details = await on_site_event(ts_env, task_queue, stand_ins, "item-end-1")
+        await ts_env.sleep(details.start + timedelta(minutes=30) - await ts_env.get_current_time())
+        await drive.do(StartItem(key=key(), actor=COMMAND, item_id="keynote"))
+        warned = lambda: [n for n in stand_ins.notifications  # noqa: E731
+                          if ":item-end.keynote." in n.key and n.channel == "email"]
+        await ts_env.sleep(timedelta(minutes=39))
+        assert warned() == []
+        await ts_env.sleep(timedelta(minutes=2))
+        first = await eventually(warned)
+        assert [(n.recipient.person_id, n.context["item_ending"]) for n in first] == [("pat", "5")]
+        await drive.do(ChangeItem(key=key(), actor=COMMAND, item_id="keynote", change="extend", minutes=10,
+                                  reason="the questions run long", allow_overlap=True))
+        told = await eventually(lambda: [n for n in stand_ins.notifications if "agenda-change.keynote.1" in n.key])
+        assert [(n.recipient.person_id, n.context["agenda_change"]) for n in told] == [("kim", "extend")]
+        await ts_env.sleep(timedelta(minutes=12))  # past the new end − 5
+        await eventually(lambda: len(warned()) == 2)
+        await drive.do(EndItem(key=key(), actor=COMMAND, item_id="keynote"))
+        await ts_env.sleep(timedelta(minutes=30))
+        s = await drive.state()
+        assert sum(a.act == "item_ending" for a in s.audit) == 2 and not any(a.act == "overrun" for a in s.audit)
+        assert len(warned()) == 2
+        keynote = next(v for v in s.agenda if v.item.id == "keynote")
+        assert keynote.item.minutes == 55 and keynote.planned is not None and keynote.planned.minutes == 45

@@ -145,7 +145,9 @@ class Core:
     # Recording the lessons once the evaluation report is written writes the report again, so that it
     # quotes them. False only for runs recorded before (patched("report-after-lessons")).
     report_after_lessons: bool = True
-
+    # The programme roles are warned item_end_warning_minutes before a running item's planned end.
+    # False only for runs recorded before (patched("item-end-warning")).
+    item_end_warnings: bool = True
 
     _now: datetime | None = None
 

@@ -1,4 +1,5 @@
-"""What is due with no act: deadline ladders, speaker reminders, overrun warnings, unacknowledged incidents.
+"""What is due with no act: deadline ladders, speaker reminders, item-end and overrun warnings, unacknowledged
+incidents.
 
 Each timer has a time it is due (``next_wakeup`` is the earliest) and fires once, recorded in the record's
 ``fired`` steps, so a replayed or repeated tick never fires it twice.
@@ -131,10 +132,17 @@ class Timers(Gates, Notifier):
             for i, days in enumerate(self.definition.speaker_reminder_days):
                 if not self._fired_key(f"speaker:{sp.person.id}", i, sp.invited_at):
                     out.append((self._plus(sp.invited_at, days), ("speaker", sp, i)))
+        warn = timedelta(minutes=self.definition.item_end_warning_minutes) if self.item_end_warnings else None
         for item in r.agenda:
             run = r.run.get(item.id)
-            if run and run.started_at and not run.ended_at and not self._fired_key(f"overrun:{item.id}", 0, run.started_at):
-                out.append((run.started_at + timedelta(minutes=item.minutes), ("overrun", item, run)))
+            if not (run and run.started_at and not run.ended_at):
+                continue
+            end = run.started_at + timedelta(minutes=item.minutes)
+            if not self._fired_key(f"overrun:{item.id}", 0, run.started_at):
+                out.append((end, ("overrun", item, run)))
+            # anchored on the planned end: an item shortened or extended after its warning is warned again
+            if warn and end - warn >= run.started_at and not self._fired_key(f"item-end:{item.id}", 0, end):
+                out.append((end - warn, ("item_end", item, end)))
         for inc in r.incidents.values():
             if inc.severity == "high" and inc.acknowledged_at is None and inc.resolved_at is None:
                 if not self._fired_key(f"incident:{inc.id}", 0, inc.reported_at):
@@ -170,6 +178,18 @@ class Timers(Gates, Notifier):
                 self._audit("overrun", SYSTEM, "system", None, None,
                             f"{item.title} ({item.id}) has overrun its {item.minutes} minutes")
                 fired.append(f"overrun:{item.id}")
+            elif what == "item_end":
+                item, end = subject, extra
+                self.record.fired.append(FiredStep(deadline=f"item-end:{item.id}", step=0, at=self.now, anchor=end))
+                escalate = self.definition.escalate_to
+                told = self.definition.told(escalate.item_ending or escalate.overrun)
+                minutes = self.definition.item_end_warning_minutes
+                self._notify(Notify(kind="escalation", roles=told, channels=["log", "email"]),
+                             cause=f"item-end.{item.id}.{end.isoformat()}",
+                             context={"item": item.title, "item_ending": f"{minutes:g}", "ends": end.isoformat()})
+                self._audit("item_ending", SYSTEM, "system", None, None,
+                            f"{item.title} ({item.id}) ends in {minutes:g} minutes; {', '.join(told)} told")
+                fired.append(f"item-end:{item.id}")
             elif what == "incident":
                 inc = subject
                 self.record.fired.append(FiredStep(deadline=f"incident:{inc.id}", step=0, at=self.now,

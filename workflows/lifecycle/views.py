@@ -84,7 +84,10 @@ class Views(Moves):
         return done, total, awaiting
 
     def _agenda_view(self) -> list[AgendaItemView]:
-        """Each item with its projected start: overruns and late starts push later items in the same room."""
+        """Each item with its projected start: overruns and late starts push later items in the same room.
+
+        The day's changes (``change_item``) are already in each item's plan (its start and minutes), so the
+        projection starts from them; ``planned`` and ``change_reason`` say what it was before and why."""
         views: list[AgendaItemView] = []
         shift: dict[str, timedelta] = {}
         for item in sorted(self.record.agenda, key=lambda i: (i.start, i.id)):
@@ -103,10 +106,12 @@ class Views(Moves):
                 actual_end, status = expected_end, "planned"
             shift[item.room] = max(timedelta(0), actual_end - item.end)
             sp = self.record.speakers.get(item.speaker_id or "")
+            change = self.record.agenda_changes.get(item.id)
             views.append(AgendaItemView(
                 item=item, projected_start=projected, shift_minutes=(projected - item.start).total_seconds() / 60,
                 status=status, started_at=run.started_at, ended_at=run.ended_at,
                 speaker_status=sp.status if sp else None,
+                planned=change.planned if change else None, change_reason=change.reason if change else None,
             ))
         return views
 
@@ -168,6 +173,7 @@ class Views(Moves):
             ),
             speaker_list=speakers,
             agenda=self._agenda_view(),
+            dropped_items=[c for c in r.agenda_changes.values() if c.dropped],
             special_needs=[
                 NeedView(attendee_id=a.person.id, name=a.person.name, needs=list(a.person.needs),
                          note=a.person.needs_note, checked_in=a.checked_in_at is not None)

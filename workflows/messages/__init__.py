@@ -48,6 +48,7 @@ from workflows.messages.acts import (
     SurveyResponse,
     act_update_id,
 )
+from workflows.messages.agenda_changes import ChangeItem
 from workflows.messages.base import (
     Actor,
     EventDetails,
@@ -75,6 +76,7 @@ from workflows.messages.effects import (
 from workflows.messages.records import (
     NOT_DELIVERABLE,
     ActResult,
+    AgendaChange,
     AttendeeRecord,
     AuditEntry,
     DeliveryRecord,
@@ -155,6 +157,8 @@ __all__ = [
     "DeliveryRecord",
     "DossierRequest",
     "EffectRecord",
+    "AgendaChange",
+    "ChangeItem",
     "EndItem",
     "EventDetails",
     "EventFacts",

@@ -87,6 +87,17 @@ class RunRecord(BaseModel):
     ended_at: datetime | None = None
 
 
+class AgendaChange(BaseModel):
+    """The day's changes to one agenda item: its plan as set before the first, and the latest reason."""
+
+    planned: AgendaItem = Field(description="The item as the agenda had it before the day's first change.")
+    changes: int = Field(default=0, description="How many changes touched it (each is in the audit with its reason).")
+    last_change: str = ""
+    reason: str = ""
+    dropped: bool = False
+    at: datetime
+
+
 class AttendeeRecord(BaseModel):
     person: Attendee
     invited_at: datetime
@@ -196,6 +207,8 @@ class EventRecord(BaseModel):
     survey: dict[str, SurveyResponse] = Field(default_factory=dict)
     agenda: list[AgendaItem] = Field(default_factory=list)
     run: dict[str, RunRecord] = Field(default_factory=dict, description="Time control, by agenda item.")
+    agenda_changes: dict[str, AgendaChange] = Field(
+        default_factory=dict, description="The day's changes, by agenda item (at most one per item set).")
     fired: list[FiredStep] = Field(default_factory=list)
     audit: list[AuditEntry] = Field(
         default_factory=list, description="The whole audit (memory roster) or its newest entries (database).")

@@ -15,6 +15,7 @@ from convene.reason_message import ReasonMessage
 from workflows.messages.acts import AgendaItem, BudgetLine
 from workflows.messages.base import EventDetails
 from workflows.messages.records import (
+    AgendaChange,
     AttendeeRecord,
     AuditEntry,
     DeliveryRecord,
@@ -95,6 +96,9 @@ class AgendaItemView(BaseModel):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     speaker_status: str | None = None
+    planned: AgendaItem | None = Field(
+        default=None, description="The item as planned before the day's changes; None: not changed on the day.")
+    change_reason: str | None = Field(default=None, description="Why it was last changed on the day.")
 
 
 class NeedView(BaseModel):
@@ -167,6 +171,8 @@ class StateView(BaseModel):
     attendees: Counts
     speaker_list: list[SpeakerRecord]
     agenda: list[AgendaItemView] = Field(default_factory=list)
+    dropped_items: list[AgendaChange] = Field(
+        default_factory=list, description="Agenda items dropped on the day, with their plan and the reason.")
     special_needs: list[NeedView] = Field(default_factory=list, description="For the reception team.")
     incidents: list[IncidentRecord] = Field(default_factory=list)
     open_incidents: list[IncidentRecord]

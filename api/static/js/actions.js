@@ -442,7 +442,67 @@ export function runControls(ctx, view) {
       cls: "btn-primary btn-small", path: eventPath(ctx, `/agenda/${enc(id)}/start`) }) : null,
     end && view.started_at && !view.ended_at ? actButton({ ctx, label: t("agenda.end"), role: end, result,
       fk: `end:${id}`, path: eventPath(ctx, `/agenda/${enc(id)}/end`) }) : null,
-    result);
+    result,
+    view.ended_at ? null : changeForm(ctx, view));
+}
+
+const CHANGES = ["shorten", "extend", "move", "swap", "drop"];
+
+/** On site: shorten, extend, move, swap or drop one item, with a reason (for the programme roles only).
+ * A started item can only be shortened or extended; the engine says why anything else is refused. */
+function changeForm(ctx, view) {
+  const role = ctx.may.acts?.change_item;
+  if (!role) return null;
+  const id = view.item.id;
+  const tz = ctx.st.event.timezone;
+  const changes = view.started_at ? CHANGES.slice(0, 2) : CHANGES;
+  const others = ctx.st.agenda.filter((a) => a.item.id !== id && !a.started_at)
+    .map((a) => [a.item.id, a.item.title]);
+  const form = actForm({
+    ctx, key: `change:${id}`, role, cls: "compact-form agenda-change", submit: t("agenda.change"),
+    path: eventPath(ctx, `/agenda/${enc(id)}/change`),
+    body: (f) => {
+      const change = value(f, "change");
+      const reason = value(f, "reason");
+      if (!reason) throw new Invalid(t("agenda.reason_needed"), f.elements.namedItem("reason"));
+      const out = { change, reason, allow_overlap: f.elements.namedItem("allow_overlap").checked || undefined };
+      if (change === "shorten" || change === "extend") {
+        const minutes = Number(value(f, "minutes"));
+        if (!Number.isInteger(minutes) || minutes < 1) throw new Invalid(t("agenda.minutes_needed"), f.elements.namedItem("minutes"));
+        out.minutes = minutes;
+      } else if (change === "move") {
+        out.new_start = readDate(f.elements.namedItem("new_start"), tz);
+        if (!out.new_start) throw new Invalid(t("agenda.start_needed"), f.elements.namedItem("new_start"));
+        out.room = optional(value(f, "room"));
+      } else if (change === "swap") {
+        out.with_item_id = value(f, "with_item_id");
+        if (!out.with_item_id) throw new Invalid(t("agenda.other_needed"), f.elements.namedItem("with_item_id"));
+      }
+      return out;
+    },
+    after: (f) => f.reset(),
+    children: [
+      field(t("agenda.change_kind"), "select", { name: "change" },
+        { options: options(changes.map((c) => [c, t(`agenda.change_${c}`)])) }),
+      field(t("agenda.minutes"), "input", { name: "minutes", type: "number", min: 1, max: 1440, inputmode: "numeric" }),
+      field(zoned(t("agenda.new_start"), tz), "input", dateAttrs("new_start", view.item.start, tz)),
+      field(t("agenda.room"), "input", { name: "room", maxlength: 100, placeholder: view.item.room }),
+      field(t("agenda.with_item"), "select", { name: "with_item_id" }, { options: options([["", "—"], ...others]) }),
+      field(t("agenda.reason"), "input", { name: "reason", maxlength: 2000, required: true, autocomplete: "off" }),
+      h("label", { class: "check" }, h("input", { type: "checkbox", name: "allow_overlap" }), " ", t("agenda.allow_overlap")),
+    ],
+  });
+  // show only the fields the chosen change needs
+  const needs = { shorten: ["minutes"], extend: ["minutes"], move: ["new_start", "room"], swap: ["with_item_id"], drop: [] };
+  const shown = () => {
+    const want = needs[form.elements.namedItem("change").value] || [];
+    for (const name of ["minutes", "new_start", "room", "with_item_id"]) {
+      form.elements.namedItem(name).closest(".field").hidden = !want.includes(name);
+    }
+  };
+  form.elements.namedItem("change").addEventListener("change", shown);
+  shown();
+  return h("details", { class: "agenda-change-fold" }, h("summary", {}, t("agenda.change_item")), form);
 }
 
 // --- incidents --------------------------------------------------------------------------------------

@@ -453,8 +453,9 @@ async function renderDocuments(st) {
 // --- agenda ----------------------------------------------------------------------------------
 
 function renderAgenda(st) {
-  const running = isOnSite(ctx) && (may.acts.start_item || may.acts.end_item);
-  section("agenda", [st.agenda, running && [may.acts.start_item, may.acts.end_item]], () => {
+  const running = isOnSite(ctx) && (may.acts.start_item || may.acts.end_item || may.acts.change_item);
+  section("agenda", [st.agenda, st.dropped_items, running && [may.acts.start_item, may.acts.end_item,
+                                                              may.acts.change_item]], () => {
     if (!st.agenda.length) {
       fill("#agenda", h("p", { class: "muted" }, t("event.no_agenda")));
       return;
@@ -473,7 +474,10 @@ function renderAgenda(st) {
       const end = new Date(new Date(a.projected_start).getTime() + a.item.minutes * 60000).toISOString();
       rows.push(h("tr", { class: `agenda-${a.item.kind}`, dataset: { item: a.item.id } },
         h("td", { class: "nowrap" }, `${time(a.projected_start, tz)}–${time(end, tz)}`,
-          a.shift_minutes > 0 ? h("span", { class: "risk-text small" }, ` ${t("event.shifted", { n: Math.round(a.shift_minutes) })}`) : null),
+          a.shift_minutes > 0 ? h("span", { class: "risk-text small" }, ` ${t("event.shifted", { n: Math.round(a.shift_minutes) })}`) : null,
+          a.planned ? h("div", { class: "muted small" }, t("agenda.was", {
+            time: `${time(a.planned.start, tz)}–${time(new Date(new Date(a.planned.start).getTime() + a.planned.minutes * 60000).toISOString(), tz)}`,
+            reason: a.change_reason || "" })) : null),
         h("th", { scope: "row" }, h("span", { class: `agenda-kind kind-${a.item.kind}` }, named("item_kind", a.item.kind)), " ", a.item.title),
         h("td", {}, a.item.room),
         h("td", {}, a.item.speaker_id ? [speakers.get(a.item.speaker_id) || a.item.speaker_id,
@@ -481,11 +485,14 @@ function renderAgenda(st) {
         h("td", {}, chip(named("status", a.status), { running: "wait", overrun: "risk", done: "ok" }[a.status] || "muted")),
         running ? h("td", {}, runControls(ctx, a)) : null));
     }
-    fill("#agenda", h("div", { class: "table-wrap" }, h("table", { class: "agenda" },
+    const dropped = (st.dropped_items || []).map((d) => h("li", {}, t("agenda.dropped", {
+      item: d.planned.title, time: time(d.planned.start, tz), reason: d.reason })));
+    fill("#agenda", h("div", {}, h("div", { class: "table-wrap" }, h("table", { class: "agenda" },
       h("caption", { class: "sr-only" }, t("event.agenda")),
       h("thead", {}, h("tr", {}, [t("event.time"), t("event.item"), t("event.room"), t("event.speaker"), t("event.status"),
         running ? t("event.actions_col") : null].filter(Boolean).map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, rows))));
+      h("tbody", {}, rows))),
+      dropped.length ? h("ul", { class: "reasons", id: "agenda-dropped" }, dropped) : null));
   });
 }
 
