@@ -143,6 +143,24 @@ def routes() -> list[ActRoute]:
                      for model, name in ACT_NAMES.items() if model not in routed]
 
 
+_BODIES: dict[type[Act], type[ActIn]] = {}
+
+
+def body_of(model: type[Act]) -> type[ActIn]:
+    """The request body of `model`'s route (made once; what the route validates and documents).
+
+    Raises:
+        KeyError: `model` has no route here (its route is the roster's, documents' or risks').
+    """
+    if model not in _BODIES:
+        route = next((r for r in routes() if r.model is model), None)
+        if route is None:
+            raise KeyError(f"{model.__name__} has no route in api.act_routes")
+        _BODIES[model] = act_body(model, path={f for f, _ in route.params.values()}, flatten=route.flatten,
+                                  optional=route.made_up, schema_extra=route.schema_extra or None)
+    return _BODIES[model]
+
+
 def add_act_routes(router: APIRouter, responses: dict[int | str, dict[str, Any]],
                    on_outcome: Outcome | None = None) -> None:
     """Add a route to `router` for every act of :func:`routes`, each named after the act's update."""
@@ -152,8 +170,7 @@ def add_act_routes(router: APIRouter, responses: dict[int | str, dict[str, Any]]
 
 def _add(router: APIRouter, route: ActRoute, responses: dict[int | str, dict[str, Any]],
          on_outcome: Outcome | None) -> None:
-    body_model = act_body(route.model, path={f for f, _ in route.params.values()}, flatten=route.flatten,
-                          optional=route.made_up, schema_extra=route.schema_extra or None)
+    body_model = body_of(route.model)
     required = any(f.is_required() for n, f in body_model.model_fields.items())
 
     async def endpoint(**kw: Any) -> ActOutcome | JSONResponse:

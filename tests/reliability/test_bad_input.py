@@ -200,7 +200,10 @@ async def test_fuzzed_decision_bodies_are_4xx_problems_and_change_nothing(dev_en
                                                                           task_queue: str):
     """``POST /events/{id}/decisions`` with junk bodies, raw non-JSON bytes and odd Idempotency-Keys, as the
     event's owner (who may waive and decide): always a 4xx ``application/problem+json``, the state unchanged."""
-    from api.models import DecisionIn
+    from api.act_routes import body_of
+    from workflows.messages import Decide
+
+    decision_in = body_of(Decide)  # the body POST /events/{id}/decisions takes, derived from the act
 
     app = create_app(api_settings(task_queue), client=dev_env.client)
     async with build_worker(dev_env.client, api_settings(task_queue), activities=RecordingActivities().all()):
@@ -223,7 +226,7 @@ async def test_fuzzed_decision_bodies_are_4xx_problems_and_change_nothing(dev_en
             def refused_as_a_problem(body: Any, key: str | None) -> None:
                 raw = isinstance(body, tuple) and body[:1] == ("raw",)
                 if not raw:
-                    assume(not valid_json(DecisionIn, body))
+                    assume(not valid_json(decision_in, body))
                 headers = auth("project_manager") | ({"Idempotency-Key": key} if key else {})
                 before = run(current())
                 if raw:

@@ -166,7 +166,7 @@ async def test_every_read_route_outside_the_public_list_needs_a_token(dev_env: W
     reads = sorted({rc.path for rc in iter_route_contexts(app.routes)
                     if "GET" in (getattr(rc.original_route, "methods", None) or set())})
     params = {"event_id": "no-such-event", "kind": "conference", "fmt": "csv", "token": "no-such-link", "key": "k-1",
-              "doc_id": "0" * 24}
+              "doc_id": "0" * 24, "organisation": "Northwind"}
     async with serve(app) as http:
         for path in reads:
             if path in PUBLIC_READS:
