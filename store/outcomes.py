@@ -97,6 +97,33 @@ class Results:
         return float(sum(o.value for o in found))
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """One objective, target against actual. `actual` None: nothing to measure it by yet; `of_target` the actual
+    as a percentage of the target (None without an actual or with a target of 0); `met`: actual >= target."""
+
+    objective_id: str
+    title: str
+    metric: str
+    baseline: float
+    target: float
+    actual: float | None
+    of_target: float | None
+    met: bool
+
+
+def compare(results: Results, attendance: int | None) -> list[Comparison]:
+    """Each objective of `results` against its actual (`attendance`: people checked in, for that metric)."""
+    rows = []
+    for o in results.objectives:
+        actual = float(attendance) if o.metric == "attendance" and attendance is not None else results.actual(o.metric)
+        of_target = None if actual is None or o.target == 0 else round(100 * actual / o.target, 1)
+        rows.append(Comparison(objective_id=o.objective_id, title=o.title, metric=o.metric, baseline=o.baseline,
+                               target=o.target, actual=actual, of_target=of_target,
+                               met=actual is not None and actual >= o.target))
+    return rows
+
+
 def _row(cls: type[Any], row: object) -> Any:
     values = dict(row._mapping)  # type: ignore[attr-defined]
     values["updated_at"] = utc(values["updated_at"])

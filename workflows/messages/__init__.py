@@ -112,6 +112,7 @@ from workflows.messages.views import (
     Progress,
     RoomBuffer,
     StateView,
+    EarlierLesson,
     StepView,
     TaskView,
 )
@@ -204,6 +205,7 @@ __all__ = [
     "SpeakerReply",
     "StartItem",
     "StateView",
+    "EarlierLesson",
     "StepView",
     "SurveyResponse",
     "TaskRecord",
