@@ -148,7 +148,7 @@ def _reused(key: str) -> Problem:
                    slug="idempotency-key-reused")
 
 
-@router.put("/{event_id}/objectives/{objective_id}", name="record_objective", response_model=ActOutcome,
+@router.put("/{event_id}/objectives/{objective_id}", name="record_objectives", response_model=ActOutcome,
             responses=ACT_PROBLEMS)
 async def record_objective(event_id: EventId, objective_id: ItemId, body: ObjectiveIn, client: TemporalClient,
                            registry: Registry, principal: Writer, app: State,
