@@ -241,7 +241,8 @@ def charts(ev: Evaluation) -> dict[str, Markup]:
     attained = [(o.title, [(_("of target"), None if o.of_target is None else Decimal(str(o.of_target)))])
                 for o in ev.objectives]
     top = max([Decimal(100)] + [v for _t, [(_s, v)] in attained if v is not None])
-    objectives = bar_chart(_("Objectives: actual as a share of the target (%)"), attained, top, f.mean)
+    objectives = bar_chart(_("Objectives: actual as a share of the target (%)"), attained, top,
+                           lambda v: f.figure(float(v)) + "%")
     return {"satisfaction": satisfaction, "budget": budget, "objectives": objectives}
 
 
