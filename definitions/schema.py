@@ -35,6 +35,7 @@ NotificationKind = Literal[
     "stage_entered",
     "stage_left",
     "decision",
+    "evaluation_report",
 ]
 Anchor = Literal["start", "end", "stage_entered"]
 ActName = Literal[
