@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 import structlog
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.acts import perform
 from api.auth import choose_role
@@ -27,7 +27,7 @@ from api.errors import ACT_PROBLEMS, READ_PROBLEMS, Problem
 from api.models import ActOutcome
 from api.visibility import readable
 from store.lessons import TEXT_MAX, Lesson, Lessons
-from store.outcomes import KeyReused, Metric, OutcomeKind, Outcomes, compare
+from store.outcomes import KeyReused, Metric, Outcomes, compare
 from workflows.messages import Actor, EventDetails, RecordObjectives
 
 router = APIRouter(prefix="/events", tags=["objectives"])
@@ -52,16 +52,31 @@ class ObjectiveIn(BaseModel):
     as_role: str | None = None
 
 
-class OutcomeIn(BaseModel):
-    """One outcome as it now stands: `value` how many (1 for one agreement or media item; leads, visits,
-    followers...), `reach` a media item's audience."""
+class _OutcomeFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-    kind: OutcomeKind
     title: str = Field(min_length=1, max_length=300)
-    value: float = Field(default=1, ge=0, le=FIGURE)
-    reach: int | None = Field(default=None, ge=0, le=int(FIGURE))
+    value: float = Field(default=1, ge=0, le=FIGURE, description="How many: 1 for one agreement or media item; "
+                         "leads, visits, followers...")
     key: str | None = Field(default=None, max_length=150)
     as_role: str | None = None
+
+
+class MediaOutcomeIn(_OutcomeFields):
+    """A media item: `reach` its audience (null: not known)."""
+
+    kind: Literal["media"]
+    reach: int | None = Field(default=None, ge=0, le=int(FIGURE))
+
+
+class OtherOutcomeIn(_OutcomeFields):
+    """An agreement, leads, web or social figures (a reach is a media item's only)."""
+
+    kind: Literal["agreement", "lead", "web", "social"]
+
+
+OutcomeIn = Annotated[MediaOutcomeIn | OtherOutcomeIn, Field(discriminator="kind")]
+"""One outcome as it now stands."""
 
 
 class ObjectiveOut(BaseModel):
@@ -181,14 +196,12 @@ async def record_outcome(event_id: EventId, outcome_id: ItemId, body: OutcomeIn,
 
     Who and errors: as for objectives (a ``reach`` is taken for media items only: 422 otherwise).
     """
-    if body.reach is not None and body.kind != "media":
-        raise Problem(422, "reach is recorded for media items only")
     key = idempotency_key or body.key or uuid.uuid4().hex
     role, _ = await _write(event_id, body, client, registry, principal, app, key)
     try:
         await Outcomes(app.database).put_outcome(
             event_id=event_id, outcome_id=outcome_id, key=key, kind=body.kind, title=body.title, value=body.value,
-            reach=body.reach, by=principal.id, at=datetime.now(UTC))
+            reach=body.reach if isinstance(body, MediaOutcomeIn) else None, by=principal.id, at=datetime.now(UTC))
     except KeyReused:
         raise _reused(key) from None
     log.info("outcome recorded", event_id=event_id, outcome_id=outcome_id, outcome_kind=body.kind)
