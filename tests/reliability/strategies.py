@@ -30,6 +30,7 @@ from workflows.messages import (
     RecordBudget,
     RecordDocument,
     RecordRisks,
+    RecordObjectives,
     RecordSurvey,
     ReportIncident,
     ResolveIncident,
@@ -97,6 +98,7 @@ VALID_ACTS: dict[str, dict[str, Any]] = {
         RecordDocument(key="k", actor=PM, doc_type="minutes", version=1, sha256="0" * 64),
         AcknowledgePapers(key="k", actor=PM, person_id="ann"),
         RecordRisks(key="k", actor=PM, revision=1, count=1, high_open=["r1"], high_unowned=[]),
+        RecordObjectives(key="k", actor=PM, revision=1, objectives=2, outcomes=3),
     ]
 }
 MODELS: dict[str, type[BaseModel]] = {name: model for model, name in ACT_NAMES.items()}
