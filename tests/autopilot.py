@@ -17,19 +17,18 @@ from temporalio.testing import WorkflowEnvironment
 
 from definitions import Definition
 from definitions.schema import (
-    ObjectivesRecorded,
     AgendaReady,
     BudgetHasLine,
     BudgetWithinLimit,
     EventEnded,
     InvitationsSent,
     KeynotesConfirmed,
+    ObjectivesRecorded,
     TasksDone,
 )
 from workflows.client import act, start_event, start_input, state, workflow_id
 from workflows.event import WORKFLOW_NAME
 from workflows.messages import (
-    RecordObjectives,
     Actor,
     AgendaItem,
     Attendee,
@@ -42,6 +41,7 @@ from workflows.messages import (
     InviteSpeaker,
     Person,
     RecordBudget,
+    RecordObjectives,
     SetAgenda,
     SpeakerReply,
     StateView,

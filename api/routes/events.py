@@ -58,10 +58,10 @@ from store.lessons import Lessons
 from workflows import search
 from workflows.client import list_query, start_event, state, workflow_id
 from workflows.messages import (
-    EarlierLesson,
     Act,
     ActResult,
     Decide,
+    EarlierLesson,
     EventDetails,
     StateView,
 )

@@ -3,7 +3,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -11,7 +11,7 @@ from store.db import Database
 from store.lessons import Lessons
 from store.outcomes import KeyReused, Outcomes
 
-AT = datetime(2030, 3, 1, 9, 0, tzinfo=timezone.utc)
+AT = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 
 
 async def test_objectives_and_outcomes_are_idempotent_and_give_actuals(db: Database) -> None:

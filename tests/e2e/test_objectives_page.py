@@ -4,7 +4,7 @@ the lessons earlier events of the kind left (issue 20, items 4 and 6)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from playwright.async_api import expect
 
@@ -16,7 +16,7 @@ from tests.support import conference
 
 
 async def test_the_event_page_shows_objectives_against_outcomes_and_earlier_lessons(site: Site, open_as: OpenAs):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     event_id = f"e2e-obj-{uuid.uuid4().hex[:8]}"
     await start_conference(site.client, site.task_queue, conference(now, event_id=event_id, title="Lyon Summit 2028"))
     await Lessons(site.db).keep(kind="conference", event_id=f"e2e-earlier-{uuid.uuid4().hex[:6]}",

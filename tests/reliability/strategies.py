@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -29,8 +29,8 @@ from workflows.messages import (
     Postpone,
     RecordBudget,
     RecordDocument,
-    RecordRisks,
     RecordObjectives,
+    RecordRisks,
     RecordSurvey,
     ReportIncident,
     ResolveIncident,
@@ -72,7 +72,7 @@ json_junk = st.recursive(
     max_leaves=12,
 )
 
-_T = datetime(2030, 6, 1, 9, 0, tzinfo=timezone.utc)
+_T = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)
 VALID_ACTS: dict[str, dict[str, Any]] = {
     ACT_NAMES[type(a)]: a.model_dump(mode="json") for a in [
         Decide(key="k", actor=APPROVER, gate="budget_approved", decision="approve"),

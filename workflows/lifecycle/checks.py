@@ -23,9 +23,9 @@ from definitions.schema import (
     InvitationsSent,
     KeynotesConfirmed,
     NoOpenIncidents,
+    ObjectivesRecorded,
     PapersAcknowledged,
     RiskRegister,
-    ObjectivesRecorded,
     Stage,
     TasksDone,
 )
