@@ -19,9 +19,10 @@ import structlog
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from temporalio.service import RPCError
 
 from api.acts import perform
-from api.auth import choose_role
+from api.auth import NotVisible, choose_role
 from api.deps import AppState, EventId, IdempotencyKey, Principal, Registry, State, TemporalClient, Writer
 from api.errors import ACT_PROBLEMS, READ_PROBLEMS, Problem
 from api.models import ActOutcome
@@ -127,6 +128,26 @@ class LessonsOut(BaseModel):
 
     kind: str
     lessons: list[LessonOut]
+
+
+LESSONS_SHOWN = 5
+"""At most this many earlier events' lessons are shown."""
+
+
+async def visible_lessons(app: AppState, client: TemporalClient, registry: Registry, principal: Principal, kind: str,
+                          but: str) -> list[Lesson]:
+    """The newest lessons of `kind` (at most :data:`LESSONS_SHOWN`) from earlier events `principal` may read:
+    another team's event, or a confidential one they are not on, shares nothing (read rules, as for the event)."""
+    shown: list[Lesson] = []
+    for lesson in await Lessons(app.database).for_kind(kind, but=but, limit=4 * LESSONS_SHOWN):
+        try:
+            await readable(app.events, client, registry, principal, lesson.event_id)
+        except (NotVisible, RPCError):  # not theirs to read, or an event no longer known
+            continue
+        shown.append(lesson)
+        if len(shown) == LESSONS_SHOWN:
+            break
+    return shown
 
 
 def lesson_out(lesson: Lesson) -> LessonOut:
@@ -244,8 +265,8 @@ async def record_lessons(event_id: EventId, body: LessonsIn, client: TemporalCli
 @router.get("/{event_id}/lessons", response_model=LessonsOut, responses=READ_PROBLEMS)
 async def earlier_lessons(event_id: EventId, client: TemporalClient, registry: Registry, principal: Principal,
                           app: State) -> LessonsOut:
-    """Lessons from earlier events of this event's kind (at most 5, newest first)."""
+    """Lessons from earlier events of this event's kind that the caller may read (at most 5, newest first)."""
     await app.store_ready()
     info, _ = await readable(app.events, client, registry, principal, event_id)
-    kept = await Lessons(app.database).for_kind(info.details.kind, but=event_id)
+    kept = await visible_lessons(app, client, registry, principal, info.details.kind, event_id)
     return LessonsOut(kind=info.details.kind, lessons=[lesson_out(x) for x in kept])

@@ -73,8 +73,8 @@ async def test_objectives_feed_the_gate_and_outcomes_give_the_actual(api_db: Api
 
 async def test_lessons_reach_the_next_event_of_the_kind(api_db: Api) -> None:
     """Lessons kept for one seminar are in the answer to starting the next seminar and on its lessons read; the
-    event's own are not among its earlier ones; a conference does not get them; a role without the permission and
-    an empty text are refused."""
+    event's own are not among its earlier ones; someone on the next seminar's team who may not read the first gets
+    none of them; a conference does not get them; a role without the permission and an empty text are refused."""
     api = api_db
     first = await seminar(api)
     text = "Breakout rooms filled in ten minutes: open registration for them a week earlier."
@@ -87,11 +87,14 @@ async def test_lessons_reach_the_next_event_of_the_kind(api_db: Api) -> None:
     assert (await api.http.get(f"/events/{first}/lessons", headers=auth("viewer"))).json()["lessons"] == []
 
     body = event_body(f"sem-{uuid.uuid4().hex[:10]}", kind="industry_seminar", title="Seminar, next year")
+    body["team"]["venue_coordinator"].append({"id": "sue", "name": "Sue", "email": "sue@example.org"})
     started = await api.http.post("/events", json=body, headers=auth("project_manager"))
     assert started.status_code == 201, started.text
     assert [(x["event_id"], x["text"]) for x in started.json()["earlier_lessons"]] == [(first, text)]
     later = (await api.http.get(f"/events/{body['id']}/lessons", headers=auth("viewer"))).json()
     assert later["kind"] == "industry_seminar" and [x["text"] for x in later["lessons"]] == [text]
+    outsider = await api.http.get(f"/events/{body['id']}/lessons", headers=auth("secretary"))
+    assert outsider.status_code == 200 and outsider.json()["lessons"] == []  # sue may read this seminar, not the first
 
     other = event_body(f"conf-{uuid.uuid4().hex[:10]}")
     conf = await api.http.post("/events", json=other, headers=auth("project_manager"))

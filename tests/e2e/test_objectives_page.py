@@ -4,7 +4,7 @@ the lessons earlier events of the kind left (issue 20, items 4 and 6)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from playwright.async_api import expect
 
@@ -19,8 +19,9 @@ async def test_the_event_page_shows_objectives_against_outcomes_and_earlier_less
     now = datetime.now(UTC)
     event_id = f"e2e-obj-{uuid.uuid4().hex[:8]}"
     await start_conference(site.client, site.task_queue, conference(now, event_id=event_id, title="Lyon Summit 2028"))
-    await Lessons(site.db).keep(kind="conference", event_id=f"e2e-earlier-{uuid.uuid4().hex[:6]}",
-                                event_title="Lyon Summit 2027", text="Open the doors thirty minutes earlier.",
+    earlier = conference(now, event_id=f"e2e-earlier-{uuid.uuid4().hex[:6]}", title="Lyon Summit 2027")
+    await start_conference(site.client, site.task_queue, earlier)
+    await Lessons(site.db).keep(kind="conference", event_id=earlier.id, event_title=earlier.title, text="Open the doors thirty minutes earlier.",
                                 by="pia", at=now - timedelta(days=200))
     store = Outcomes(site.db)
     await store.put_objective(event_id=event_id, objective_id="leads", key="o1", title="Qualified leads",
