@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from convene import i18n
+from store.outcomes import Comparison, Outcome
 from workflows.lifecycle import LESSONS_TASK  # the task whose note the report quotes (and whose act rewrites it)
 from workflows.messages import BudgetLine, DossierRequest, EventRecord, IncidentRecord, SurveyResponse
 
@@ -169,6 +170,14 @@ class Evaluation:
     """The language the report is written in: the event's (``en``, ``zh-Hans``, ``zh-Hant``)."""
     timezone: str = "UTC"
     """The event's IANA zone, for the times the report shows."""
+    objectives: tuple[Comparison, ...] = ()
+    """Each objective, target against actual (read from the database; none for an event kept in memory)."""
+    outcomes: tuple[Outcome, ...] = ()
+    """What the event achieved (agreements, leads, media items with reach, web and social figures)."""
+
+    @property
+    def objectives_met(self) -> int:
+        return sum(1 for o in self.objectives if o.met)
 
 
 def survey_figures(record: EventRecord) -> Survey:
@@ -284,7 +293,8 @@ def goal_figures(request: DossierRequest) -> Goals:
 
 
 def evaluate(request: DossierRequest, *, survey: Survey | None = None, attendance: Attendance | None = None,
-             deliveries: Deliveries | None = None) -> Evaluation:
+             deliveries: Deliveries | None = None, objectives: Iterable[Comparison] = (),
+             outcomes: Iterable[Outcome] = ()) -> Evaluation:
     """Aggregate an event's record into the figures of its evaluation report.
 
     Args:
@@ -320,4 +330,6 @@ def evaluate(request: DossierRequest, *, survey: Survey | None = None, attendanc
         lessons=lessons.note if lessons and lessons.note else None,
         language=i18n.resolve(event.locale),
         timezone=event.timezone,
+        objectives=tuple(objectives),
+        outcomes=tuple(outcomes),
     )

@@ -38,6 +38,10 @@ class Formats:
         """A whole number, grouped (``2,000``)."""
         return self.na if value is None else format_decimal(value, "#,##0", locale=self.locale)
 
+    def figure(self, value: float | None) -> str:
+        """A measured figure (a target, an actual, a reach), grouped, at most two decimals (``128,000``)."""
+        return self.na if value is None else self._dec(value, "#,##0.##")
+
     def money(self, value: Decimal | None, signed: bool = False) -> str:
         """An amount with two decimals, grouped; the currency is named where the table says it."""
         return self.na if value is None else self._dec(value, _MONEY, signed)

@@ -1,4 +1,4 @@
-"""The evaluation report: survey, attendance, budget, incidents, goals and lessons.
+"""The evaluation report: objectives against outcomes, survey, attendance, budget, incidents, goals and lessons.
 
 The figures come from :func:`activities.figures.evaluate` (pure); this module
 renders them as Markdown and as HTML with inline SVG bar charts, and the
@@ -6,7 +6,9 @@ renders them as Markdown and as HTML with inline SVG bar charts, and the
 (``08-evaluation.md``, ``08-evaluation.html``) and refreshes its index and
 manifest. For an event whose roster is in the database, the survey, the
 attendance and the delivery counts are read there (grouped counts, never the
-whole roster); the rest comes from the record.
+whole roster), and so are its objectives and outcomes (each target against its
+actual); the rest comes from the record. The lessons the report quotes are kept
+for the next events of the kind (:mod:`store.lessons`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from activities.report_format import Formats
 from convene import i18n
 from convene.logs import get_logger
 from store.journal import Journal
+from store.lessons import Lessons
+from store.outcomes import Outcomes, compare
 from store.roster import Roster
+from workflows.lifecycle import LESSONS_TASK
 from workflows.messages import AttendeeRecord, DossierRequest
 
 REPORT_MD = "08-evaluation.md"
@@ -86,6 +91,8 @@ def render_markdown(ev: Evaluation) -> str:
                  actual=f.money(b.actual), planned=f.money(b.planned), currency=b.currency,
                  variance=f.money(b.variance, signed=True), variance_pct=f.pct(b.variance_pct, signed=True)),
         "- " + _("Incidents: %(total)s (%(open)s open)", total=f.count(i.total), open=f.count(i.open)),
+        *(["- " + _("Objectives met: %(met)s of %(total)s", met=f.count(ev.objectives_met),
+                    total=f.count(len(ev.objectives)))] if ev.objectives else []),
         "- " + _("Goal attainment: %(done)s of %(total)s tasks done (%(share)s); %(passed)s of %(gates)s gates passed",
                  done=f.count(g.tasks_done), total=f.count(g.tasks_total), share=f.pct(g.attainment),
                  passed=f.count(g.gates_passed), gates=f.count(g.gates_total)),
@@ -132,6 +139,20 @@ def render_markdown(ev: Evaluation) -> str:
     else:
         out.append("- " + _("none"))
     sp, dl = ev.speakers, ev.deliveries
+    out += ["", "## " + _("Objectives: target and actual"), ""]
+    if ev.objectives:
+        out += [_row(_("Objective"), _("Metric"), _("Baseline"), _("Target"), _("Actual"), _("Of target"), _("Met")),
+                "|---|---|---:|---:|---:|---:|---|"]
+        out += [_row(md(o.title), f.named("metric", o.metric), f.figure(o.baseline), f.figure(o.target),
+                     f.figure(o.actual), f.pct(None if o.of_target is None else Decimal(str(o.of_target))),
+                     _("yes") if o.met else _("no")) for o in ev.objectives]
+    else:
+        out.append(_("No objectives recorded."))
+    if ev.outcomes:
+        out += ["", "### " + _("Outcomes"), ""]
+        out += ["- " + f.named("outcome", o.kind) + ": " + md(o.title) + " (" + f.figure(o.value) + ")"
+                + ("; " + _("reach %(reach)s", reach=f.figure(o.reach)) if o.reach is not None else "")
+                for o in ev.outcomes]
     out += [
         "",
         "## " + _("Goals and outcomes"),
@@ -217,7 +238,12 @@ def charts(ev: Evaluation) -> dict[str, Markup]:
                   default=Decimal(1))
     budget = bar_chart(_("Budget by category, planned and actual (%(currency)s)", currency=ev.currency), rows,
                        biggest, f.money)
-    return {"satisfaction": satisfaction, "budget": budget}
+    attained = [(o.title, [(_("of target"), None if o.of_target is None else Decimal(str(o.of_target)))])
+                for o in ev.objectives]
+    top = max([Decimal(100)] + [v for _t, [(_s, v)] in attained if v is not None])
+    objectives = bar_chart(_("Objectives: actual as a share of the target (%)"), attained, top,
+                           lambda v: f.figure(float(v)) + "%")
+    return {"satisfaction": satisfaction, "budget": budget, "objectives": objectives}
 
 
 def _environment(language: str) -> SandboxedEnvironment:
@@ -285,6 +311,7 @@ class Reporter:
         dossier_folder(request)  # an unsafe name is refused before the database is read
         ev = await self.evaluate(request)
         assert self.roster is not None
+        await self.keep_lessons(request)
         clients = await key_clients(self.roster, request.event.id)
         return await asyncio.to_thread(self.write_report, request, ev, clients)
 
@@ -300,7 +327,18 @@ class Reporter:
         survey = survey_from(await self.roster.survey(event_id))
         attendance = attendance_from(await self.roster.counts(event_id), request.event.expected_attendees)
         deliveries = deliveries_from((await self.journal.deliveries_page(event_id, 0, 0)).counts)
-        return evaluate(request, survey=survey, attendance=attendance, deliveries=deliveries)
+        results = await Outcomes(self.roster.db).results(event_id)
+        return evaluate(request, survey=survey, attendance=attendance, deliveries=deliveries,
+                        objectives=compare(results, attendance.checked_in), outcomes=results.outcomes)
+
+    async def keep_lessons(self, request: DossierRequest) -> bool:
+        """Keep the lessons task's note as the kind's lessons (database events; whether it changed what is kept)."""
+        task = request.record.tasks.get(LESSONS_TASK)
+        if self.roster is None or task is None or not task.note or not task.note.strip():
+            return False
+        return await Lessons(self.roster.db).keep(kind=request.definition.kind, event_id=request.event.id,
+                                                  event_title=request.event.title, text=task.note[:20_000],
+                                                  by=task.by, at=task.done_at)
 
     def write_report(self, request: DossierRequest, ev: Evaluation | None = None,
                      clients: list[AttendeeRecord] | None = None) -> str:

@@ -46,6 +46,7 @@ from workflows.messages import (
     Postpone,
     RecordBudget,
     RecordDocument,
+    RecordObjectives,
     RecordRisks,
     RecordSurvey,
     RemoveBudgetLine,
@@ -127,10 +128,11 @@ ROUTES: list[ActRoute] = [
 ]
 """The acts with a path of their own. Any other act is served at ``POST /events/{event_id}/acts/<update>``."""
 
-ROUTED_ELSEWHERE = {InviteAttendees, Rsvp, CheckIn, RecordSurvey, RecordDocument, AcknowledgePapers, RecordRisks}
+ROUTED_ELSEWHERE = {InviteAttendees, Rsvp, CheckIn, RecordSurvey, RecordDocument, AcknowledgePapers, RecordRisks,
+                    RecordObjectives}
 """Acts whose routes write the database first and have routes of their own: the roster's (:mod:`api.routes.roster`:
 database transactions), a document's upload and its receipts (:mod:`api.routes.documents`, :mod:`api.routes.papers`)
-and the risk register (:mod:`api.routes.risks`), which tell the workflow the small fact its gates need."""
+the risk register (:mod:`api.routes.risks`) and the objectives and outcomes (:mod:`api.routes.outcomes`), which tell the workflow the small fact its gates need."""
 
 Outcome = Callable[[AppState, Act, ActOutcome | JSONResponse | None, BaseException | None], None]
 """Told of every act's outcome (the app, the act, its answer or the refusal raised): metrics."""

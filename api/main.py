@@ -39,6 +39,7 @@ from api.routes import (
     exports,
     health,
     organisations,
+    outcomes,
     pages,
     papers,
     personal,
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None,
     app.include_router(pages.router)
     app.include_router(documents.router)
     app.include_router(risks.router)
+    app.include_router(outcomes.router)
     app.include_router(papers.router)  # before personal's: /p/{token}/papers/{doc_id} and /p/{token}/acknowledge
     app.include_router(personal.router)
     app.include_router(desk.router)

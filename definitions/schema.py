@@ -35,6 +35,7 @@ NotificationKind = Literal[
     "stage_entered",
     "stage_left",
     "decision",
+    "evaluation_report",
 ]
 Anchor = Literal["start", "end", "stage_entered"]
 ActName = Literal[
@@ -47,6 +48,7 @@ ActName = Literal[
     "manage_agenda",
     "manage_documents",
     "manage_risks",
+    "manage_objectives",
     "run_programme",
     "send_back",
     "postpone",
@@ -223,6 +225,14 @@ class RiskRegister(_Frozen):
     high_from: int = Field(default=12, ge=1, le=25, description="The likelihood x impact from which a risk is high.")
 
 
+class ObjectivesRecorded(_Frozen):
+    """The event's objectives are recorded in the database (at least `min_objectives`), each with a metric, a
+    baseline and a target; the evaluation report compares each target with the outcomes recorded after."""
+
+    check: Literal["objectives_recorded"]
+    min_objectives: int = Field(default=1, ge=1, le=100)
+
+
 Check = Annotated[
     TasksDone
     | BudgetWithinLimit
@@ -234,7 +244,8 @@ Check = Annotated[
     | EventEnded
     | DocumentsPresent
     | PapersAcknowledged
-    | RiskRegister,
+    | RiskRegister
+    | ObjectivesRecorded,
     Field(discriminator="check"),
 ]
 
@@ -335,6 +346,9 @@ class Permissions(_Frozen):
     manage_documents: list[Ident] = Field(
         default_factory=list, description="Attach meeting documents, send the papers, record a receipt.")
     manage_risks: list[Ident] = Field(default_factory=list, description="Keep the risk register.")
+    manage_objectives: list[Ident] = Field(
+        default_factory=list, description="Record the objectives (metric, baseline, target), the outcomes after the "
+        "event and the lessons of its kind.")
     run_programme: list[Ident] = Field(default_factory=list, description="Start and end agenda items on the day.")
     send_back: list[Ident] = Field(default_factory=list)
     postpone: list[Ident] = Field(default_factory=list)
@@ -393,6 +407,9 @@ class Definition(_Frozen):
     permissions: Permissions = Field(default_factory=Permissions)
     deadlines: list[Deadline] = Field(default_factory=list)
     archive_includes: list[str] = Field(default_factory=list, description="Documents the archive must hold.")
+    report_to: list[Ident] = Field(
+        default_factory=list, description="Roles the evaluation report goes to once written (a confidential kind's "
+        "copy leaves out contact details); none: it stays in the dossier.")
     registration: Literal["invite_only", "open"] = Field(
         default="invite_only", description="open: anyone may register on the event's public page (up to the "
         "event's capacity, then a waiting list); invite_only: attendees are invited by the team.")
@@ -537,6 +554,8 @@ class Definition(_Frozen):
         for act, allowed in self.permissions:
             for j, role in enumerate(allowed):
                 role_ref(role, f"permissions.{act}.{j}")
+        for j, role in enumerate(self.report_to):
+            role_ref(role, f"report_to.{j}")
 
         for si, stage in enumerate(self.stages):
             here = f"stages.{si}"

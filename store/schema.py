@@ -266,3 +266,59 @@ risk_changes = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 """Every change to the register, in order of ``(risk_id, version)``; the register's revision is their count."""
+
+objectives = Table(
+    "objectives",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("objective_id", ID, primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("metric", String(32), nullable=False, doc="What is measured (store.outcomes.METRICS)."),
+    Column("baseline", Float, nullable=False, doc="Where the metric stood before (the last edition, or 0)."),
+    Column("target", Float, nullable=False),
+    Column("version", Integer, nullable=False, doc="1 when recorded, then + 1 with each change."),
+    Column("updated_by", ID, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""The event's objectives as they stand, recorded in preparation."""
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("outcome_id", ID, primary_key=True),
+    Column("kind", String(16), nullable=False, doc="agreement, lead, media, web or social."),
+    Column("title", String(300), nullable=False),
+    Column("value", Float, nullable=False, doc="How many (leads, visits, followers...); 1 for one agreement."),
+    Column("reach", BigInteger, doc="A media item's audience; null when not known or not media."),
+    Column("version", Integer, nullable=False),
+    Column("updated_by", ID, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""What the event achieved, recorded after it."""
+
+outcome_changes = Table(
+    "outcome_changes",
+    metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("key", String(200), primary_key=True, doc="The write's idempotency key: the same key is one change."),
+    Column("what", String(16), nullable=False, doc="objective or outcome."),
+    Column("item_id", ID, nullable=False),
+    Column("content", JSON, nullable=False, doc="What this change set."),
+    Column("by", ID, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+"""Every change to an event's objectives and outcomes; their revision is the count."""
+
+lessons = Table(
+    "lessons",
+    metadata,
+    Column("kind", String(64), primary_key=True),
+    Column("event_id", ID, primary_key=True),
+    Column("event_title", String(300), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("recorded_by", ID, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_lessons_kind_at", "kind", "recorded_at"),
+)
+"""The lessons each event left for the next of its kind (the newest text per event)."""

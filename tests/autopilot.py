@@ -26,6 +26,7 @@ from definitions.schema import (
     KeynotesConfirmed,
     PapersAcknowledged,
     RiskRegister,
+    ObjectivesRecorded,
     TasksDone,
 )
 from workflows.client import act, start_event, start_input, state, workflow_id
@@ -46,6 +47,7 @@ from workflows.messages import (
     RecordBudget,
     RecordDocument,
     RecordRisks,
+    RecordObjectives,
     SetAgenda,
     SpeakerReply,
     StateView,
@@ -110,6 +112,10 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
     if any(isinstance(c, InvitationsSent) for c in checks) and s.attendees.invited == 0:
         await act(client, event_id, InviteAttendees(key=_key("inv"), actor=_actor(definition, p.manage_attendees),
                                                     attendees=[Attendee(id="guest-1", name="Guest", email="g@example.org")]))
+    wanted = [c.min_objectives for c in checks if isinstance(c, ObjectivesRecorded)]
+    if wanted:  # the objectives live in the database: the workflow is told how many (as the API does)
+        await act(client, event_id, RecordObjectives(key=_key("objectives"), actor=_actor(definition, p.manage_objectives),
+                                                     revision=1, objectives=max(wanted), outcomes=0))
     done = {t.id for t in s.tasks if t.done}
     needed = [t for t in stage.tasks if not t.activity and t.id not in done]
     for task in needed:

@@ -50,6 +50,7 @@ from api.models import (
     EventSummary,
     NewEvent,
 )
+from api.routes.outcomes import visible_lessons
 from api.views import merged
 from api.visibility import definition_of, state_for
 from convene import reasons
@@ -60,6 +61,7 @@ from workflows.messages import (
     Act,
     ActResult,
     Decide,
+    EarlierLesson,
     EventDetails,
     StateView,
 )
@@ -116,7 +118,20 @@ async def create_event(body: NewEvent, response: Response, client: TemporalClien
             await subscriptions.disown(event_id)
     log.info("event started", kind=details.kind, by=principal.id)
     response.headers["Location"] = f"/events/{event_id}"
-    return await _with_roster(app, await state(client, event_id, rpc_timeout=app.rpc_timeout))
+    view = await _with_roster(app, await state(client, event_id, rpc_timeout=app.rpc_timeout))
+    return await _with_lessons(app, client, registry, principal, view)
+
+
+async def _with_lessons(app: AppState, client: TemporalClient, registry: Registry, principal: PrincipalModel,
+                        view: StateView) -> StateView:
+    """The starter's answer carries the lessons earlier events of the kind left, those the starter may read
+    (events that keep their roster in the database; the store is that database)."""
+    if view.roster != "database":
+        return view
+    kept = await visible_lessons(app, client, registry, principal, view.kind, view.event.id)
+    return view.model_copy(update={"earlier_lessons": [
+        EarlierLesson(event_id=x.event_id, event_title=x.event_title, text=x.text, recorded_at=x.recorded_at)
+        for x in kept]})
 
 
 async def _with_roster(app: AppState, view: StateView) -> StateView:

@@ -194,11 +194,24 @@ async def test_a_hostile_title_renders_inert(notifier: Notifier, inbox: Inbox) -
     assert message["Subject"] == f"Invitation to speak: {HOSTILE}"
 
 
+def test_the_evaluation_report_message_quotes_the_lessons_or_says_why_not() -> None:
+    """The report's message carries its summary and the lessons; a confidential kind's has none and says so."""
+    templates = Templates()
+    open_kind = templates.render("evaluation_report", "en", {"title": "Summit", "summary": "tasks 20/26",
+                                                              "lessons": "Open doors earlier.", "confidential": False})
+    assert open_kind.subject == "Evaluation report: Summit"
+    assert "tasks 20/26" in open_kind.text and "Open doors earlier." in open_kind.text
+    assert "Open doors earlier." in open_kind.html
+    closed = templates.render("evaluation_report", "zh-Hant", {"title": "Talks", "summary": "tasks 3/9",
+                                                              "lessons": "", "confidential": True})
+    assert "機密" in closed.text and "tasks 3/9" in closed.text and "經驗教訓：" not in closed.text
+
+
 async def test_every_kind_renders_in_every_language() -> None:
     """Every notification kind has a subject, a text and an HTML part in English and both Chinese scripts."""
     templates = Templates()
     for kind in ("invitation", "confirmation", "reminder", "escalation", "thanks", "cancellation",
-                 "stage_entered", "stage_left", "decision"):
+                 "stage_entered", "stage_left", "decision", "evaluation_report"):
         for locale in ("en", "zh-Hans", "zh-Hant"):
             rendered = templates.render(kind, locale, {"title": "T", "recipient_name": "R", "stage": "planning"})
             assert rendered.subject and rendered.text.strip() and f'<html lang="{locale}">' in rendered.html

@@ -121,6 +121,12 @@ MATRIX: list[Row] = [
     Row("record a receipt", f"{E}/papers/{{person_id}}/acknowledge", frozenset({PM}), {}, {"person_id": "ann"}),
     Row("record a risk", f"{E}/risks/{{risk_id}}", frozenset({PM}),
         {"title": "Keynote cancels", "likelihood": 2, "impact": 5, "owner": "pia"}, {"risk_id": "r1"}, method="PUT"),
+    # Objectives, outcomes, lessons: a conference names no manage_objectives roles, so its owner role (the pm).
+    Row("record an objective", f"{E}/objectives/{{objective_id}}", frozenset({PM}),
+        {"title": "Leads", "metric": "leads", "baseline": 10, "target": 50}, {"objective_id": "leads"}, method="PUT"),
+    Row("record an outcome", f"{E}/outcomes/{{outcome_id}}", frozenset({PM}),
+        {"kind": "media", "title": "Daily paper", "reach": 50000}, {"outcome_id": "daily"}, method="PUT"),
+    Row("record lessons", f"{E}/lessons", frozenset({PM}), {"text": "Open the doors earlier."}, method="PUT"),
 ]
 
 PUBLIC_BY_LINK = {
@@ -159,8 +165,9 @@ def test_every_mutating_route_has_a_row_in_the_matrix():
     assert rows - routes == set(), "matrix rows for routes that do not exist"
     assert PUBLIC_BY_LINK <= mutating_routes(app)
     # starting an event, an act each, importing attendees from CSV, scanning a ticket, sending the papers;
-    # subscribing, unsubscribing and rotating a subscription's secret
-    assert len(routes) == 4 + len(ACT_NAMES) + 3
+    # subscribing, unsubscribing and rotating a subscription's secret; an outcome (record_objectives' second
+    # route) and the lessons
+    assert len(routes) == 4 + len(ACT_NAMES) + 3 + 2
 
 
 def test_every_act_has_a_route():
@@ -279,6 +286,7 @@ async def test_authorisation_matrix(api: Api):
         "report incident": 200, "acknowledge incident": 200, "resolve incident": 200, "survey": 409,
         "send back": 409, "postpone": 200, "cancel": 200, "scan a ticket": 200,
         "attach a document": 422, "send the papers": 409, "record a receipt": 422, "record a risk": 200,
+        "record an objective": 200, "record an outcome": 200, "record lessons": 200,
     }
 
 
@@ -289,6 +297,7 @@ READ_ROUTES = {
     "/events/{event_id}/deliveries", "/events/{event_id}/invitations", "/events/{event_id}/exports/{kind}.{fmt}",
     "/ui/api/events/{event_id}/may", "/events/{event_id}/check-in/counts",
     "/events/{event_id}/documents", "/events/{event_id}/documents/{doc_id}", "/events/{event_id}/risks",
+    "/events/{event_id}/objectives", "/events/{event_id}/lessons",
 }
 """Routes that read one event: each principal gets it (200) or the answer an unknown event gets (404)."""
 LIST_ROUTES = {"/events", "/events/board", "/ui/api/progress", "/ui/api/inbox"}

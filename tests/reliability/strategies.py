@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from workflows.messages import (
     Postpone,
     RecordBudget,
     RecordDocument,
+    RecordObjectives,
     RecordRisks,
     RecordSurvey,
     ReportIncident,
@@ -72,7 +73,7 @@ json_junk = st.recursive(
     max_leaves=12,
 )
 
-_T = datetime(2030, 6, 1, 9, 0, tzinfo=timezone.utc)
+_T = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)
 VALID_ACTS: dict[str, dict[str, Any]] = {
     ACT_NAMES[type(a)]: a.model_dump(mode="json") for a in [
         Decide(key="k", actor=APPROVER, gate="budget_approved", decision="approve"),
@@ -99,6 +100,7 @@ VALID_ACTS: dict[str, dict[str, Any]] = {
         RecordDocument(key="k", actor=PM, doc_type="minutes", version=1, sha256="0" * 64),
         AcknowledgePapers(key="k", actor=PM, person_id="ann"),
         RecordRisks(key="k", actor=PM, revision=1, count=1, high_open=["r1"], high_unowned=[]),
+        RecordObjectives(key="k", actor=PM, revision=1, objectives=2, outcomes=3),
     ]
 }
 MODELS: dict[str, type[BaseModel]] = {name: model for model, name in ACT_NAMES.items()}

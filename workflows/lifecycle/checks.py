@@ -23,6 +23,7 @@ from definitions.schema import (
     InvitationsSent,
     KeynotesConfirmed,
     NoOpenIncidents,
+    ObjectivesRecorded,
     PapersAcknowledged,
     RiskRegister,
     Stage,
@@ -216,10 +217,23 @@ def risk_register(lc: Core, check: RiskRegister, stage: Stage) -> list[Reason]:
     return [because("high risk %(risk)s has no owner", risk=r) for r in (fact.high_unowned if fact else [])]
 
 
+def objectives_recorded(lc: Core, check: ObjectivesRecorded, stage: Stage) -> list[Reason]:
+    """At least ``min_objectives`` objectives are recorded (the count the API sends with ``record_objectives``)."""
+    fact = lc.record.objectives
+    count = fact.objectives if fact is not None else 0
+    if count >= check.min_objectives:
+        return []
+    if count == 0:
+        return [because("no objective recorded yet (metric, baseline and target)")]
+    return [because_n("%(count)s objective recorded; at least %(min)s expected",
+                      "%(count)s objectives recorded; at least %(min)s expected", count, min=check.min_objectives)]
+
+
 CHECKS: dict[type, Callable[[Core, Any, Stage], list[Reason]]] = {
     DocumentsPresent: documents_present,
     PapersAcknowledged: papers_acknowledged,
     RiskRegister: risk_register,
+    ObjectivesRecorded: objectives_recorded,
     TasksDone: tasks_done,
     BudgetWithinLimit: budget_within_limit,
     BudgetHasLine: budget_has_line,

@@ -1,5 +1,5 @@
 """Acts about the meeting's substance kept in the database: documents attached, the papers acknowledged, the
-risk register's summary. The files, every version, every receipt and every risk live in the database
+risk register's summary, how many objectives and outcomes are recorded. The files, every version, every receipt and every risk live in the database
 (``store/documents.py``, ``store/risks.py``); after writing, the API sends the small fact the gates need, so the
 record stays bounded by the definition (one fact per document type, one receipt per team member, one summary).
 Each act's ``check_``/``apply_`` pair is listed in :data:`HANDLERS`."""
@@ -10,7 +10,16 @@ from definitions.schema import DocumentsPresent
 from workflows.lifecycle.checks import papers_checks
 from workflows.lifecycle.handler import Handler
 from workflows.lifecycle.moves import Moves
-from workflows.messages import AcknowledgePapers, Act, DocumentFact, RecordDocument, RecordRisks, RiskFact
+from workflows.messages import (
+    AcknowledgePapers,
+    Act,
+    DocumentFact,
+    ObjectivesFact,
+    RecordDocument,
+    RecordObjectives,
+    RecordRisks,
+    RiskFact,
+)
 from workflows.refusals import invalid as _invalid
 
 
@@ -71,8 +80,22 @@ def apply_record_risks(lc: Moves, act: RecordRisks) -> str:
             f"{len(act.high_unowned)} high without an owner")
 
 
+def check_record_objectives(lc: Moves, act: RecordObjectives) -> None:
+    """Any summary is taken (an older one is ignored in :func:`apply_record_objectives`)."""
+
+
+def apply_record_objectives(lc: Moves, act: RecordObjectives) -> str:
+    known = lc.record.objectives
+    if known is not None and known.revision >= act.revision:
+        return f"objectives summary r{act.revision} ignored (r{known.revision} is newer)"
+    lc.record.objectives = ObjectivesFact(revision=act.revision, objectives=act.objectives, outcomes=act.outcomes,
+                                          at=lc.now)
+    return f"objectives and outcomes: {act.objectives} objective(s), {act.outcomes} outcome(s) recorded"
+
+
 HANDLERS: dict[type[Act], Handler] = {
     RecordDocument: Handler(check_record_document, apply_record_document),
     AcknowledgePapers: Handler(check_acknowledge_papers, apply_acknowledge_papers),
     RecordRisks: Handler(check_record_risks, apply_record_risks),
+    RecordObjectives: Handler(check_record_objectives, apply_record_objectives),
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from definitions.schema import CLOSED, Deadline, Notify
-from workflows.lifecycle.core import SYSTEM, Compensate, RunActivity, _span
+from workflows.lifecycle.core import LESSONS_TASK, SYSTEM, Compensate, RunActivity, _span
 from workflows.lifecycle.timers import Timers
 from workflows.messages import EffectRecord, FiredStep, GateRecord, TaskRecord, not_deliverable
 
@@ -142,6 +142,8 @@ class Moves(Timers):
         if self.record.report_stale and self._task_activity(task_id) == "evaluation_report":
             self.record.report_stale = False  # that run read the record before the lessons: once more with them
             self.effects.append(RunActivity(task_id, "evaluation_report"))
+        if ok and self._task_activity(task_id) == "evaluation_report" and self.definition.report_to:
+            self._send_report(detail)
         if ok and self._task_activity(task_id) == "send_thanks":  # who was thanked: a rerun skips them
             refused = not_deliverable(detail)
             for sp in self.record.speakers.values():
@@ -155,6 +157,16 @@ class Moves(Timers):
             self._notify(Notify(kind="escalation", roles=[self.definition.owner_role], channels=["email", "log"]),
                          cause=f"failed.{task_id}.{self.audit_count if self.in_database else len(self.record.effects)}", context={"failed": task_id, "detail": detail})
         self._settle()
+
+    def _send_report(self, summary: str) -> None:
+        """Tell the definition's ``report_to`` roles that the evaluation report is written (again, after the
+        lessons): its one-line summary and the lessons it quotes. A confidential kind's copy leaves the lessons
+        out (free text, which may name people and how to reach them): they read them in the dossier. Only
+        definitions that name ``report_to`` do this (none did before it existed), so running events are unchanged."""
+        lessons = self.record.tasks.get(LESSONS_TASK)
+        quoted = lessons.note if lessons and lessons.note and not self.definition.confidential else ""
+        note = Notify(kind="evaluation_report", roles=list(self.definition.report_to), channels=["email", "log"])
+        self._notify(note, cause=f"report.{self.audit_count if self.in_database else len(self.record.effects)}", context={"summary": summary, "lessons": quoted or ""})
 
     def _move_dates(self, start: datetime, end: datetime) -> None:
         """Shift the event; ladder steps already fired stay fired unless their new time is still ahead.

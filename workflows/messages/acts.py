@@ -399,6 +399,19 @@ class RecordRisks(Act):
     high_unowned: list[SafeId] = Field(default_factory=list, max_length=RISK_IDS_KEPT)
 
 
+# Objectives and outcomes: they live in the database; the workflow learns how many objectives are recorded.
+class RecordObjectives(Act):
+    """The objectives' summary after a write: `objectives` recorded (each with metric, baseline and target) and
+    `outcomes` recorded. `revision` rises with every write, so an older summary arriving late changes nothing."""
+
+    update = "record_objectives"
+    permission = ("manage_objectives",)
+
+    revision: int = Field(ge=1)
+    objectives: int = Field(ge=0, le=100_000)
+    outcomes: int = Field(ge=0, le=1_000_000)
+
+
 AnyAct = Act
 """Any act (every act is an :class:`Act`; :data:`ACT_NAMES` lists them)."""
 
@@ -417,5 +430,6 @@ def act_update_id(key: str) -> str:
     if len(key) <= 128 and key.isprintable() and key.isascii():
         return ACT_UPDATE_PREFIX + key
     return f"{ACT_UPDATE_PREFIX}sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
 
 

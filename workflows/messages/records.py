@@ -174,6 +174,15 @@ class RiskFact(BaseModel):
     at: datetime
 
 
+class ObjectivesFact(BaseModel):
+    """How many objectives and outcomes the database holds (the objectives_recorded check needs no more)."""
+
+    revision: int
+    objectives: int
+    outcomes: int
+    at: datetime
+
+
 class InvitationBatch(BaseModel):
     """When invitations went out and how many: what the invitations gate needs of the roster."""
 
@@ -240,6 +249,8 @@ class EventRecord(BaseModel):
         default_factory=dict, description="When each person in the papers' role first acknowledged them "
         "(at most the team's size).")
     risks: RiskFact | None = Field(default=None, description="The risk register's summary; None: none kept yet.")
+    objectives: ObjectivesFact | None = Field(
+        default=None, description="How many objectives and outcomes are recorded; None: none yet.")
 
 
 class WorkflowInput(BaseModel):

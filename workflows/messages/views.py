@@ -148,6 +148,16 @@ class InvitationProgress(BaseModel):
     pending: int = 0
 
 
+class EarlierLesson(BaseModel):
+    """Lessons an earlier event of the same kind left (kept in the database; the API adds them when it starts an
+    event)."""
+
+    event_id: str
+    event_title: str
+    text: str
+    recorded_at: datetime
+
+
 class StateView(BaseModel):
     """Everything a dashboard shows for one event (query ``state``)."""
 
@@ -188,6 +198,9 @@ class StateView(BaseModel):
                                                      "(the current stage waits for the event's end).")
     doors_open: bool = Field(default=False, description="The event has reached its on-site stage (or ended): it "
                                                         "can no longer be postponed or sent back.")
+    earlier_lessons: list[EarlierLesson] = Field(
+        default_factory=list, description="In the answer to starting an event only: the lessons earlier events of "
+        "its kind left, newest first (GET /events/{id}/lessons reads them later).")
 
 
 

@@ -407,6 +407,43 @@ async function renderRisks(st) {
       h("td", {}, r.response))))));
 }
 
+// --- objectives and outcomes, lessons from earlier events of the kind -------------------------------
+
+let objectivesSig = null;
+
+/** The objectives, each target against its actual with a bar (GET /events/{id}/objectives), and the lessons
+ *  earlier events of the kind left (GET /events/{id}/lessons), read when the event has taken an act. */
+async function renderObjectives(st) {
+  const sig = JSON.stringify([st.stage, st.status, st.audit_total ?? st.audit?.length]);
+  if (sig === objectivesSig) return;
+  const id = encodeURIComponent(EVENT_ID);
+  const [data, lessons] = await Promise.all([api(`/events/${id}/objectives`).catch(() => null),
+                                             api(`/events/${id}/lessons`).catch(() => null)]);
+  if (!data || !lessons) return;
+  objectivesSig = sig;
+  $("#objectives-panel").hidden = !data.objectives.length && !data.outcomes.length;
+  const figure = (v) => (v === null || v === undefined ? "–" : number(v));
+  fill("#objectives", h("table", { class: "table", id: "objectives-table" },
+    h("thead", {}, h("tr", {}, ...["objective", "baseline", "target", "actual", "of_target"].map((c) =>
+      h("th", {}, t(`objectives.${c}`))))),
+    h("tbody", {}, ...data.objectives.map((o) => {
+      const bar = h("span", { class: `meter-fill${o.met ? "" : " is-over"}` });
+      bar.style.width = `${o.of_target === null ? 0 : Math.min(o.of_target, 100)}%`;
+      return h("tr", { "data-objective": o.objective_id },
+        h("td", {}, o.title, " ", h("span", { class: "muted small" }, named("metric", o.metric, o.metric))),
+        h("td", {}, figure(o.baseline)), h("td", {}, figure(o.target)), h("td", {}, figure(o.actual)),
+        h("td", {}, h("div", { class: "meter", role: "img", "aria-label": `${figure(o.of_target)}%` }, bar),
+          h("span", { class: "small" }, o.of_target === null ? "–" : `${figure(o.of_target)}%`)));
+    }))),
+    data.outcomes.length ? h("ul", { class: "small", id: "outcomes-list" }, ...data.outcomes.map((o) =>
+      h("li", {}, named("outcome", o.kind, o.kind), ": ", o.title, ` (${figure(o.value)})`,
+        o.reach === null ? "" : ` · ${t("objectives.reach", { reach: figure(o.reach) })}`))) : null);
+  $("#lessons-panel").hidden = !lessons.lessons.length;
+  $("#lessons-heading").textContent = t("lessons.heading", { kind: definition?.definition?.title || st.kind });
+  fill("#earlier-lessons", ...lessons.lessons.map((x) => h("blockquote", { class: "lesson" },
+    h("p", {}, x.text), h("p", { class: "muted small" }, `${x.event_title} · ${x.recorded_at.slice(0, 10)}`))));
+}
+
 /** The open high risks under a gate whose approval shows them (the definition's show_open_risks). */
 function openRisksNote(g) {
   const showing = definition?.definition?.stages?.flatMap((s) => s.gates)
@@ -682,6 +719,7 @@ async function refresh() {
                    st.open_incidents], () => renderHead(st));
   await renderDiagram(st).catch(() => {});
   await renderRisks(st).catch(() => {});
+  await renderObjectives(st).catch(() => {});
   renderGates(st);
   renderTasks(st);
   renderDeadlines(st);
