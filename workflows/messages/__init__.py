@@ -12,9 +12,7 @@ from workflows.messages.acts import (
     ACT_NAMES,
     ACT_UPDATE_PREFIX,
     INLINE_INVITATIONS,
-    RISK_IDS_KEPT,
     AcknowledgeIncident,
-    AcknowledgePapers,
     Act,
     AgendaItem,
     AnyAct,
@@ -33,9 +31,6 @@ from workflows.messages.acts import (
     Need,
     Postpone,
     RecordBudget,
-    RecordDocument,
-    RecordObjectives,
-    RecordRisks,
     RecordSurvey,
     RemoveBudgetLine,
     ReportIncident,
@@ -48,6 +43,13 @@ from workflows.messages.acts import (
     StartItem,
     SurveyResponse,
     act_update_id,
+)
+from workflows.messages.acts_records import (
+    RISK_IDS_KEPT,
+    AcknowledgePapers,
+    RecordDocument,
+    RecordObjectives,
+    RecordRisks,
 )
 from workflows.messages.agenda_changes import ChangeItem
 from workflows.messages.base import (
