@@ -19,7 +19,9 @@ from definitions import Definition
 from definitions.schema import (
     AgendaReady,
     BudgetHasLine,
+    INCIDENT_CATEGORIES,
     BudgetWithinLimit,
+    EmergencyPlanReady,
     EventEnded,
     InvitationsSent,
     KeynotesConfirmed,
@@ -34,12 +36,14 @@ from workflows.messages import (
     BudgetLine,
     CompleteTask,
     Decide,
+    EmergencyContact,
     EventDetails,
     EventRecord,
     InviteAttendees,
     InviteSpeaker,
     Person,
     RecordBudget,
+    RecordEmergencyPlan,
     SetAgenda,
     SpeakerReply,
     StateView,
@@ -104,6 +108,12 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
     if any(isinstance(c, InvitationsSent) for c in checks) and s.attendees.invited == 0:
         await act(client, event_id, InviteAttendees(key=_key("inv"), actor=_actor(definition, p.manage_attendees),
                                                     attendees=[Attendee(id="guest-1", name="Guest", email="g@example.org")]))
+    if any(isinstance(c, EmergencyPlanReady) for c in checks):
+        owner = definition.told(definition.escalate_to.incident_high)[0]  # a person per role: id = role id
+        await act(client, event_id, RecordEmergencyPlan(key=_key("plan"), actor=_actor(definition, p.record_incident),
+                                                        entries=[EmergencyContact(category=c, role=owner, person=owner,
+                                                                                  phone="+44 20 7946 0000")
+                                                                 for c in INCIDENT_CATEGORIES]))
     done = {t.id for t in s.tasks if t.done}
     needed = [t for t in stage.tasks if not t.activity and t.id not in done]
     for task in needed:

@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from convene.settings import Settings
 from definitions import shipped
+from definitions.schema import INCIDENT_CATEGORIES
 from workflows.client import act, start_event, state, workflow_id
 from workflows.messages import (
     ACT_NAMES,
@@ -30,6 +31,7 @@ from workflows.messages import (
     Decide,
     DeliveryRecord,
     DossierRequest,
+    EmergencyContact,
     EventDetails,
     EventFacts,
     InvitationSend,
@@ -40,6 +42,7 @@ from workflows.messages import (
     Person,
     Recipient,
     RecordBudget,
+    RecordEmergencyPlan,
     ReleaseRequest,
     RosterNotice,
     SetAgenda,
@@ -67,6 +70,15 @@ def key(prefix: str = "k") -> str:
 def team() -> dict[str, list[Person]]:
     people = [PM, FINANCE, APPROVER, SPONSOR, PLANNER, PR, VENUE, TECH, COMMAND]
     return {a.role: [Person(id=a.id, name=a.id.title(), email=f"{a.id}@example.org")] for a in people}
+
+
+def emergency_entries() -> list[EmergencyContact]:
+    """An emergency plan for the conference's team: on-site command owns every incident category but equipment
+    (technical support), each with a phone and first steps."""
+    return [EmergencyContact(category=c, role=(TECH if c == "equipment" else COMMAND).role,
+                             person=(TECH if c == "equipment" else COMMAND).id, phone="+33 1 40 00 00 01",
+                             first_steps=["assess", "call the venue's safety officer"])
+            for c in INCIDENT_CATEGORIES]
 
 
 def conference(now: datetime, event_id: str = "conf-1", days_ahead: int = 120, **overrides: Any) -> EventDetails:
@@ -282,7 +294,9 @@ class Driver:
                          *(["reminders_sent"] if reminders_by_hand else []))
         await self.tasks(TECH, "equipment_tested")
         await self.tasks(VENUE, "safety_inspection")
-        await self.tasks(self.pm, "emergency_plan", "staff_briefed")
+        await self.tasks(self.pm, "staff_briefed")
+        await self.do(RecordEmergencyPlan(key=key("plan"), actor=COMMAND, entries=emergency_entries()))
+        await self.do(Decide(key=key("plan-ok"), actor=self.pm, gate="emergency_plan_approved", decision="approve"))
         if reminders_by_hand:
             await self.go()
 

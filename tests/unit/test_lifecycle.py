@@ -29,6 +29,7 @@ from workflows.messages import (
     Postpone,
     RosterNotice,
     RecordBudget,
+    RecordEmergencyPlan,
     RecordSurvey,
     ReportIncident,
     ResolveIncident,
@@ -37,7 +38,9 @@ from workflows.messages import (
     SpeakerReply,
     SurveyResponse,
 )
-from tests.support import APPROVER, COMMAND, FINANCE, PLANNER, PM, PR, SPONSOR, TECH, VENUE, conference, day_one, key
+from tests.support import (
+    APPROVER, COMMAND, FINANCE, PLANNER, PM, PR, SPONSOR, TECH, VENUE, conference, day_one, emergency_entries, key,
+)
 from workflows.messages import SetAgenda
 
 NOW = datetime(2030, 1, 1, 9, 0, tzinfo=timezone.utc)
@@ -112,7 +115,9 @@ def promote(lc: Lifecycle) -> None:
     tasks(lc, PR, "audience_defined", "content_ready", "channels_running", "reminders_sent")
     tasks(lc, TECH, "equipment_tested")
     tasks(lc, VENUE, "safety_inspection")
-    tasks(lc, PM, "emergency_plan", "staff_briefed")
+    tasks(lc, PM, "staff_briefed")
+    lc.apply(RecordEmergencyPlan(key=key("plan"), actor=COMMAND, entries=emergency_entries()))
+    lc.apply(Decide(key=key("plan-ok"), actor=PM, gate="emergency_plan_approved", decision="approve"))
     lc.apply(Decide(key=key("go"), actor=PM, gate="go_decision", decision="approve", reason="all ready"))
 
 

@@ -145,6 +145,8 @@ class Core:
     # Recording the lessons once the evaluation report is written writes the report again, so that it
     # quotes them. False only for runs recorded before (patched("report-after-lessons")).
     report_after_lessons: bool = True
+    # An incident reported without an owner takes the one the emergency plan names (issue 20, item 3).
+    owner_from_plan: bool = True
 
 
     _now: datetime | None = None

@@ -135,10 +135,12 @@ class Views(Moves):
             for t in stage.tasks:
                 done = r.tasks.get(t.id)
                 due = self._anchor(t.due, stage.id) if t.due else None
+                in_scale = t.required_when is None or t.required_when.holds(e.expected_attendees)
                 tasks.append(TaskView(
-                    id=t.id, stage=stage.id, title=t.title, owner=t.owner, required=t.required, done=done is not None,
-                    done_at=done.done_at if done else None, done_by=done.by if done else None, due=due,
-                    overdue=bool(due and done is None and self.now > due and self.active), automatic=bool(t.activity),
+                    id=t.id, stage=stage.id, title=t.title, owner=t.owner, required=t.required and in_scale,
+                    done=done is not None, done_at=done.done_at if done else None, done_by=done.by if done else None,
+                    due=due, overdue=bool(due and done is None and self.now > due and self.active and in_scale),
+                    automatic=bool(t.activity),
                 ))
             gates += [self.gate_view(stage, g) for g in stage.gates]
         level, at_risk = self.escalation()

@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from definitions.schema import IncidentCategory
 from workflows.messages.base import Actor, EventTime, Person, SafeId, _In
 from workflows.refusals import invalid as _invalid
 
@@ -292,10 +293,32 @@ class ReportIncident(Act):
     permission = ("record_incident",)
 
     incident_id: SafeId
-    category: Literal["equipment", "safety", "injury", "weather", "traffic", "other"]
+    category: IncidentCategory
     severity: Literal["low", "medium", "high"]
     summary: str = Field(min_length=1, max_length=2000)
-    owner: str | None = Field(default=None, max_length=64, description="The role that handles it.")
+    owner: str | None = Field(default=None, max_length=64, description=(
+        "The role that handles it; None: the role the emergency plan names for the category, if any."))
+
+
+class EmergencyContact(_In):
+    """One scenario of the emergency plan: who owns an incident category on site, how to reach them, what
+    they do first."""
+
+    category: IncidentCategory
+    role: str = Field(min_length=1, max_length=64, description="The owner role (one of the definition's roles).")
+    person: str = Field(min_length=1, max_length=200, description="Who holds the role on the day (a name).")
+    phone: str = Field(min_length=3, max_length=40, pattern=r"^\+?[0-9][0-9 ()./-]*$",
+                       description="A number that reaches that person on the day.")
+    first_steps: list[str] = Field(default_factory=list, max_length=20, description="What to do first, in order.")
+
+
+class RecordEmergencyPlan(Act):
+    """Set the event's emergency plan (replacing the one recorded): one entry per incident category."""
+
+    update = "record_emergency_plan"
+    permission = ("record_incident",)
+
+    entries: list[EmergencyContact] = Field(min_length=1, max_length=20)
 
 
 class AcknowledgeIncident(Act):
