@@ -21,15 +21,19 @@ from definitions.schema import (
     BudgetHasLine,
     INCIDENT_CATEGORIES,
     BudgetWithinLimit,
+    DocumentsPresent,
     EmergencyPlanReady,
     EventEnded,
     InvitationsSent,
     KeynotesConfirmed,
+    PapersAcknowledged,
+    RiskRegister,
     TasksDone,
 )
 from workflows.client import act, start_event, start_input, state, workflow_id
 from workflows.event import WORKFLOW_NAME
 from workflows.messages import (
+    AcknowledgePapers,
     Actor,
     AgendaItem,
     Attendee,
@@ -43,7 +47,9 @@ from workflows.messages import (
     InviteSpeaker,
     Person,
     RecordBudget,
+    RecordDocument,
     RecordEmergencyPlan,
+    RecordRisks,
     SetAgenda,
     SpeakerReply,
     StateView,
@@ -108,7 +114,22 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
     if any(isinstance(c, InvitationsSent) for c in checks) and s.attendees.invited == 0:
         await act(client, event_id, InviteAttendees(key=_key("inv"), actor=_actor(definition, p.manage_attendees),
                                                     attendees=[Attendee(id="guest-1", name="Guest", email="g@example.org")]))
-    if any(isinstance(c, EmergencyPlanReady) for c in checks):
+    settled = {g.id for g in s.gates if g.status in ("passed", "waived")}
+    open_checks = [c for g in stage.gates if g.id not in settled for c in g.checks]
+    risk = next((c for c in open_checks if isinstance(c, RiskRegister)), None)
+    if risk is not None:
+        await act(client, event_id, RecordRisks(key=_key("risks"), actor=_actor(definition, p.manage_risks),
+                                                revision=1, count=max(risk.min_risks, 1)))
+    papers = [c for c in open_checks if isinstance(c, PapersAcknowledged)]
+    doc_types = sorted({t for c in open_checks if isinstance(c, (DocumentsPresent, PapersAcknowledged))
+                        for t in c.types})
+    for doc_type in doc_types:
+        await act(client, event_id, RecordDocument(key=_key(doc_type), actor=_actor(definition, p.manage_documents),
+                                                   doc_type=doc_type, version=1, sha256="0" * 64))
+    for c in papers:  # the team names one person per role, whose id is the role's
+        await act(client, event_id, AcknowledgePapers(key=_key("ack"), actor=_actor(definition, p.manage_documents),
+                                                      person_id=c.role))
+    if any(isinstance(c, EmergencyPlanReady) for c in open_checks):
         owner = definition.told(definition.escalate_to.incident_high)[0]  # a person per role: id = role id
         await act(client, event_id, RecordEmergencyPlan(key=_key("plan"), actor=_actor(definition, p.record_incident),
                                                         entries=[EmergencyContact(category=c, role=owner, person=owner,
@@ -120,7 +141,7 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
         await act(client, event_id, CompleteTask(key=_key(task.id), actor=Actor(id=task.owner, role=task.owner),
                                                  task=task.id))
     for gate in stage.gates:
-        if gate.approval:
+        if gate.approval and gate.id not in settled:
             await act(client, event_id, Decide(key=_key(gate.id), actor=_actor(definition, gate.approval.roles),
                                                gate=gate.id, decision="approve", reason="autopilot"))
     assert not any(isinstance(c, TasksDone) and c.tasks and set(c.tasks) - {t.id for t in stage.tasks} for c in checks)
