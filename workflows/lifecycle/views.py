@@ -23,6 +23,7 @@ from workflows.messages import (
     Progress,
     RunRecord,
     StateView,
+    EmergencyPlanView,
     TaskView,
 )
 
@@ -176,6 +177,7 @@ class Views(Moves):
                 for a in attendees if a.person.needs and a.rsvp != "no"
             ],
             incidents=list(r.incidents.values()),
+            emergency_plan=[EmergencyPlanView(**e.model_dump()) for e in r.emergency_plan],
             open_incidents=[i for i in r.incidents.values() if i.resolved_at is None],
             progress=Progress(done=done_items, total=total_items),
             audit=r.audit, audit_total=self.audit_count, deliveries=r.deliveries, effects=r.effects, roster=r.roster,

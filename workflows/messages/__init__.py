@@ -112,6 +112,7 @@ from workflows.messages.views import (
     Progress,
     RoomBuffer,
     StateView,
+    EmergencyPlanView,
     StepView,
     TaskView,
 )
@@ -204,6 +205,7 @@ __all__ = [
     "SpeakerReply",
     "StartItem",
     "StateView",
+    "EmergencyPlanView",
     "StepView",
     "SurveyResponse",
     "TaskRecord",

@@ -144,6 +144,16 @@ class InvitationProgress(BaseModel):
     pending: int = 0
 
 
+class EmergencyPlanView(BaseModel):
+    """One scenario of the emergency plan as read: `phone` is null where the reader may not see contact details."""
+
+    category: str
+    role: str
+    person: str
+    phone: str | None
+    first_steps: list[str] = Field(default_factory=list)
+
+
 class StateView(BaseModel):
     """Everything a dashboard shows for one event (query ``state``)."""
 
@@ -170,6 +180,9 @@ class StateView(BaseModel):
     special_needs: list[NeedView] = Field(default_factory=list, description="For the reception team.")
     incidents: list[IncidentRecord] = Field(default_factory=list)
     open_incidents: list[IncidentRecord]
+    emergency_plan: list[EmergencyPlanView] = Field(
+        default_factory=list, description="Who owns each incident category on site (phones withheld where contact "
+        "details are).")
     progress: Progress
     audit: list[AuditEntry] = Field(description="The whole audit, or its newest entries when `audit_total` is more.")
     audit_total: int = Field(default=0, description="Entries in the whole audit (page it: GET /events/{id}/audit).")
