@@ -95,6 +95,9 @@ MATRIX: list[Row] = [
         {"action": "spare microphone brought"}, {"incident_id": "inc-1"},
         setup=((COMMAND, "/incidents", {"incident_id": "inc-1", "category": "equipment", "severity": "high",
                                         "summary": "sound out"}),)),
+    Row("emergency plan", f"{E}/emergency-plan", frozenset({COMMAND, PM, TECH}),
+        {"entries": [{"category": "injury", "role": "on_site_command", "person": "Cole", "phone": "+33 1 40 00 00 01",
+                      "first_steps": ["call the first-aid post"]}]}, method="PUT"),
     Row("survey", f"{E}/survey", frozenset({PR, PM}),
         {"responses": [{"respondent": "r1", "content": 5, "organisation": 4, "service": 4}]}),
     Row("send back", f"{E}/send-back", frozenset({PM, APPROVER}), {"to_stage": "preparation", "reason": "redo"}),
@@ -273,6 +276,7 @@ async def test_authorisation_matrix(api: Api):
         "start agenda item": 409, "end agenda item": 409, "invite attendees": 200, "import attendees": 200,
         "rsvp": 200, "check-in": 409,
         "report incident": 200, "acknowledge incident": 200, "resolve incident": 200, "survey": 409,
+        "emergency plan": 200,
         "send back": 409, "postpone": 200, "cancel": 200, "scan a ticket": 200,
         "attach a document": 422, "send the papers": 409, "record a receipt": 422, "record a risk": 200,
     }

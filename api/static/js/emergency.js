@@ -1,6 +1,6 @@
 // The event's emergency plan on the event page: who owns each incident category on site, their phone and
 // first steps (read from the event view's `emergency_plan`), and for those who may record it, one row per
-// category to fill in (POST /events/{id}/acts/record_emergency_plan replaces the plan). Nothing is built
+// category to fill in (PUT /events/{id}/emergency-plan replaces the plan). Nothing is built
 // from HTML text.
 import { h, named, t } from "./common.js";
 import { actForm, eventPath, Invalid } from "./actions.js";
@@ -41,8 +41,8 @@ export function emergencyPlanForm(ctx) {
         value: (e.first_steps || []).join("; "), maxlength: 2000, autocomplete: "off" }));
   });
   return actForm({
-    ctx, key: "emergency-plan", role, submit: t("emergency.save"), cls: "editor",
-    path: eventPath(ctx, "/acts/record_emergency_plan"),
+    ctx, key: "emergency-plan", role, submit: t("emergency.save"), cls: "editor", method: "PUT",
+    path: eventPath(ctx, "/emergency-plan"),
     body: (form) => {
       const read = (name) => (form.elements.namedItem(name)?.value || "").trim();
       const entries = [];
