@@ -17,9 +17,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from definitions import Definition
 from definitions.schema import (
+    INCIDENT_CATEGORIES,
     AgendaReady,
     BudgetHasLine,
-    INCIDENT_CATEGORIES,
     BudgetWithinLimit,
     DocumentsPresent,
     EmergencyPlanReady,

@@ -14,9 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from definitions.schema import (
+    INCIDENT_CATEGORIES,
     AgendaReady,
     BudgetHasLine,
-    INCIDENT_CATEGORIES,
     BudgetWithinLimit,
     Definition,
     DocumentsPresent,

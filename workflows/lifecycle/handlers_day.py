@@ -12,9 +12,9 @@ from workflows.messages import (
     AgendaItem,
     EndItem,
     IncidentRecord,
+    RecordEmergencyPlan,
     ReportIncident,
     ResolveIncident,
-    RecordEmergencyPlan,
     RunRecord,
     StartItem,
 )

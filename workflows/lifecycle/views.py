@@ -15,6 +15,7 @@ from workflows.messages import (
     AttendeeQuery,
     BudgetView,
     Counts,
+    EmergencyPlanView,
     EventFacts,
     GateView,
     InvitationBatch,
@@ -23,7 +24,6 @@ from workflows.messages import (
     Progress,
     RunRecord,
     StateView,
-    EmergencyPlanView,
     TaskView,
 )
 
