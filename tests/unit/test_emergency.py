@@ -170,6 +170,11 @@ def test_police_and_fire_coordination_is_asked_of_large_events_only():
     assert not [f for f in small.record.fired if f.deadline == "authorities"]
     assert [f.step for f in large.record.fired if f.deadline == "authorities"] == [0, 1]
 
+    def deadline_status(lc: Lifecycle) -> str:
+        return next(d.status for d in lc.view().deadlines if d.id == "authorities")
+
+    assert (deadline_status(small), deadline_status(large)) == ("void", "missed")
+
 
 def test_a_check_with_required_when_holds_only_events_in_scale():
     """Any check takes required_when: here the contingency line, asked of events below 100 attendees only."""

@@ -52,7 +52,9 @@ class Timers(Gates, Notifier):
                 for i, s in enumerate(d.ladder)
             ]
             status: Literal["pending", "met", "missed", "void"]
-            if not self.active and not met:
+            if d.required_when is not None and not d.required_when.holds(self.event.expected_attendees):
+                status = "void"  # not asked of an event of this scale
+            elif not self.active and not met:
                 status = "void"
             elif met:
                 status = "met"
