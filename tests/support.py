@@ -287,14 +287,18 @@ class Driver:
         await self.do(Decide(key=key("waive"), actor=SPONSOR, gate="invitations_sent", decision="waive",
                              reason="short-notice event"))
 
-    async def promote(self, reminders_by_hand: bool = True) -> None:
-        """Promotion's tasks and the go decision; without `reminders_by_hand` the reminders are left to the
-        engine (its start - 7 days ladder step sends them and ticks the task), and the go waits for them."""
+    async def promote(self, reminders_by_hand: bool = True, authorities: bool = True) -> None:
+        """Promotion's tasks, the emergency plan and its approval, and the go decision; without `reminders_by_hand`
+        the reminders are left to the engine (its start - 7 days ladder step sends them and ticks the task), and
+        the go waits for them. With `authorities`, the police and fire coordination is done when the event's
+        scale asks for it (1000 expected attendees or more)."""
         await self.tasks(PR, "audience_defined", "content_ready", "channels_running",
                          *(["reminders_sent"] if reminders_by_hand else []))
         await self.tasks(TECH, "equipment_tested")
         await self.tasks(VENUE, "safety_inspection")
         await self.tasks(self.pm, "staff_briefed")
+        if authorities and next(t for t in (await self.state()).tasks if t.id == "authorities_coordinated").required:
+            await self.tasks(self.pm, "authorities_coordinated")
         await self.do(RecordEmergencyPlan(key=key("plan"), actor=COMMAND, entries=emergency_entries()))
         await self.do(Decide(key=key("plan-ok"), actor=self.pm, gate="emergency_plan_approved", decision="approve"))
         if reminders_by_hand:
