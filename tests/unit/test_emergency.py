@@ -289,3 +289,14 @@ def test_the_shipped_kinds_book_after_the_inspection():
     for kind in ("conference", "product_launch", "industry_seminar", "annual_gala", "exhibition"):
         _, task = shipped().get(kind).task("venue_booked")
         assert task.after == ["site_inspection"], kind
+
+
+def test_the_budget_gates_ask_for_the_documents_categories():
+    """The budget categories the source document names, where it asks for them."""
+    def lines(kind: str) -> set[str]:
+        _, gate = shipped().get(kind).gate("budget_approved")
+        return {c.category for c in gate.checks if c.check == "budget_has_line"}  # type: ignore[union-attr]
+
+    assert lines("industry_seminar") == {"venue", "catering", "printing", "contingency"}
+    assert lines("exhibition") == {"venue", "printing", "promotion", "contingency"}
+    assert lines("annual_gala") == {"venue", "programme", "catering", "contingency"}

@@ -1050,7 +1050,8 @@ def test_the_last_activity_and_lessons_close_the_event() -> None:
     assert (lc.record.stage, lc.record.status) == (CLOSED, "closed")
     assert lc.record.audit[-1].summary == "all stages done; event closed"
     assert lc.next_wakeup() is None
-    assert all(d.status == "met" for d in lc.view().deadlines)
+    # every deadline met, but the police and fire one, which a conference of 300 is not asked for
+    assert {d.id: d.status for d in lc.view().deadlines if d.status != "met"} == {"authorities": "void"}
 
 
 def test_survey_reminder_asks_the_roster_for_attendees_who_came_and_have_not_answered() -> None:
