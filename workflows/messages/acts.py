@@ -307,8 +307,9 @@ class EmergencyContact(_In):
     category: IncidentCategory
     role: str = Field(min_length=1, max_length=64, description="The owner role (one of the definition's roles).")
     person: str = Field(min_length=1, max_length=200, description="Who holds the role on the day (a name).")
-    phone: str = Field(min_length=3, max_length=40, pattern=r"^\+?[0-9][0-9 ()./-]*$",
-                       description="A number that reaches that person on the day.")
+    phone: str = Field(min_length=3, max_length=40, pattern=r"^\+?[0-9][0-9 ()./-]*[0-9)]$",
+                       description="A number that reaches that person on the day: digits, spaces and ( ) . / - "
+                                   "after an optional +, ending in a digit or ).")
     first_steps: list[str] = Field(default_factory=list, max_length=20, description="What to do first, in order.")
 
 
