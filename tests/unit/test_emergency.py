@@ -300,3 +300,15 @@ def test_the_budget_gates_ask_for_the_documents_categories():
     assert lines("industry_seminar") == {"venue", "catering", "printing", "contingency"}
     assert lines("exhibition") == {"venue", "printing", "promotion", "contingency"}
     assert lines("annual_gala") == {"venue", "programme", "catering", "contingency"}
+
+
+def test_simulate_leaves_out_the_deadlines_of_other_scales():
+    from workflows.timeline import simulate
+
+    start = datetime(2030, 5, 1, 9, tzinfo=timezone.utc)
+
+    def ids(n: int | None) -> set[str]:
+        return {e.deadline for e in simulate(CONFERENCE, start, expected_attendees=n)}
+
+    assert "authorities" in ids(None) and "authorities" in ids(1000)
+    assert "authorities" not in ids(999) and ids(999) == ids(None) - {"authorities"}
