@@ -172,10 +172,6 @@ class Task(_Frozen):
     after: list[Ident] = Field(
         default_factory=list, description="Tasks (this stage or an earlier one) that must be done before this one.")
 
-    def required_for(self, expected_attendees: int) -> bool:
-        """Whether the task is required of an event expecting this many attendees."""
-        return self.required and (self.required_when is None or self.required_when.holds(expected_attendees))
-
 
 # --- gate checks: one model per kind, discriminated by `check` -------------------------
 
