@@ -47,6 +47,7 @@ from workflows.messages import (
     RecordBudget,
     RecordDocument,
     RecordObjectives,
+    RecordEmergencyPlan,
     RecordRisks,
     RecordSurvey,
     RemoveBudgetLine,
@@ -118,6 +119,9 @@ ROUTES: list[ActRoute] = [
              summary="Acknowledge an incident (stops its escalation), optionally saying what is being done."),
     ActRoute(ResolveIncident, "POST", "/{event_id}/incidents/{incident_id}/resolve",
              {"incident_id": ("incident_id", SAFE_ID)}, summary="Mark an incident resolved."),
+    ActRoute(RecordEmergencyPlan, "PUT", "/{event_id}/emergency-plan",
+             summary="Replace the emergency plan: per incident category, the owner role, the person and phone that "
+                     "reach it on the day, and the first steps. Incidents reported without an owner take the plan's."),
     ActRoute(SendBack, "POST", "/{event_id}/send-back",
              summary="Send the event back to an earlier stage (its decisions are reopened)."),
     ActRoute(Postpone, "POST", "/{event_id}/postpone", schema_extra={AFTER: {"new_end": "new_start"}},

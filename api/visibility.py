@@ -2,10 +2,12 @@
 
 The rules are :func:`api.auth.may_read` and :func:`api.auth.sees_contacts`; this module applies them to
 what the routes answer (the event view, attendee pages, deliveries). Contact details are people's email
-addresses and webhook URLs (the event's, the team's, speakers', attendees', and where deliveries went).
+addresses and webhook URLs (the event's, the team's, speakers', attendees', and where deliveries went), and
+the phones of the emergency plan.
 
 - Withheld (a confidential kind, for a reader who does not need them): emails become null, webhook
-  URLs null (the event's list is emptied), a delivery's address becomes ``withheld``.
+  URLs null (the event's list is emptied), the emergency plan's phones null, a delivery's address becomes
+  ``withheld``.
 - Redacted (a read-only reader of any other kind): webhook URLs lose credentials, query and fragment.
 """
 
@@ -79,8 +81,10 @@ def state_for(principal: Principal, view: StateView, definition: Definition | No
     hooks = [] if mode == "withhold" else [redact_url(url) or "" for url in event.webhooks]
     speakers = [s.model_copy(update={"person": fix(s.person)}) for s in view.speaker_list]
     deliveries = [_delivery(d, mode == "withhold") for d in view.deliveries]
+    plan = [e.model_copy(update={"phone": None}) for e in view.emergency_plan] if mode == "withhold" \
+        else view.emergency_plan
     return view.model_copy(update={"event": event.model_copy(update={"webhooks": hooks, "team": team}),
-                                   "speaker_list": speakers, "deliveries": deliveries})
+                                   "speaker_list": speakers, "deliveries": deliveries, "emergency_plan": plan})
 
 
 def attendees_for(principal: Principal, page: AttendeePage, event: EventDetails,

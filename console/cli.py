@@ -177,6 +177,9 @@ def definitions_simulate(
     timezone_name: Annotated[str, typer.Option("--timezone", help=(
         "The event's zone (IANA, e.g. Europe/Paris): whole days are counted as calendar days there, "
         "across clock changes, as the running event counts them."))] = "UTC",
+    expected_attendees: Annotated[int | None, typer.Option(
+        help="The event's expected attendees: deadlines a definition asks only of other scales are left out.",
+        min=0)] = None,
 ) -> None:
     """Every deadline and escalation step for a start date, and who is told. No server needed."""
     from workflows.timeline import as_gantt, as_table, simulate
@@ -193,7 +196,8 @@ def definitions_simulate(
     except Exception:  # noqa: BLE001 - ZoneInfo raises several kinds
         raise typer.BadParameter(f"unknown time zone {timezone_name!r}; use an IANA name such as Europe/Paris",
                                  param_hint="--timezone") from None
-    entries = simulate(definition, start, start + timedelta(days=days), zone=timezone_name)
+    entries = simulate(definition, start, start + timedelta(days=days), zone=timezone_name,
+                       expected_attendees=expected_attendees)
     header = (_("when"), _("relative"), _("deadline"), _("step"), _("who is told"), _("level"), _("action"))
     typer.echo(as_table(entries, seconds=bool(pace), header=header))
     if gantt:

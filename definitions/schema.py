@@ -10,7 +10,7 @@ This module is pure: no I/O, no clock. Workflows import it inside the sandbox.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
 from zoneinfo import ZoneInfo
@@ -125,6 +125,30 @@ def short_span(seconds: float) -> str:
     return f"{round(seconds, 2):g}s"
 
 
+IncidentCategory = Literal["equipment", "safety", "injury", "weather", "traffic", "other"]
+"""What an incident is about (``report_incident``): the scenarios an emergency plan answers for."""
+INCIDENT_CATEGORIES: tuple[str, ...] = get_args(IncidentCategory)
+
+
+class Scale(_Frozen):
+    """When a task or check applies, by the event's ``expected_attendees`` (the document's large, medium and
+    small events): ``{expected_attendees_at_least: 1000}``. Both bounds given: at least the one, below the other."""
+
+    expected_attendees_at_least: int | None = Field(default=None, ge=0)
+    expected_attendees_below: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> Scale:
+        if self.expected_attendees_at_least is None and self.expected_attendees_below is None:
+            raise ValueError("required_when names expected_attendees_at_least or expected_attendees_below")
+        return self
+
+    def holds(self, expected_attendees: int) -> bool:
+        """Whether an event expecting this many attendees is in scale."""
+        low, high = self.expected_attendees_at_least, self.expected_attendees_below
+        return (low is None or expected_attendees >= low) and (high is None or expected_attendees < high)
+
+
 class Role(_Frozen):
     id: Ident
     title: str
@@ -145,17 +169,26 @@ class Task(_Frozen):
         "(or at run_at) and its success completes the task.",
     )
     run_at: Offset | None = None
+    required_when: Scale | None = Field(
+        default=None, description="Only events in this scale need the task (others: as if required were false).")
+    after: list[Ident] = Field(
+        default_factory=list, description="Tasks (this stage or an earlier one) that must be done before this one.")
 
 
 # --- gate checks: one model per kind, discriminated by `check` -------------------------
 
 
-class TasksDone(_Frozen):
+class _Check(_Frozen):
+    required_when: Scale | None = Field(
+        default=None, description="Only events in this scale are held by this check (others pass it).")
+
+
+class TasksDone(_Check):
     check: Literal["tasks_done"]
     tasks: list[Ident] = Field(default_factory=list, description="Empty: every required task of the stage.")
 
 
-class BudgetWithinLimit(_Frozen):
+class BudgetWithinLimit(_Check):
     check: Literal["budget_within_limit"]
 
 
@@ -165,22 +198,22 @@ BUDGET_CATEGORIES = ("venue", "equipment", "catering", "lodging", "transport", "
 transport, programme, printing and materials, contingency): what forms suggest; any identifier is accepted."""
 
 
-class BudgetHasLine(_Frozen):
+class BudgetHasLine(_Check):
     check: Literal["budget_has_line"]
     category: Ident = "contingency"
 
 
-class KeynotesConfirmed(_Frozen):
+class KeynotesConfirmed(_Check):
     check: Literal["keynotes_confirmed"]
 
 
-class InvitationsSent(_Frozen):
+class InvitationsSent(_Check):
     check: Literal["invitations_sent"]
     days_before_start: int | float = Field(
         default=30, ge=0, description="Whole days normally; a fraction in a time-lapse definition.")
 
 
-class AgendaReady(_Frozen):
+class AgendaReady(_Check):
     """The agenda exists, has no overlap in a room or for a speaker, and keeps enough buffer."""
 
     check: Literal["agenda_ready"]
@@ -189,15 +222,15 @@ class AgendaReady(_Frozen):
     )
 
 
-class NoOpenIncidents(_Frozen):
+class NoOpenIncidents(_Check):
     check: Literal["no_open_incidents"]
 
 
-class EventEnded(_Frozen):
+class EventEnded(_Check):
     check: Literal["event_ended"]
 
 
-class DocumentsPresent(_Frozen):
+class DocumentsPresent(_Check):
     """A document of each type named has been attached (its newest version counts); types come from the
     definition's ``archive_includes``. On a gate with an approval, a new version of a named type after the
     approval takes the approval back (the chair approves the minutes as they stand)."""
@@ -206,7 +239,7 @@ class DocumentsPresent(_Frozen):
     types: list[Ident] = Field(min_length=1)
 
 
-class PapersAcknowledged(_Frozen):
+class PapersAcknowledged(_Check):
     """Every person the event's team names in `role` acknowledged the papers (the document `types`, on their
     own page) at least `days_before_start` days before the start."""
 
@@ -216,7 +249,7 @@ class PapersAcknowledged(_Frozen):
     days_before_start: int | float = Field(default=7, ge=0)
 
 
-class RiskRegister(_Frozen):
+class RiskRegister(_Check):
     """A risk register is kept (at least `min_risks` risks) and every high risk (likelihood x impact, each 1-5, at
     least `high_from`) that is not closed has an owner."""
 
@@ -225,16 +258,42 @@ class RiskRegister(_Frozen):
     high_from: int = Field(default=12, ge=1, le=25, description="The likelihood x impact from which a risk is high.")
 
 
-class ObjectivesRecorded(_Frozen):
+class ObjectivesRecorded(_Check):
     """The event's objectives are recorded in the database (at least `min_objectives`), each with a metric, a
     baseline and a target; the evaluation report compares each target with the outcomes recorded after."""
 
     check: Literal["objectives_recorded"]
     min_objectives: int = Field(default=1, ge=1, le=100)
+class TeamNamed(_Check):
+    """The event's team names at least one person for each role listed (empty: every role of the definition)."""
+
+    check: Literal["team_named"]
+    roles: list[Ident] = Field(default_factory=list)
+
+
+class WorkingDay(_Check):
+    """The event starts on a working day: not a Saturday or Sunday (in the event's zone), not a date of
+    `holidays`. With ``blocks: false`` the gate shows the reason but does not wait for it."""
+
+    check: Literal["working_day"]
+    holidays: list[date] = Field(default_factory=list, description="Dates that are not working days.")
+    blocks: bool = True
+
+
+class EmergencyPlanReady(_Check):
+    """The event's emergency plan (``record_emergency_plan``) names an owner role for every incident category
+    listed (empty: every category), and a person with a phone for each role the plan names; a person the plan
+    names for a role the team staffs is one of the team's people in that role."""
+
+    check: Literal["emergency_plan"]
+    categories: list[IncidentCategory] = Field(default_factory=list)
 
 
 Check = Annotated[
-    TasksDone
+    TeamNamed
+    | WorkingDay
+    | EmergencyPlanReady
+    | TasksDone
     | BudgetWithinLimit
     | BudgetHasLine
     | KeynotesConfirmed
@@ -331,6 +390,8 @@ class Deadline(_Frozen):
     at: Offset
     met_when: MetWhen
     ladder: list[LadderStep] = Field(default_factory=list)
+    required_when: Scale | None = Field(
+        default=None, description="Only events in this scale are watched by this deadline (others: met).")
 
 
 class Permissions(_Frozen):
@@ -557,11 +618,17 @@ class Definition(_Frozen):
         for j, role in enumerate(self.report_to):
             role_ref(role, f"report_to.{j}")
 
+        earlier_tasks: set[str] = set()
         for si, stage in enumerate(self.stages):
             here = f"stages.{si}"
             own_tasks = {t.id for t in stage.tasks}
             for ti, task in enumerate(stage.tasks):
                 role_ref(task.owner, f"{here}.tasks.{ti}.owner")
+                for k, before in enumerate(task.after):
+                    if before not in earlier_tasks | own_tasks - {task.id}:
+                        problems.append((f"{here}.tasks.{ti}.after.{k}",
+                                         f"unknown task {before!r}: a task comes after tasks of its own or an "
+                                         f"earlier stage"))
                 for field in ("due", "run_at"):
                     off = getattr(task, field)
                     if off is not None and off.stage is not None and off.stage not in stage_ids:
@@ -579,6 +646,9 @@ class Definition(_Frozen):
                                                  f"archive_includes ({', '.join(self.archive_includes) or 'none'})"))
                     if isinstance(check, PapersAcknowledged):
                         role_ref(check.role, f"{here}.gates.{gi}.checks.{ci}.role")
+                    if isinstance(check, TeamNamed):
+                        for k, role in enumerate(check.roles):
+                            role_ref(role, f"{here}.gates.{gi}.checks.{ci}.roles.{k}")
                     if isinstance(check, TasksDone):
                         for k, tid in enumerate(check.tasks):
                             if tid not in own_tasks:
@@ -593,6 +663,7 @@ class Definition(_Frozen):
                 for ni, notify in enumerate(getattr(stage, kind)):
                     for j, role in enumerate(notify.roles):
                         role_ref(role, f"{here}.{kind}.{ni}.roles.{j}")
+            earlier_tasks |= own_tasks
 
         for si, stage in enumerate(self.stages):
             if stage.next is not None and stage.next not in stage_ids and stage.next != CLOSED:

@@ -17,16 +17,18 @@ from temporalio.testing import WorkflowEnvironment
 
 from definitions import Definition
 from definitions.schema import (
+    INCIDENT_CATEGORIES,
     AgendaReady,
     BudgetHasLine,
     BudgetWithinLimit,
     DocumentsPresent,
+    EmergencyPlanReady,
     EventEnded,
     InvitationsSent,
     KeynotesConfirmed,
+    ObjectivesRecorded,
     PapersAcknowledged,
     RiskRegister,
-    ObjectivesRecorded,
     TasksDone,
 )
 from workflows.client import act, start_event, start_input, state, workflow_id
@@ -39,6 +41,7 @@ from workflows.messages import (
     BudgetLine,
     CompleteTask,
     Decide,
+    EmergencyContact,
     EventDetails,
     EventRecord,
     InviteAttendees,
@@ -46,8 +49,9 @@ from workflows.messages import (
     Person,
     RecordBudget,
     RecordDocument,
-    RecordRisks,
+    RecordEmergencyPlan,
     RecordObjectives,
+    RecordRisks,
     SetAgenda,
     SpeakerReply,
     StateView,
@@ -116,6 +120,14 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
     if wanted:  # the objectives live in the database: the workflow is told how many (as the API does)
         await act(client, event_id, RecordObjectives(key=_key("objectives"), actor=_actor(definition, p.manage_objectives),
                                                      revision=1, objectives=max(wanted), outcomes=0))
+    settled = {g.id for g in s.gates if g.status in ("passed", "waived")}
+    open_checks = [c for g in stage.gates if g.id not in settled for c in g.checks]
+    if any(isinstance(c, EmergencyPlanReady) for c in open_checks):
+        owner = definition.told(definition.escalate_to.incident_high)[0]  # a person per role: id = role id
+        await act(client, event_id, RecordEmergencyPlan(key=_key("plan"), actor=_actor(definition, p.record_incident),
+                                                        entries=[EmergencyContact(category=c, role=owner, person=owner,
+                                                                                  phone="+44 20 7946 0000")
+                                                                 for c in INCIDENT_CATEGORIES]))
     done = {t.id for t in s.tasks if t.done}
     needed = [t for t in stage.tasks if not t.activity and t.id not in done]
     for task in needed:
@@ -123,7 +135,7 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
                                                  task=task.id))
     await _records(client, event_id, definition, s, checks)
     for gate in stage.gates:
-        if gate.approval:
+        if gate.approval and gate.id not in settled:
             await act(client, event_id, Decide(key=_key(gate.id), actor=_actor(definition, gate.approval.roles),
                                                gate=gate.id, decision="approve", reason="autopilot"))
     assert not any(isinstance(c, TasksDone) and c.tasks and set(c.tasks) - {t.id for t in stage.tasks} for c in checks)

@@ -13,9 +13,11 @@ from typing import Any
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from convene.settings import Settings
 from definitions import shipped
+from definitions.schema import INCIDENT_CATEGORIES
 from workflows.client import act, start_event, state, workflow_id
 from workflows.messages import (
     ACT_NAMES,
@@ -30,6 +32,7 @@ from workflows.messages import (
     Decide,
     DeliveryRecord,
     DossierRequest,
+    EmergencyContact,
     EventDetails,
     EventFacts,
     InvitationSend,
@@ -40,6 +43,7 @@ from workflows.messages import (
     Person,
     Recipient,
     RecordBudget,
+    RecordEmergencyPlan,
     ReleaseRequest,
     RosterNotice,
     SetAgenda,
@@ -67,6 +71,15 @@ def key(prefix: str = "k") -> str:
 def team() -> dict[str, list[Person]]:
     people = [PM, FINANCE, APPROVER, SPONSOR, PLANNER, PR, VENUE, TECH, COMMAND]
     return {a.role: [Person(id=a.id, name=a.id.title(), email=f"{a.id}@example.org")] for a in people}
+
+
+def emergency_entries() -> list[EmergencyContact]:
+    """An emergency plan for the conference's team: on-site command owns every incident category but equipment
+    (technical support), each with a phone and first steps."""
+    return [EmergencyContact(category=c, role=(TECH if c == "equipment" else COMMAND).role,
+                             person=(TECH if c == "equipment" else COMMAND).id, phone="+33 1 40 00 00 01",
+                             first_steps=["assess", "call the venue's safety officer"])
+            for c in INCIDENT_CATEGORIES]
 
 
 def conference(now: datetime, event_id: str = "conf-1", days_ahead: int = 120, **overrides: Any) -> EventDetails:
@@ -235,7 +248,16 @@ class Driver:
         return await self.transport(self.client, self.event_id, act_)
 
     async def state(self) -> StateView:
-        return await state(self.client, self.event_id)
+        """The event's state. A query the server gave up on (its deadline passed while the worker was busy, or
+        while a run was handing over to the next one) is asked again, up to five times: a read has no effect."""
+        for attempt in range(5):
+            try:
+                return await state(self.client, self.event_id)
+            except RPCError as err:
+                if attempt == 4 or err.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def tasks(self, actor: Actor, *task_ids: str) -> None:
         """Complete tasks not already done (a ladder's automatic action may have done one)."""
@@ -275,14 +297,20 @@ class Driver:
         await self.do(Decide(key=key("waive"), actor=SPONSOR, gate="invitations_sent", decision="waive",
                              reason="short-notice event"))
 
-    async def promote(self, reminders_by_hand: bool = True) -> None:
-        """Promotion's tasks and the go decision; without `reminders_by_hand` the reminders are left to the
-        engine (its start - 7 days ladder step sends them and ticks the task), and the go waits for them."""
+    async def promote(self, reminders_by_hand: bool = True, authorities: bool = True) -> None:
+        """Promotion's tasks, the emergency plan and its approval, and the go decision; without `reminders_by_hand`
+        the reminders are left to the engine (its start - 7 days ladder step sends them and ticks the task), and
+        the go waits for them. With `authorities`, the police and fire coordination is done when the event's
+        scale asks for it (1000 expected attendees or more)."""
         await self.tasks(PR, "audience_defined", "content_ready", "channels_running",
                          *(["reminders_sent"] if reminders_by_hand else []))
         await self.tasks(TECH, "equipment_tested")
         await self.tasks(VENUE, "safety_inspection")
-        await self.tasks(self.pm, "emergency_plan", "staff_briefed")
+        await self.tasks(self.pm, "staff_briefed")
+        if authorities and next(t for t in (await self.state()).tasks if t.id == "authorities_coordinated").required:
+            await self.tasks(self.pm, "authorities_coordinated")
+        await self.do(RecordEmergencyPlan(key=key("plan"), actor=COMMAND, entries=emergency_entries()))
+        await self.do(Decide(key=key("plan-ok"), actor=self.pm, gate="emergency_plan_approved", decision="approve"))
         if reminders_by_hand:
             await self.go()
 

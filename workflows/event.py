@@ -109,6 +109,8 @@ class EventLifecycle:
         self._lc.report_after_lessons = workflow.patched("report-after-lessons")
         # A warning before a running agenda item's end (issue 20, item 2): a new timer for events on site.
         self._lc.item_end_warnings = workflow.patched("item-end-warning")
+        # An incident reported without an owner takes the emergency plan's owner for its category (issue 20).
+        self._lc.owner_from_plan = workflow.patched("incident-owner-from-plan")
         # A record kept in memory is moved once, at the start of the first run under this code.
         self._legacy = self._lc.move_roster() if self._database and not self._lc.in_database else []
         self._flushing = False

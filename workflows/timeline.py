@@ -34,16 +34,20 @@ def _when(offset: Offset, start: datetime, end: datetime, zone: str) -> datetime
 
 
 def simulate(definition: Definition, start: datetime, end: datetime | None = None,
-             zone: str | None = None) -> list[TimelineEntry]:
+             zone: str | None = None, expected_attendees: int | None = None) -> list[TimelineEntry]:
     """Every deadline and ladder step of `definition` for an event starting at `start`, in time order.
 
     Whole days count as calendar days in `zone` (an IANA name, the event's; default the zone of `start`
-    when it is a ZoneInfo, else UTC), as the running event counts them.
+    when it is a ZoneInfo, else UTC), as the running event counts them. With `expected_attendees`, deadlines
+    whose ``required_when`` leaves that many attendees out are left out (None: every deadline).
     """
     zone = zone or getattr(start.tzinfo, "key", None) or "UTC"
     end = end or start + timedelta(days=1)
     entries: list[TimelineEntry] = []
     for d in definition.deadlines:
+        if expected_attendees is not None and d.required_when is not None \
+                and not d.required_when.holds(expected_attendees):
+            continue
         at = _when(d.at, start, end, zone)
         for i, step in enumerate(d.ladder):
             delta = step.delta

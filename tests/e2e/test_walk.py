@@ -199,8 +199,22 @@ async def test_a_conference_is_walked_from_preparation_to_closed_by_clicking(sit
 
     # --- promotion: the tasks and the owner's go decision --------------------------------------------
     for task_id in ("audience_defined", "content_ready", "channels_running", "equipment_tested",
-                    "safety_inspection", "emergency_plan", "staff_briefed", "reminders_sent"):
+                    "safety_inspection", "staff_briefed", "reminders_sent"):
         await walk.task(task_id)
+    # the emergency plan: on-site command (Cole) owns every incident category; the owner approves it
+    plan_gate = page.locator("#gates li.gate", has_text="Emergency plan")
+    await expect(plan_gate).to_contain_text("no emergency plan recorded yet", timeout=ACT)
+    plan = page.locator("#emergency-edit")
+    for category in ("Equipment", "Safety", "Injury", "Weather", "Traffic", "Other"):
+        await plan.get_by_label(f"Owner role ({category})", exact=True).select_option("on_site_command")
+        await plan.get_by_label(f"Person ({category})", exact=True).fill("cole")
+        await plan.get_by_label(f"Phone ({category})", exact=True).fill("+33 1 40 00 00 01")
+    await plan.get_by_label("First steps, separated by ; (Injury)", exact=True).fill("call 112; send the first-aider")
+    await plan.get_by_role("button", name="Save the emergency plan").click()
+    await walk.accepted(plan, "emergency plan recorded")
+    await expect(page.locator("#emergency-plan")).to_contain_text("send the first-aider", timeout=ACT)
+    await expect(plan_gate).to_contain_text("Awaiting decision", timeout=ACT)
+    await plan_gate.get_by_role("button", name="Approve").click(timeout=ACT)
     go = page.locator("#gates li.gate", has_text="Go / no-go")
     await go.get_by_role("button", name="Approve").click(timeout=ACT)
     await walk.stage("On-site")
@@ -281,9 +295,10 @@ async def test_a_conference_is_walked_from_preparation_to_closed_by_clicking(sit
     await walk.accepted(editor)
     await expect(page.locator("#budget")).to_contain_text("€70,100 spent", timeout=ACT)
 
-    await walk.task("lessons_recorded", note="Start the speaker search earlier")
+    # the engine thanks at end + 3 (time-lapse) days, whatever the team does; the lessons then close the event
     await expect(page.locator('#tasks li[data-task="thanks_sent"]')).to_have_class(re.compile("is-done"), timeout=ACT)
     await expect(page.locator('#tasks li[data-task="thanks_sent"] button')).to_have_count(0)  # the engine's task
+    await walk.task("lessons_recorded", note="Start the speaker search earlier")
 
     # --- closed: the page says so, and the board has it in the Closed column --------------------------
     await expect(page.locator("#event-head .chip", has_text="Closed").first).to_be_visible(timeout=30_000)

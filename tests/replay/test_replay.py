@@ -74,7 +74,8 @@ def test_histories_from_before_a_patch_are_kept_and_still_replay():
     """Histories recorded before a patch lack its marker (they replay above, on the old path);
     histories recorded since carry it."""
     for patch in ("board-attributes", "effects-beside-the-loop", "roster-in-database", "calendar-updates",
-                  "speaker-reminders", "report-after-lessons", "event-readers", "item-end-warning"):
+                  "speaker-reminders", "report-after-lessons", "event-readers", "item-end-warning",
+                  "incident-owner-from-plan"):
         before = [p for p in HISTORIES if f".before-{patch}" in p.name]
         after = [p for p in HISTORIES if ".before-" not in p.name]
         assert before and after

@@ -81,7 +81,7 @@ def test_the_gala_has_a_programme_awards_and_seating() -> None:
     the go decision (RSVPs close 72 hours before so it can be drawn), heavy promotion."""
     d = shipped().get("annual_gala")
     assert d.public_promotion and d.rsvp_closes_hours_before_start == 72
-    assert {c.category for c in checks(d.kind) if isinstance(c, BudgetHasLine)} == {"programme", "catering",
+    assert {c.category for c in checks(d.kind) if isinstance(c, BudgetHasLine)} == {"venue", "programme", "catering",
                                                                                     "contingency"}
     assert d.gate("performers_and_awards")[0].id == "planning"
     assert d.gate("seating_done")[0].id == "promotion"

@@ -149,16 +149,17 @@ async def test_waive_needs_an_allowed_role_and_a_reason(
     async with build_worker(client, settings(task_queue), activities=stand_ins.all()):
         await start_conference(client, task_queue, details)
         drive = Driver(client, details.id)
-        err = await refused(drive, Decide(key=key(), actor=FINANCE, gate="team_ready", decision="waive", reason="x"))
+        err = await refused(drive, Decide(key=key(), actor=FINANCE, gate="date_venue_confirmed", decision="waive",
+                                          reason="x"))
         assert err.type == "Forbidden"
-        err = await refused(drive, Decide(key=key(), actor=SPONSOR, gate="team_ready", decision="waive"))
+        err = await refused(drive, Decide(key=key(), actor=SPONSOR, gate="date_venue_confirmed", decision="waive"))
         assert err.type == "Invalid" and "needs a reason" in err.message
-        await drive.do(Decide(key=key(), actor=SPONSOR, gate="team_ready", decision="waive",
-                              reason="the standing team runs this one"))
+        await drive.do(Decide(key=key(), actor=SPONSOR, gate="date_venue_confirmed", decision="waive",
+                              reason="the board picked the date and the venue"))
         s = await drive.state()
-        gate = next(g for g in s.gates if g.id == "team_ready")
+        gate = next(g for g in s.gates if g.id == "date_venue_confirmed")
         assert gate.status == "waived" and gate.decision and gate.decision.by == "sam"
-        assert s.audit[-1].reason == "the standing team runs this one"
+        assert s.audit[-1].reason == "the board picked the date and the venue"
 
 
 async def test_a_refusal_sent_with_its_key_as_update_id_is_final_for_the_key(

@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from definitions.schema import (
+    INCIDENT_CATEGORIES,
     AgendaReady,
     BudgetHasLine,
     BudgetWithinLimit,
     Definition,
     DocumentsPresent,
+    EmergencyPlanReady,
     EventEnded,
     Gate,
     InvitationsSent,
@@ -28,6 +31,8 @@ from definitions.schema import (
     RiskRegister,
     Stage,
     TasksDone,
+    TeamNamed,
+    WorkingDay,
 )
 from workflows.agenda import layout
 from workflows.lifecycle.core import Core, _span, _span_parts
@@ -36,8 +41,12 @@ from workflows.reasons import Reason, because, because_n
 
 
 def tasks_done(lc: Core, check: TasksDone, stage: Stage) -> list[Reason]:
+    """The tasks named (default: the stage's required ones) are done; a task whose ``required_when`` does not
+    hold for the event's expected attendees is not asked for."""
     r = lc.record
     ids = check.tasks or [t.id for t in stage.tasks if t.required]
+    scale = {t.id: t.required_when for t in stage.tasks if t.required_when is not None}
+    ids = [i for i in ids if i not in scale or scale[i].holds(lc.event.expected_attendees)]
     missing = [i for i in ids if i not in r.tasks]
     if missing:
         titles = {t.id: t.title for t in stage.tasks}
@@ -227,9 +236,43 @@ def objectives_recorded(lc: Core, check: ObjectivesRecorded, stage: Stage) -> li
         return [because("no objective recorded yet (metric, baseline and target)")]
     return [because_n("%(count)s objective recorded; at least %(min)s expected",
                       "%(count)s objectives recorded; at least %(min)s expected", count, min=check.min_objectives)]
+def team_named(lc: Core, check: TeamNamed, stage: Stage) -> list[Reason]:
+    """The event's team names a person for each role listed (default: every role of the definition)."""
+    roles = check.roles or [r.id for r in lc.definition.roles]
+    return [because("the team names nobody as %(role)s", role=role) for role in roles if not lc.event.team.get(role)]
+
+
+def working_day(lc: Core, check: WorkingDay, stage: Stage) -> list[Reason]:
+    """The start's day (in the event's zone) is neither a Saturday, a Sunday nor one of ``check.holidays``."""
+    day = lc.event.start.astimezone(ZoneInfo(lc.event.timezone)).date()
+    if day in check.holidays:
+        return [because("the event starts on a holiday (%(day)s)", day=day.isoformat())]
+    if day.weekday() >= 5:
+        return [because("the event starts on a weekend day (%(day)s)", day=day.isoformat())]
+    return []
+
+
+def emergency_plan(lc: Core, check: EmergencyPlanReady, stage: Stage) -> list[Reason]:
+    """Every incident category listed (default: all) has an owner in the plan, and each person the plan names
+    for a role the team staffs is one of the team's people in that role (by name or id)."""
+    plan = lc.record.emergency_plan
+    if not plan:
+        return [because("no emergency plan recorded yet")]
+    owned = {e.category for e in plan}
+    reasons = [because("the emergency plan names no owner for %(category)s incidents", category=c)
+               for c in (check.categories or INCIDENT_CATEGORIES) if c not in owned]
+    for e in plan:
+        people = lc.event.team.get(e.role, [])
+        if people and e.person not in {p.name for p in people} | {p.id for p in people}:
+            reasons.append(because("the emergency plan names %(name)s for %(role)s, who is not on the team as "
+                                   "%(role)s", name=e.person, role=e.role))
+    return reasons
 
 
 CHECKS: dict[type, Callable[[Core, Any, Stage], list[Reason]]] = {
+    TeamNamed: team_named,
+    WorkingDay: working_day,
+    EmergencyPlanReady: emergency_plan,
     DocumentsPresent: documents_present,
     PapersAcknowledged: papers_acknowledged,
     RiskRegister: risk_register,
@@ -247,8 +290,16 @@ CHECKS: dict[type, Callable[[Core, Any, Stage], list[Reason]]] = {
 
 
 def reasons_of(lc: Core, check: Any, stage: Stage) -> list[Reason]:
-    """Why `check` (of a gate in `stage`) does not hold yet; empty when it holds."""
+    """Why `check` (of a gate in `stage`) does not hold yet; empty when it holds, or when its ``required_when``
+    leaves the event out (its expected attendees are out of scale)."""
+    if check.required_when is not None and not check.required_when.holds(lc.event.expected_attendees):
+        return []
     return CHECKS[type(check)](lc, check, stage)
+
+
+def blocks(check: Any) -> bool:
+    """Whether the check holds its gate; a check with ``blocks: false`` only gives its reasons."""
+    return bool(getattr(check, "blocks", True))
 
 
 class Gates(Core):
@@ -262,18 +313,20 @@ class Gates(Core):
             return "waived", []
         if rec is not None and rec.decision == "approved" and self._is_past(stage.id):
             return "passed", []
-        reasons = [reason for check in gate.checks for reason in reasons_of(self, check, stage)]
+        reasons = [reason for check in gate.checks if blocks(check) for reason in reasons_of(self, check, stage)]
+        notes = [reason for check in gate.checks if not blocks(check) for reason in reasons_of(self, check, stage)]
         if rec is not None and rec.decision == "rejected":
             rejected = (because("rejected by %(by)s (%(role)s): %(why)s", by=rec.by, role=rec.role, why=rec.reason)
                         if rec.reason else because("rejected by %(by)s (%(role)s)", by=rec.by, role=rec.role))
-            return "rejected", [rejected, *reasons]
+            return "rejected", [rejected, *reasons, *notes]
         if reasons:
-            return "open", reasons
+            return "open", [*reasons, *notes]
         if gate.approval and (rec is None or rec.decision != "approved"):
             roles = list(gate.approval.roles)
             return "awaiting_decision", [because("awaiting a decision by %(roles)s",
-                                                 english=f"awaiting a decision by {' or '.join(roles)}", roles=roles)]
-        return "passed", []
+                                                 english=f"awaiting a decision by {' or '.join(roles)}", roles=roles),
+                                         *notes]
+        return "passed", notes
 
     def gate_view(self, stage: Stage, gate: Gate) -> GateView:
         status, reasons = self.gate_status(stage, gate)

@@ -148,6 +148,9 @@ class Core:
     # The programme roles are warned item_end_warning_minutes before a running item's planned end.
     # False only for runs recorded before (patched("item-end-warning")).
     item_end_warnings: bool = True
+    # An incident reported without an owner takes the one the emergency plan names (issue 20, item 3).
+    owner_from_plan: bool = True
+
 
     _now: datetime | None = None
 

@@ -15,6 +15,7 @@ from workflows.messages import (
     ChangeItem,
     EndItem,
     IncidentRecord,
+    RecordEmergencyPlan,
     ReportIncident,
     ResolveIncident,
     RunRecord,
@@ -138,9 +139,12 @@ def check_report_incident(lc: Moves, act: ReportIncident) -> None:
 
 
 def apply_report_incident(lc: Moves, act: ReportIncident) -> str:
+    owner = act.owner
+    if owner is None and lc.owner_from_plan:
+        owner = next((e.role for e in lc.record.emergency_plan if e.category == act.category), None)
     lc.record.incidents[act.incident_id] = IncidentRecord(
         id=act.incident_id, category=act.category, severity=act.severity, summary=act.summary,
-        reported_at=lc.now, reported_by=act.actor.id, owner=act.owner,
+        reported_at=lc.now, reported_by=act.actor.id, owner=owner,
     )
     if act.severity == "high":
         roles = lc.definition.told(lc.definition.escalate_to.incident_high)
@@ -180,7 +184,25 @@ def apply_resolve_incident(lc: Moves, act: ResolveIncident) -> str:
     return f"incident {act.incident_id} resolved"
 
 
+def check_record_emergency_plan(lc: Moves, act: RecordEmergencyPlan) -> None:
+    cats = [e.category for e in act.entries]
+    dupes = sorted({c for c in cats if cats.count(c) > 1})
+    if dupes:
+        raise _invalid("the emergency plan names each incident category once: %(categories)s",
+                       categories=", ".join(dupes))
+    roles = lc.definition.role_ids()
+    unknown = sorted({e.role for e in act.entries if e.role not in roles})
+    if unknown:
+        raise _invalid("the emergency plan names unknown roles: %(roles)s", roles=", ".join(unknown))
+
+
+def apply_record_emergency_plan(lc: Moves, act: RecordEmergencyPlan) -> str:
+    lc.record.emergency_plan = list(act.entries)
+    return f"emergency plan recorded: {', '.join(f'{e.category} -> {e.role}' for e in act.entries)}"
+
+
 HANDLERS: dict[type[Act], Handler] = {
+    RecordEmergencyPlan: Handler(check_record_emergency_plan, apply_record_emergency_plan),
     StartItem: Handler(check_start_item, apply_start_item),
     EndItem: Handler(check_end_item, apply_end_item),
     ChangeItem: Handler(check_change_item, apply_change_item),

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Literal
 
 from definitions.schema import Notify
-from workflows.lifecycle.checks import reasons_of
+from workflows.lifecycle.checks import blocks, reasons_of
 from workflows.lifecycle.core import LESSONS_TASK, RunActivity
 from workflows.lifecycle.handler import Handler
 from workflows.lifecycle.moves import Moves
@@ -50,7 +50,7 @@ def check_decide(lc: Moves, act: Decide) -> None:
     if rec is not None and rec.decision == {"approve": "approved", "reject": "rejected"}[act.decision]:
         raise _conflict("gate %(gate)s is already %(status)s", gate=gate.id, status=rec.decision)
     if act.decision == "approve":
-        blockers = [r for c in gate.checks for r in reasons_of(lc, c, stage)]
+        blockers = [r for c in gate.checks if blocks(c) for r in reasons_of(lc, c, stage)]
         if blockers:  # the reasons' messages ride along, for the API to say them in the reader's language
             raise _conflict("cannot approve %(gate)s yet: %(reasons)s", gate=gate.id,
                             reasons="; ".join(r.text for r in blockers),
@@ -80,6 +80,9 @@ def check_complete_task(lc: Moves, act: CompleteTask) -> None:
         raise _conflict("task %(task)s is already done", task=task.id)
     if task.activity:
         raise _conflict("task %(task)s is done by the engine (%(activity)s), not by hand", task=task.id, activity=task.activity)
+    before = [t for t in task.after if t not in lc.record.tasks]
+    if before:
+        raise _conflict("task %(task)s comes after %(tasks)s, not done yet", task=task.id, tasks=", ".join(before))
 
 
 def apply_complete_task(lc: Moves, act: CompleteTask) -> str:

@@ -21,6 +21,9 @@ class Timers(Gates, Notifier):
     """The core with its gates, its notifications and its timers."""
 
     def _deadline_met(self, d: Deadline) -> bool:
+        """Met, or not asked of this event (its ``required_when`` leaves the expected attendees out)."""
+        if d.required_when is not None and not d.required_when.holds(self.event.expected_attendees):
+            return True
         if d.met_when.gate:
             stage, gate = self.definition.gate(d.met_when.gate)
             if self._is_past(stage.id):
@@ -50,7 +53,9 @@ class Timers(Gates, Notifier):
                 for i, s in enumerate(d.ladder)
             ]
             status: Literal["pending", "met", "missed", "void"]
-            if not self.active and not met:
+            if d.required_when is not None and not d.required_when.holds(self.event.expected_attendees):
+                status = "void"  # not asked of an event of this scale
+            elif not self.active and not met:
                 status = "void"
             elif met:
                 status = "met"

@@ -15,6 +15,7 @@ from workflows.messages import (
     AttendeeQuery,
     BudgetView,
     Counts,
+    EmergencyPlanView,
     EventFacts,
     GateView,
     InvitationBatch,
@@ -140,10 +141,12 @@ class Views(Moves):
             for t in stage.tasks:
                 done = r.tasks.get(t.id)
                 due = self._anchor(t.due, stage.id) if t.due else None
+                in_scale = t.required_when is None or t.required_when.holds(e.expected_attendees)
                 tasks.append(TaskView(
-                    id=t.id, stage=stage.id, title=t.title, owner=t.owner, required=t.required, done=done is not None,
-                    done_at=done.done_at if done else None, done_by=done.by if done else None, due=due,
-                    overdue=bool(due and done is None and self.now > due and self.active), automatic=bool(t.activity),
+                    id=t.id, stage=stage.id, title=t.title, owner=t.owner, required=t.required and in_scale,
+                    done=done is not None, done_at=done.done_at if done else None, done_by=done.by if done else None,
+                    due=due, overdue=bool(due and done is None and self.now > due and self.active and in_scale),
+                    automatic=bool(t.activity),
                 ))
             gates += [self.gate_view(stage, g) for g in stage.gates]
         level, at_risk = self.escalation()
@@ -180,6 +183,7 @@ class Views(Moves):
                 for a in attendees if a.person.needs and a.rsvp != "no"
             ],
             incidents=list(r.incidents.values()),
+            emergency_plan=[EmergencyPlanView(**e.model_dump()) for e in r.emergency_plan],
             open_incidents=[i for i in r.incidents.values() if i.resolved_at is None],
             progress=Progress(done=done_items, total=total_items),
             audit=r.audit, audit_total=self.audit_count, deliveries=r.deliveries, effects=r.effects, roster=r.roster,

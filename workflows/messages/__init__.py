@@ -76,6 +76,7 @@ from workflows.messages.effects import (
     RosterNotice,
     WaitlistOfferIn,
 )
+from workflows.messages.emergency import EmergencyContact, RecordEmergencyPlan
 from workflows.messages.records import (
     NOT_DELIVERABLE,
     ActResult,
@@ -109,6 +110,7 @@ from workflows.messages.views import (
     Counts,
     DeadlineView,
     EarlierLesson,
+    EmergencyPlanView,
     GateMay,
     GateView,
     InvitationProgress,
@@ -127,6 +129,8 @@ __all__ = [
     "RecordDocument",
     "RecordRisks",
     "RecordObjectives",
+    "EmergencyContact",
+    "RecordEmergencyPlan",
     "DocumentFact",
     "RiskFact",
     "ObjectivesFact",
@@ -212,6 +216,7 @@ __all__ = [
     "StartItem",
     "StateView",
     "EarlierLesson",
+    "EmergencyPlanView",
     "StepView",
     "SurveyResponse",
     "TaskRecord",

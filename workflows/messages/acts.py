@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from definitions.schema import IncidentCategory
 from workflows.messages.base import Actor, EventTime, Person, SafeId, _In
 from workflows.refusals import invalid as _invalid
 
@@ -292,10 +293,11 @@ class ReportIncident(Act):
     permission = ("record_incident",)
 
     incident_id: SafeId
-    category: Literal["equipment", "safety", "injury", "weather", "traffic", "other"]
+    category: IncidentCategory
     severity: Literal["low", "medium", "high"]
     summary: str = Field(min_length=1, max_length=2000)
-    owner: str | None = Field(default=None, max_length=64, description="The role that handles it.")
+    owner: str | None = Field(default=None, max_length=64, description=(
+        "The role that handles it; None: the role the emergency plan names for the category, if any."))
 
 
 class AcknowledgeIncident(Act):

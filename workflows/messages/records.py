@@ -12,6 +12,7 @@ from pydantic import (
 
 from definitions.schema import Definition
 from workflows.messages.acts import AgendaItem, Attendee, BudgetLine, Itinerary, SurveyResponse
+from workflows.messages.emergency import EmergencyContact
 from workflows.messages.base import EventDetails, Person
 
 
@@ -213,6 +214,8 @@ class EventRecord(BaseModel):
     speakers: dict[str, SpeakerRecord] = Field(default_factory=dict)
     attendees: dict[str, AttendeeRecord] = Field(default_factory=dict)
     incidents: dict[str, IncidentRecord] = Field(default_factory=dict)
+    emergency_plan: list[EmergencyContact] = Field(
+        default_factory=list, description="The emergency plan: an owner, person and phone per incident category.")
     survey: dict[str, SurveyResponse] = Field(default_factory=dict)
     agenda: list[AgendaItem] = Field(default_factory=list)
     run: dict[str, RunRecord] = Field(default_factory=dict, description="Time control, by agenda item.")

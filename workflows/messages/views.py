@@ -156,6 +156,14 @@ class EarlierLesson(BaseModel):
     event_title: str
     text: str
     recorded_at: datetime
+class EmergencyPlanView(BaseModel):
+    """One scenario of the emergency plan as read: `phone` is null where the reader may not see contact details."""
+
+    category: str
+    role: str
+    person: str
+    phone: str | None
+    first_steps: list[str] = Field(default_factory=list)
 
 
 class StateView(BaseModel):
@@ -186,6 +194,9 @@ class StateView(BaseModel):
     special_needs: list[NeedView] = Field(default_factory=list, description="For the reception team.")
     incidents: list[IncidentRecord] = Field(default_factory=list)
     open_incidents: list[IncidentRecord]
+    emergency_plan: list[EmergencyPlanView] = Field(
+        default_factory=list, description="Who owns each incident category on site (phones withheld where contact "
+        "details are).")
     progress: Progress
     audit: list[AuditEntry] = Field(description="The whole audit, or its newest entries when `audit_total` is more.")
     audit_total: int = Field(default=0, description="Entries in the whole audit (page it: GET /events/{id}/audit).")

@@ -12,6 +12,7 @@ import {
   agendaEditor, budgetEditor, eventActions, eventEnded, incidentList, incidentReportForm, isOnSite, runControls,
   speakerInviteForm, speakerList, surveyForm, taskControl,
 } from "./actions.js";
+import { emergencyPlanForm, emergencyPlanTable } from "./emergency.js";
 import { AttendeeDesk, attendeeInviteForm } from "./attendees.js";
 
 const EVENT_ID = BOOT.event_id;
@@ -573,6 +574,12 @@ function renderActs(st) {
   section("incidents", [st.incidents, acts.acknowledge_incident, acts.resolve_incident, tz],
     () => fill("#incidents", incidentList(ctx)), $("#incidents"));
   $("#incident-report").hidden = !reporting;
+
+  const planning = active && acts.record_emergency_plan;
+  $("#emergency-panel").hidden = !((st.emergency_plan || []).length || planning);
+  section("emergency", [st.emergency_plan, tz], () => fill("#emergency-plan", emergencyPlanTable(ctx)));
+  section("emergency-edit", [st.emergency_plan, planning, !!ctx.def],
+    () => fill("#emergency-edit", planning && ctx.def ? emergencyPlanForm(ctx) : ""), $("#emergency-edit"));
 
   $("#survey-panel").hidden = !(active && acts.record_survey && eventEnded(ctx));
 
