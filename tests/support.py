@@ -35,6 +35,7 @@ from workflows.messages import (
     InvitationSend,
     InviteAttendees,
     InviteSpeaker,
+    Itinerary,
     LegacyRoster,
     NotificationRequest,
     Person,
@@ -43,6 +44,7 @@ from workflows.messages import (
     ReleaseRequest,
     RosterNotice,
     SetAgenda,
+    SpeakerItinerary,
     SpeakerReply,
     StateView,
 )
@@ -266,7 +268,9 @@ class Driver:
         ]))
         start = (await self.state()).event.start
         await self.do(SetAgenda(key=key("agenda"), actor=PLANNER, items=day_one(start)))
-        await self.tasks(PLANNER, "agenda_final", "speaker_itineraries", "materials_ready")
+        await self.do(SpeakerItinerary(key=key("itinerary"), actor=PLANNER, speaker_id="kim",
+                                       itinerary=Itinerary(lodging="Hotel Bellecour")))
+        await self.tasks(PLANNER, "agenda_final", "materials_ready")
         await self.tasks(PR, "contact_named")
 
     async def plan_late(self) -> None:

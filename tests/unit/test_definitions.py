@@ -152,7 +152,7 @@ def test_conference_has_the_default_deadlines():
     """The conference's deadlines fall at start-60/45/30/7/1 days and end+7/14 days."""
     conference = definitions.shipped().get("conference")
     assert sorted(d.at.describe() for d in conference.deadlines) == sorted(
-        ["start-60d", "start-45d", "start-30d", "start-7d", "start-1d", "end+7d", "end+14d"]
+        ["start-65d", "start-60d", "start-45d", "start-30d", "start-7d", "start-1d", "end+7d", "end+14d"]
     )
     by_gate = {d.met_when.gate: d.at.describe() for d in conference.deadlines if d.met_when.gate}
     assert by_gate["budget_approved"] == "start-60d"
