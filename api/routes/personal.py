@@ -222,7 +222,8 @@ def _render(request: Request, page: _Page, notice: str | None = None, status: in
         formats = _slide_formats(request, page)
         context |= {"name": s.person.name, "status": s.status, "slot": s.slot.replace("_", " "),
                     "topic": s.topic or "", "itinerary": s.itinerary, "slide_formats": ", ".join(formats),
-                    "slide_accept": ",".join(f".{f}" for f in formats)}
+                    "slide_accept": ",".join(f".{f}" for f in formats),
+                    "survey_open": s.on_board and page.view.stage == "post_event"}
     return TEMPLATES.TemplateResponse(request, "personal.html", context, status_code=status)
 
 
@@ -340,10 +341,18 @@ async def _speaker_act(token: str, request: Request, app: AppState, build: Any, 
 
 @router.post("/p/{token}/survey")
 async def personal_survey(token: str, request: Request, app: State) -> Response:
-    """An attendee who came answers the survey: ``content``, ``organisation``, ``service`` (1-5), ``comment``."""
-    page = await _page_for(request, app, token, "attendee")
+    """An attendee who came, or a speaker who spoke, answers the survey: ``content``, ``organisation``,
+    ``service`` (1-5), ``comment``; a speaker's answer is filed with the speaker as respondent (the same survey
+    responses the report counts)."""
+    page = await _page_for(request, app, token)
     if isinstance(page, Response):
         return page
+    if (page.link.purpose, page.attendee is None, page.speaker is None) not in (
+            ("attendee", False, True), ("speaker", True, False)):
+        return _message(request, "link_unknown", page.lang, 404)
+    if page.speaker is not None and not page.speaker.on_board:
+        return _render(request, page, notice=TEXT[page.lang]["refused"].format(
+            reason=TEXT[page.lang]["survey_speakers"]), status=409)
     link = page.link
     form = await _form(request)
     # Anonymous: the answer is filed under an id only this server can derive from the person (so answering
