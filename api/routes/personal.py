@@ -135,6 +135,7 @@ class _Page:
         self.link, self.view, self.lang = link, view, lang
         self.attendee, self.speaker, self.closes = attendee, speaker, closes
         self.place: Place | None = None
+        self.question = ""
 
     @property
     def event(self) -> EventDetails:
@@ -179,6 +180,8 @@ async def _load(request: Request, app: AppState, link: Link) -> _Page:
         hours = 0.0
     page = _Page(link, view, lang, attendee, speaker, closes=view.event.start - timedelta(hours=hours))
     page.place = place
+    if attendee is not None:
+        page.question = await app.roster.question(link.event_id, link.person_id) or ""
     return page
 
 
@@ -214,6 +217,7 @@ def _render(request: Request, page: _Page, notice: str | None = None, status: in
                               if place and place.status == "offered" and place.offer_expires_at
                               and place.offer_expires_at > now else None),
             "name": a.person.name, "rsvp": a.rsvp, "needs_note": a.person.needs_note or "",
+            "question": page.question,
             "checked_in": _local(a.checked_in_at, zone, lang) if a.checked_in_at else None,
             "survey_open": bool(a.checked_in_at or a.rsvp == "yes") and page.view.stage == "post_event",
         }
@@ -269,7 +273,8 @@ def _again(request: Request, lang: str, done: str = "done") -> Response:
 
 @router.post("/p/{token}/rsvp")
 async def personal_rsvp(token: str, request: Request, app: State) -> Response:
-    """An attendee's RSVP (``response`` yes / no / maybe, optional ``needs_note``), with the form's ``key``."""
+    """An attendee's RSVP (``response`` yes / no / maybe, optional ``needs_note`` and ``question`` for the named
+    contact, at most 500 and 1,000 characters), with the form's ``key``."""
     page = await _page_for(request, app, token, "attendee")
     if isinstance(page, Response):
         return page
@@ -290,6 +295,8 @@ async def personal_rsvp(token: str, request: Request, app: State) -> Response:
         note = form.get("needs_note", "").strip()[:500]
         if note != (page.attendee.person.needs_note or ""):
             await app.roster.set_needs_note(link.event_id, link.person_id, note or None)
+        if "question" in form:  # for the event's named contact; an emptied field takes it back
+            await app.roster.set_question(link.event_id, link.person_id, form["question"].strip()[:1000] or None)
     except ActRefused as refused:
         return _render(request, page, notice=TEXT[page.lang]["refused"].format(reason=refused.message), status=409)
     log.info("personal answer", act="rsvp", link=link.link_id, response=rsvp.response)

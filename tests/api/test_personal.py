@@ -221,3 +221,20 @@ async def test_a_speaker_answers_the_survey_on_their_own_page(api: Api):
     assert done.status_code == 303 and "done=survey_done" in done.headers["location"]
     [mine] = await api.roster.survey(event_id)
     assert (mine.respondent, mine.content, mine.service, mine.comment) == ("kim", 4, 3, "well run")
+
+
+async def test_an_attendee_question_sent_with_the_rsvp_is_listed_for_the_named_contact(api_db: Api):
+    """Ann asks a question with her RSVP: it is kept with her (her page shows it back), the event page's state
+    lists it with her name for the team; emptying the field takes it back; Bob, who asked nothing, is not listed."""
+    event_id = await api_db.start()
+    await api_db.ready(event_id)
+    ann = await invited(api_db, event_id, "ann")
+    bob = await invited(api_db, event_id, "bob")
+    r = await answer(api_db, f"{ann}/rsvp", key="a1", response="yes", question="Is there parking nearby?")
+    assert r.status_code == 303
+    assert (await answer(api_db, f"{bob}/rsvp", key="b1", response="maybe", question="  ")).status_code == 303
+    assert "Is there parking nearby?" in (await api_db.http.get(ann)).text
+    view = (await api_db.http.get(f"/events/{event_id}", headers=auth("pr_communications"))).json()
+    assert view["attendee_questions"] == [{"attendee_id": "ann", "name": "Ann", "question": "Is there parking nearby?"}]
+    assert (await answer(api_db, f"{ann}/rsvp", key="a2", response="yes", question="")).status_code == 303
+    assert (await api_db.state(event_id))["attendee_questions"] == []
