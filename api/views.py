@@ -50,12 +50,14 @@ def _newest_first(entries: list[AuditEntry]) -> list[AuditEntry]:
 
 
 async def merged(view: StateView, roster: Roster, journal: Journal) -> StateView:
-    """`view` with the roster database's counts, special needs, audit, deliveries and invitations."""
+    """`view` with the roster database's counts, special needs, attendees' questions, audit, deliveries and
+    invitations."""
     if view.roster != "database":
         return view
     event_id = view.event.id
     counts = await roster.counts(event_id)
     needs = await roster.special_needs(event_id, NEEDS_SHOWN)
+    questions = await roster.questions(event_id, NEEDS_SHOWN)
     progress = await roster.invitation_progress(event_id)
     # The workflow writes its entries in order, while these reads run: what was written is read first,
     # then the page, and the page's own newest entries count as written too (nothing shows twice or
@@ -71,6 +73,7 @@ async def merged(view: StateView, roster: Roster, journal: Journal) -> StateView
     return view.model_copy(update={
         "attendees": attendees,
         "special_needs": needs,
+        "attendee_questions": questions,
         "audit": list(reversed(audit)),
         "audit_total": page.total + max(0, view.audit_total - written),
         "deliveries": list(reversed(deliveries.items)),

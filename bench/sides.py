@@ -29,9 +29,11 @@ from workflows.messages import (
     Decide,
     InviteAttendees,
     InviteSpeaker,
+    Itinerary,
     Person,
     RecordBudget,
     SetAgenda,
+    SpeakerItinerary,
     SpeakerReply,
 )
 
@@ -64,7 +66,8 @@ ACTS: list[tuple[str, Callable[[str, datetime], Any]]] = [
     ])),
     ("set_agenda", lambda k, s: SetAgenda(key=k, actor=PLANNER, items=day_one(s))),
     ("complete_task", lambda k, s: CompleteTask(key=k, actor=PLANNER, task="agenda_final")),
-    ("complete_task", lambda k, s: CompleteTask(key=k, actor=PLANNER, task="speaker_itineraries")),
+    ("speaker_itinerary", lambda k, s: SpeakerItinerary(key=k, actor=PLANNER, speaker_id="kim",
+                                                        itinerary=Itinerary(lodging="Hotel Bellecour"))),
     ("complete_task", lambda k, s: CompleteTask(key=k, actor=PLANNER, task="materials_ready")),
     ("complete_task", lambda k, s: CompleteTask(key=k, actor=PR, task="contact_named")),
 ]

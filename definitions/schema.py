@@ -220,6 +220,15 @@ class AgendaReady(_Check):
     min_buffer_share: float = Field(
         default=0.1, ge=0, lt=1, description="Share of each room's day not taken by sessions (breaks count as buffer)."
     )
+    opening_and_closing: bool = Field(
+        default=False,
+        description="The agenda's earliest item is an `opening` and the item ending last a `closing`.")
+
+
+class ItinerariesRecorded(_Check):
+    """Every speaker who accepted has an itinerary recorded (arrival, lodging, pick-up, meals)."""
+
+    check: Literal["itineraries_recorded"]
 
 
 class NoOpenIncidents(_Check):
@@ -304,7 +313,8 @@ Check = Annotated[
     | DocumentsPresent
     | PapersAcknowledged
     | RiskRegister
-    | ObjectivesRecorded,
+    | ObjectivesRecorded
+    | ItinerariesRecorded,
     Field(discriminator="check"),
 ]
 

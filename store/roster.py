@@ -36,6 +36,7 @@ from workflows.messages import (
     InvitationProgress,
     LegacyRoster,
     NeedView,
+    QuestionView,
     RecordSurvey,
     RosterAudience,
     Rsvp,
@@ -198,6 +199,28 @@ class Roster:
         async with self.db.write() as conn:
             await conn.execute(update(A).where(A.c.event_id == event_id, A.c.attendee_id == attendee_id)
                                .values(needs_note=(note or None) and note[:500]))
+
+    async def set_question(self, event_id: str, attendee_id: str, question: str | None) -> None:
+        """The attendee's question for the named contact (their RSVP form), at most 1,000 characters; None
+        or empty takes it back."""
+        async with self.db.write() as conn:
+            await conn.execute(update(A).where(A.c.event_id == event_id, A.c.attendee_id == attendee_id)
+                               .values(question=(question or None) and question[:1000]))
+
+    async def question(self, event_id: str, attendee_id: str) -> str | None:
+        """The attendee's question, or None."""
+        async with self.db.read() as conn:
+            return (await conn.execute(select(A.c.question).where(
+                A.c.event_id == event_id, A.c.attendee_id == attendee_id))).scalar()
+
+    async def questions(self, event_id: str, limit: int = 200) -> list[QuestionView]:
+        """Attendees' questions, in invitation order, at most `limit`."""
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(A.c.attendee_id, A.c.name, A.c.question).where(A.c.event_id == event_id,
+                                                                      A.c.question.is_not(None))
+                .order_by(A.c.position).limit(limit))
+            return [QuestionView(attendee_id=r.attendee_id, name=r.name, question=r.question) for r in rows]
 
     async def answered_survey(self, event_id: str, respondent: str) -> bool:
         async with self.db.read() as conn:

@@ -68,6 +68,7 @@ attendees = Table(
     Column("key_client", Boolean, nullable=False, default=False),
     Column("needs", JSON, nullable=False),
     Column("needs_note", String(500)),
+    Column("question", String(1000), doc="The attendee's question for the event's named contact (their RSVP form)."),
     Column("batch", String(200), nullable=False, doc="The invitation act (its idempotency key) that added them."),
     Column("invited_at", DateTime(timezone=True), nullable=False),
     Column("invitation", String(16), nullable=False, default="pending", doc="pending, sent, failed or skipped."),

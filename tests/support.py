@@ -38,6 +38,7 @@ from workflows.messages import (
     InvitationSend,
     InviteAttendees,
     InviteSpeaker,
+    Itinerary,
     LegacyRoster,
     NotificationRequest,
     Person,
@@ -47,6 +48,7 @@ from workflows.messages import (
     ReleaseRequest,
     RosterNotice,
     SetAgenda,
+    SpeakerItinerary,
     SpeakerReply,
     StateView,
 )
@@ -288,7 +290,9 @@ class Driver:
         ]))
         start = (await self.state()).event.start
         await self.do(SetAgenda(key=key("agenda"), actor=PLANNER, items=day_one(start)))
-        await self.tasks(PLANNER, "agenda_final", "speaker_itineraries", "materials_ready")
+        await self.do(SpeakerItinerary(key=key("itinerary"), actor=PLANNER, speaker_id="kim",
+                                       itinerary=Itinerary(lodging="Hotel Bellecour")))
+        await self.tasks(PLANNER, "agenda_final", "materials_ready")
         await self.tasks(PR, "contact_named")
 
     async def plan_late(self) -> None:

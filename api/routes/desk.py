@@ -3,7 +3,8 @@
 ``POST /events/{id}/check-in/scan`` takes the code a ticket's QR holds (an opaque signed ticket
 link, :mod:`store.links`) and answers a verdict the desk shows in one colour:
 
-* ``green``: checked in now (name, category, needs for the reception team);
+* ``green``: checked in now (name, category, needs for the reception team, and where to go: the next
+  agenda item's title, room and projected start, from the event's state);
 * ``amber``: already checked in, saying when, by whom and at which desk;
 * ``red``: not a ticket of this event (tampered, another event's, revoked), someone who declined,
   or check-in is not open.
@@ -20,7 +21,7 @@ browser's BarcodeDetector where it has one, else jsQR (served from our own stati
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -37,8 +38,9 @@ from api.routes.roster import _checked
 from api.visibility import definition_of
 from convene.settings import link_key
 from store import LinkRefused, Links
+from workflows.client import state
 from workflows.lifecycle import ActRefused
-from workflows.messages import Actor, CheckIn
+from workflows.messages import Actor, AgendaItemView, CheckIn
 
 router = APIRouter(tags=["attendees"])
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
@@ -49,6 +51,25 @@ class ScanIn(BaseModel):
     desk: str | None = Field(default=None, max_length=64, description="Which desk or lane scans.")
     as_role: str | None = Field(default=None, pattern=IDENT, max_length=64,
                                 description="Act in this one of the caller's roles (a role id, as the definition spells it).")
+
+
+class NextItem(BaseModel):
+    """Where a guest checked in now goes: the agenda item running or next to start."""
+
+    title: str
+    room: str
+    start: datetime = Field(description="Its projected start (planned start shifted by overruns), ISO 8601.")
+
+
+def next_item(agenda: list[AgendaItemView], now: datetime) -> NextItem | None:
+    """The item not done whose projected end is after `now`, earliest projected start first (a running item
+    before the next one); None without an agenda or after its last item."""
+    ahead = [v for v in agenda if v.status != "done"
+             and v.projected_start + timedelta(minutes=v.item.minutes) > now]
+    if not ahead:
+        return None
+    v = min(ahead, key=lambda v: (v.projected_start, v.item.id))
+    return NextItem(title=v.item.title, room=v.item.room, start=v.projected_start)
 
 
 class ScanOutcome(BaseModel):
@@ -62,6 +83,8 @@ class ScanOutcome(BaseModel):
     checked_in_at: datetime | None = None
     checked_in_by: str | None = None
     desk: str | None = None
+    next_item: NextItem | None = Field(default=None, description="Green only: where to go next (null: no agenda "
+                                       "item ahead, or the state could not be read).")
     counts: dict[str, int] = Field(default_factory=dict, description="invited, rsvp_yes, checked_in now.")
 
 
@@ -111,7 +134,18 @@ async def scan(event_id: EventId, body: Annotated[ScanIn, Body()], client: Tempo
     now = await roster.person(event_id, link.person_id)
     return ScanOutcome(verdict="green", reason="checked_in", message=f"{person.person.name} checked in",
                        checked_in_at=now.checked_in_at if now else None, checked_in_by=principal.id,
-                       desk=body.desk, counts=await roster.counts(event_id), **who)
+                       desk=body.desk, counts=await roster.counts(event_id),
+                       next_item=await _where_to_go(client, event_id, app), **who)
+
+
+async def _where_to_go(client: TemporalClient, event_id: str, app: State) -> NextItem | None:
+    """The next agenda item from the event's state; None when the state cannot be read (the guest is checked
+    in all the same: guidance never fails a check-in)."""
+    try:
+        view = await state(client, event_id, rpc_timeout=app.rpc_timeout)
+    except Exception:  # noqa: BLE001 - the check-in is done; only the guidance is missing
+        return None
+    return next_item(view.agenda, datetime.now(UTC))
 
 
 @router.get("/events/{event_id}/check-in/counts", response_model=dict[str, int],

@@ -135,6 +135,7 @@ class _Page:
         self.link, self.view, self.lang = link, view, lang
         self.attendee, self.speaker, self.closes = attendee, speaker, closes
         self.place: Place | None = None
+        self.question = ""
 
     @property
     def event(self) -> EventDetails:
@@ -179,6 +180,8 @@ async def _load(request: Request, app: AppState, link: Link) -> _Page:
         hours = 0.0
     page = _Page(link, view, lang, attendee, speaker, closes=view.event.start - timedelta(hours=hours))
     page.place = place
+    if attendee is not None:
+        page.question = await app.roster.question(link.event_id, link.person_id) or ""
     return page
 
 
@@ -214,6 +217,7 @@ def _render(request: Request, page: _Page, notice: str | None = None, status: in
                               if place and place.status == "offered" and place.offer_expires_at
                               and place.offer_expires_at > now else None),
             "name": a.person.name, "rsvp": a.rsvp, "needs_note": a.person.needs_note or "",
+            "question": page.question,
             "checked_in": _local(a.checked_in_at, zone, lang) if a.checked_in_at else None,
             "survey_open": bool(a.checked_in_at or a.rsvp == "yes") and page.view.stage == "post_event",
         }
@@ -222,7 +226,8 @@ def _render(request: Request, page: _Page, notice: str | None = None, status: in
         formats = _slide_formats(request, page)
         context |= {"name": s.person.name, "status": s.status, "slot": s.slot.replace("_", " "),
                     "topic": s.topic or "", "itinerary": s.itinerary, "slide_formats": ", ".join(formats),
-                    "slide_accept": ",".join(f".{f}" for f in formats)}
+                    "slide_accept": ",".join(f".{f}" for f in formats),
+                    "survey_open": s.on_board and page.view.stage == "post_event"}
     return TEMPLATES.TemplateResponse(request, "personal.html", context, status_code=status)
 
 
@@ -268,7 +273,8 @@ def _again(request: Request, lang: str, done: str = "done") -> Response:
 
 @router.post("/p/{token}/rsvp")
 async def personal_rsvp(token: str, request: Request, app: State) -> Response:
-    """An attendee's RSVP (``response`` yes / no / maybe, optional ``needs_note``), with the form's ``key``."""
+    """An attendee's RSVP (``response`` yes / no / maybe, optional ``needs_note`` and ``question`` for the named
+    contact, at most 500 and 1,000 characters), with the form's ``key``."""
     page = await _page_for(request, app, token, "attendee")
     if isinstance(page, Response):
         return page
@@ -289,6 +295,8 @@ async def personal_rsvp(token: str, request: Request, app: State) -> Response:
         note = form.get("needs_note", "").strip()[:500]
         if note != (page.attendee.person.needs_note or ""):
             await app.roster.set_needs_note(link.event_id, link.person_id, note or None)
+        if "question" in form:  # for the event's named contact; an emptied field takes it back
+            await app.roster.set_question(link.event_id, link.person_id, form["question"].strip()[:1000] or None)
     except ActRefused as refused:
         return _render(request, page, notice=TEXT[page.lang]["refused"].format(reason=refused.message), status=409)
     log.info("personal answer", act="rsvp", link=link.link_id, response=rsvp.response)
@@ -340,10 +348,18 @@ async def _speaker_act(token: str, request: Request, app: AppState, build: Any, 
 
 @router.post("/p/{token}/survey")
 async def personal_survey(token: str, request: Request, app: State) -> Response:
-    """An attendee who came answers the survey: ``content``, ``organisation``, ``service`` (1-5), ``comment``."""
-    page = await _page_for(request, app, token, "attendee")
+    """An attendee who came, or a speaker who spoke, answers the survey: ``content``, ``organisation``,
+    ``service`` (1-5), ``comment``; a speaker's answer is filed with the speaker as respondent (the same survey
+    responses the report counts)."""
+    page = await _page_for(request, app, token)
     if isinstance(page, Response):
         return page
+    if (page.link.purpose, page.attendee is None, page.speaker is None) not in (
+            ("attendee", False, True), ("speaker", True, False)):
+        return _message(request, "link_unknown", page.lang, 404)
+    if page.speaker is not None and not page.speaker.on_board:
+        return _render(request, page, notice=TEXT[page.lang]["refused"].format(
+            reason=TEXT[page.lang]["survey_speakers"]), status=409)
     link = page.link
     form = await _form(request)
     # Anonymous: the answer is filed under an id only this server can derive from the person (so answering

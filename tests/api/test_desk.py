@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
+from api.routes.desk import next_item
 from convene.settings import link_key
 from store import Links
 from tests.api.conftest import Api, auth
 from tests.api.test_personal import answer, invited
 from tests.api.test_roster import on_site
+from workflows.messages import AgendaItem, AgendaItemView
 
 
 async def ticket_of(api: Api, event_id: str, person_id: str) -> str:
@@ -68,3 +70,42 @@ async def test_the_desk_page_is_served_in_the_person_language(api: Api):
         'content="width', "")
     decoder = await api.http.get("/static/vendor/jsqr/jsQR.js")
     assert decoder.status_code == 200 and "jsQR" in decoder.text
+
+
+async def test_a_green_scan_says_where_to_go_next(api_db: Api):
+    """Checked in, the guest is told the room and title of the agenda item next to start (from the event's
+    state): the opening before the keynote, the keynote's own room; red and amber answers carry none."""
+    event_id = await api_db.start()
+    await api_db.ready(event_id)
+    start = datetime.fromisoformat((await api_db.state(event_id))["event"]["start"])
+    items = [{"id": "keynote", "kind": "keynote", "title": "Durable events", "room": "Hall B",
+              "start": (start + timedelta(minutes=30)).isoformat(), "minutes": 45},
+             {"id": "opening", "kind": "opening", "title": "Welcome", "room": "Hall A",
+              "start": start.isoformat(), "minutes": 20}]
+    r = await api_db.http.put(f"/events/{event_id}/agenda", json={"items": items}, headers=auth("activity_planner"))
+    assert r.status_code == 200, r.text
+    ann = await invited(api_db, event_id, "ann")
+    assert (await answer(api_db, f"{ann}/rsvp", key="a1", response="yes")).status_code == 303
+    ticket = await ticket_of(api_db, event_id, "ann")
+    assert (await scan(api_db, event_id, ticket))["next_item"] is None  # red: not open yet
+    await on_site(api_db, event_id)
+
+    green = await scan(api_db, event_id, ticket)
+    assert green["verdict"] == "green"
+    assert (green["next_item"]["room"], green["next_item"]["title"]) == ("Hall A", "Welcome")
+    assert datetime.fromisoformat(green["next_item"]["start"]) == start
+    assert (await scan(api_db, event_id, ticket))["next_item"] is None  # amber
+
+
+def test_next_item_is_the_running_or_next_one_and_none_after_the_last() -> None:
+    """The item running now comes before the next; items done or over are passed by."""
+    t0 = datetime(2030, 5, 1, 9, 0, tzinfo=timezone.utc)
+    def view(i: str, minutes_in: int, status: str = "planned") -> AgendaItemView:
+        item = AgendaItem(id=i, kind="session", title=i.title(), start=t0 + timedelta(minutes=minutes_in),
+                          minutes=30, room=f"room {i}")
+        return AgendaItemView(item=item, projected_start=item.start, status=status)  # type: ignore[arg-type]
+    agenda = [view("b", 40), view("a", 0, "running"), view("z", -60, "done")]
+    assert next_item(agenda, t0 + timedelta(minutes=10)).title == "A"  # type: ignore[union-attr]
+    assert next_item(agenda, t0 + timedelta(minutes=35)).room == "room b"  # type: ignore[union-attr]
+    assert next_item(agenda, t0 + timedelta(hours=2)) is None
+    assert next_item([], t0) is None

@@ -194,3 +194,47 @@ async def test_a_survey_answered_through_the_link_is_kept_and_can_be_anonymous(a
     bad = await answer(api, f"{ann}/survey", key="s3", content="9", organisation="3", service="3")
     assert bad.status_code == 422
     assert {s.respondent: s.content for s in await api.roster.survey(event_id)}["ann"] == 5  # unchanged
+
+
+async def test_a_speaker_answers_the_survey_on_their_own_page(api: Api):
+    """A speaker is asked for their opinion too: after the end, kim's survey answer through her speaker link is
+    filed with kim as respondent, beside the attendees'; before she accepted it is refused and changes nothing."""
+    from datetime import UTC, datetime, timedelta
+
+    event_id = await api.start()
+    await api.ready(event_id)
+    await api.do("activity_planner", f"/events/{event_id}/speakers", {
+        "speaker": {"id": "kim", "name": "Kim Keynote", "email": "kim@example.org"}, "slot": "keynote"})
+    await eventually(lambda: any(n.recipient.person_id == "kim" and "personal_link" in n.context
+                                 for n in api.stand_ins.notifications), seconds=20)
+    kim = link_in(api, "kim")
+    assert 'id="survey-form"' not in (await api.http.get(kim)).text  # not before the event is over
+    facts = await api.roster.facts(event_id)
+    ended = facts.model_copy(update={"start": datetime.now(UTC) - timedelta(days=2), "stage": "post_event",
+                                     "end": datetime.now(UTC) - timedelta(days=1), "version": 10**6})
+    await api.roster.sync_event(ended)
+    early = await answer(api, f"{kim}/survey", key="k0", content="5", organisation="5", service="5")
+    assert early.status_code == 409 and await api.roster.survey(event_id) == []
+    assert (await answer(api, f"{kim}/reply", key="acc", response="accepted")).status_code == 303
+    done = await answer(api, f"{kim}/survey", key="k1", content="4", organisation="5", service="3",
+                        comment="well run")
+    assert done.status_code == 303 and "done=survey_done" in done.headers["location"]
+    [mine] = await api.roster.survey(event_id)
+    assert (mine.respondent, mine.content, mine.service, mine.comment) == ("kim", 4, 3, "well run")
+
+
+async def test_an_attendee_question_sent_with_the_rsvp_is_listed_for_the_named_contact(api_db: Api):
+    """Ann asks a question with her RSVP: it is kept with her (her page shows it back), the event page's state
+    lists it with her name for the team; emptying the field takes it back; Bob, who asked nothing, is not listed."""
+    event_id = await api_db.start()
+    await api_db.ready(event_id)
+    ann = await invited(api_db, event_id, "ann")
+    bob = await invited(api_db, event_id, "bob")
+    r = await answer(api_db, f"{ann}/rsvp", key="a1", response="yes", question="Is there parking nearby?")
+    assert r.status_code == 303
+    assert (await answer(api_db, f"{bob}/rsvp", key="b1", response="maybe", question="  ")).status_code == 303
+    assert "Is there parking nearby?" in (await api_db.http.get(ann)).text
+    view = (await api_db.http.get(f"/events/{event_id}", headers=auth("pr_communications"))).json()
+    assert view["attendee_questions"] == [{"attendee_id": "ann", "name": "Ann", "question": "Is there parking nearby?"}]
+    assert (await answer(api_db, f"{ann}/rsvp", key="a2", response="yes", question="")).status_code == 303
+    assert (await api_db.state(event_id))["attendee_questions"] == []

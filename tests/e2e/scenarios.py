@@ -113,10 +113,11 @@ async def rich_event(client: Client, task_queue: str, db: Database, **details_: 
         await roster.rsvp(event_id, Rsvp(key=key("rsvp"), actor=PR, attendee_id=f"guest-{i}",
                                          response=answer), datetime.now(timezone.utc))  # type: ignore[arg-type]
     start = (await d.state()).event.start
-    items = day_one(start) + [
+    items = day_one(start)[:-1] + [  # the day's closing moves after the panel: the agenda ends with it
         AgendaItem(id="lunch", kind="meal", title="Lunch", start=start + timedelta(minutes=190), minutes=60),
         AgendaItem(id="panel", kind="panel", title="Operating events at scale", start=start + timedelta(minutes=260),
                    minutes=50, speaker_id="lee"),
+        day_one(start)[-1].model_copy(update={"start": start + timedelta(minutes=320)}),
     ]
     await d.do(SetAgenda(key=key("agenda"), actor=PLANNER, items=items))
     await d.tasks(PLANNER, "agenda_final")

@@ -192,7 +192,7 @@ async def test_a_conference_is_walked_from_preparation_to_closed_by_clicking(sit
     await agenda.get_by_role("button", name="Save the agenda").click()
     await walk.accepted(agenda, "agenda set: 4 item(s)")
     await expect(page.locator("#agenda table.agenda")).to_contain_text("Durable events", timeout=ACT)
-    for task_id in ("agenda_final", "speaker_itineraries", "materials_ready", "contact_named"):
+    for task_id in ("agenda_final", "materials_ready", "contact_named"):
         await walk.task(task_id)
     await walk.stage("Promotion")
     walk.lap("planning done: promotion")

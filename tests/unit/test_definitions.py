@@ -149,11 +149,11 @@ def test_conference_has_the_domain_gates():
 
 
 def test_conference_has_the_default_deadlines():
-    """The conference's deadlines fall at start-60/45/30/14/7/1 days and end+7/14 days; the start-14d one (police
+    """The conference's deadlines fall at start-65/60/45/30/14/7/1 days and end+7/14 days; the start-14d one (police
     and fire services) watches only events of 1000 attendees or more."""
     conference = definitions.shipped().get("conference")
     assert sorted(d.at.describe() for d in conference.deadlines) == sorted(
-        ["start-60d", "start-45d", "start-30d", "start-14d", "start-7d", "start-1d", "end+7d", "end+14d"]
+        ["start-65d", "start-60d", "start-45d", "start-30d", "start-14d", "start-7d", "start-1d", "end+7d", "end+14d"]
     )
     authorities = next(d for d in conference.deadlines if d.id == "authorities")
     assert authorities.required_when is not None and authorities.required_when.expected_attendees_at_least == 1000

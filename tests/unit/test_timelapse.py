@@ -8,9 +8,9 @@ import pytest
 
 from definitions import definition_hash, shipped
 from definitions.timelapse import describe_pace, timelapse
-from tests.support import PM, PR, conference, key
+from tests.support import PM, PR, VENUE, conference, key
 from workflows.lifecycle import Lifecycle
-from workflows.messages import Attendee, AttendeeQuery, CheckIn, InviteAttendees
+from workflows.messages import Attendee, AttendeeQuery, CheckIn, CompleteTask, InviteAttendees
 
 from tests.unit.test_lifecycle import on_site, start
 
@@ -72,6 +72,8 @@ def test_a_time_lapse_conference_escalates_and_judges_invitations_on_its_own_cal
     event = conference(NOW, days_ahead=0).model_copy(update={
         "start": NOW + 100 * PACE, "end": NOW + 100 * PACE + timedelta(minutes=10)})
     lc = Lifecycle.start(fast, event, NOW, definition_hash(fast))
+    for task in ("site_inspection", "venue_booked"):  # booked at once: only the budget ladder escalates
+        lc.apply(CompleteTask(key=key(task), actor=VENUE, task=task))
     lc.take_effects()
 
     lc.at(NOW + timedelta(seconds=369)).tick()

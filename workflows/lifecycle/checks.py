@@ -24,6 +24,7 @@ from definitions.schema import (
     EventEnded,
     Gate,
     InvitationsSent,
+    ItinerariesRecorded,
     KeynotesConfirmed,
     NoOpenIncidents,
     ObjectivesRecorded,
@@ -104,7 +105,29 @@ def keynotes_confirmed(lc: Core, check: KeynotesConfirmed, stage: Stage) -> list
 
 
 def agenda_ready(lc: Core, check: AgendaReady, stage: Stage) -> list[Reason]:
-    return agenda_reasons(lc, check.min_buffer_share)
+    reasons = agenda_reasons(lc, check.min_buffer_share)
+    if check.opening_and_closing and lc.record.agenda:
+        reasons += opening_and_closing(lc)
+    return reasons
+
+
+def opening_and_closing(lc: Core) -> list[Reason]:
+    """The earliest item is an opening (welcome, background, goals) and the one ending last a closing."""
+    items = lc.record.agenda
+    first = min(items, key=lambda i: (i.start, i.id))
+    last = max(items, key=lambda i: (i.end, i.id))
+    reasons = []
+    if first.kind != "opening":
+        reasons.append(because("the agenda starts with %(item)s, not an opening", item=first.id))
+    if last.kind != "closing":
+        reasons.append(because("the agenda ends with %(item)s, not a closing", item=last.id))
+    return reasons
+
+
+def itineraries_recorded(lc: Core, check: ItinerariesRecorded, stage: Stage) -> list[Reason]:
+    """Every speaker who accepted has an itinerary (``speaker_itinerary``)."""
+    return [because("speaker %(name)s has no itinerary yet", name=s.person.name)
+            for s in lc.record.speakers.values() if s.on_board and s.itinerary is None]
 
 
 def invitations_sent(lc: Core, check: InvitationsSent, stage: Stage) -> list[Reason]:
@@ -285,6 +308,7 @@ CHECKS: dict[type, Callable[[Core, Any, Stage], list[Reason]]] = {
     InvitationsSent: invitations_sent,
     NoOpenIncidents: no_open_incidents,
     EventEnded: event_ended,
+    ItinerariesRecorded: itineraries_recorded,
 }
 """Each check kind of the definition schema and the function that says why it does not hold (empty: it holds)."""
 

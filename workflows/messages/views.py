@@ -109,6 +109,14 @@ class NeedView(BaseModel):
     checked_in: bool
 
 
+class QuestionView(BaseModel):
+    """An attendee's question for the event's named contact (sent with their RSVP)."""
+
+    attendee_id: str
+    name: str
+    question: str
+
+
 class BudgetView(BaseModel):
     limit: Decimal
     currency: str
@@ -192,6 +200,9 @@ class StateView(BaseModel):
     dropped_items: list[AgendaChange] = Field(
         default_factory=list, description="Agenda items dropped on the day, with their plan and the reason.")
     special_needs: list[NeedView] = Field(default_factory=list, description="For the reception team.")
+    attendee_questions: list[QuestionView] = Field(
+        default_factory=list, description="Attendees' questions for the named contact (events whose roster is in "
+        "the database), oldest invitation first.")
     incidents: list[IncidentRecord] = Field(default_factory=list)
     open_incidents: list[IncidentRecord]
     emergency_plan: list[EmergencyPlanView] = Field(

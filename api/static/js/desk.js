@@ -53,7 +53,11 @@ function showVerdict(v) {
                                                         desk: v.desk ? ` (${v.desk})` : "" });
   else text = fmt(T.red, { why: v.message });
   const needs = (v.needs || []).length ? el("div", { class: "help" }, v.needs.join(", ")) : null;
-  box.replaceChildren(el("div", { id: "verdict-text" }, text), needs);
+  const go = v.verdict === "green" && v.next_item
+    ? el("div", { id: "verdict-next" }, fmt(T.next, { room: v.next_item.room, title: v.next_item.title,
+                                                     at: at(v.next_item.start) }))
+    : null;
+  box.replaceChildren(el("div", { id: "verdict-text" }, text), go, needs);
   if (navigator.vibrate) navigator.vibrate(v.verdict === "green" ? 60 : [60, 80, 60]);
   showCounts(v.counts);
 }

@@ -350,7 +350,8 @@ function invitationProgress(inv) {
 }
 
 function renderPeople(st) {
-  section("people", [st.speakers, st.attendees, st.special_needs.length, st.invitations], () => {
+  const questions = st.attendee_questions || [];
+  section("people", [st.speakers, st.attendees, st.special_needs.length, st.invitations, questions], () => {
     const sp = st.speakers, at = st.attendees;
     const answered = at.rsvp_yes + at.rsvp_maybe + at.rsvp_no;
     const bar = h("div", { class: "stack", role: "img", "aria-label":
@@ -379,7 +380,11 @@ function renderPeople(st) {
         stat(t("event.checked_in"), number(at.checked_in))),
       at.invited ? bar : null,
       st.special_needs.length ? h("p", { class: "muted small" }, `${t("event.special_needs")}: ${st.special_needs.length}`) : null,
-      st.invitations?.invited ? invitationProgress(st.invitations) : null);
+      st.invitations?.invited ? invitationProgress(st.invitations) : null,
+      questions.length ? h("h3", {}, t("event.questions")) : null,
+      questions.length ? h("ul", { class: "questions", id: "questions" },
+        ...questions.map((q) => h("li", { "data-attendee": q.attendee_id }, h("b", {}, q.name), ": ", q.question)))
+        : null);
   });
 }
 
