@@ -21,7 +21,7 @@ from definitions.loader import MAX_BYTES, SHIPPED_DIR
 from definitions.schema import Approval, BudgetHasLine, InvitationsSent, KeynotesConfirmed
 
 KINDS = {"conference", "board_meeting", "product_launch", "industry_seminar", "business_negotiation", "annual_gala",
-         "exhibition"}
+         "exhibition", "project_discussion", "annual_meeting"}
 CONFERENCE_TEXT = (SHIPPED_DIR / "conference.yaml").read_text(encoding="utf-8")
 PYDANTIC_LEAKS = ("validation error for", "https://errors.pydantic.dev", "Traceback")
 
