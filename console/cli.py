@@ -583,6 +583,31 @@ def archive_verify(path: Path) -> None:
     typer.echo(_("ok: %(path)s", path=path))
 
 
+@archive_app.command("due")
+def archive_due(
+    months: Annotated[int, typer.Option(help="The review period: dossiers written longer ago than this many "
+                                             "calendar months are due.", min=0, max=1200)] = 12,
+    root: Annotated[Optional[Path], typer.Option(
+        help="The archive folder (default: the settings' archive_root, CONVENE_ARCHIVE_ROOT).")] = None,
+) -> None:
+    """Dossiers due for their periodic review: written (manifest last changed) more than MONTHS months ago,
+    oldest first, with when they were written (UTC). Exit code 1 when the archive folder is a file."""
+    from activities.archive_review import due_for_review
+    from convene.tables import text_table
+
+    folder = root if root is not None else get_settings().archive_root
+    try:
+        due = due_for_review(folder, months, datetime.now(timezone.utc))
+    except NotADirectoryError:
+        raise _fail(_("%(path)s is not a folder", path=folder), 1) from None
+    if not due:
+        typer.echo(_("no dossier under %(path)s is due for review (written more than %(months)s months ago)",
+                     path=folder, months=months))
+        return
+    typer.echo(text_table([_("dossier"), _("kind"), _("id"), _("written")],
+                          [[d.folder, d.kind, d.event_id, d.written.strftime("%Y-%m-%d %H:%M")] for d in due]))
+
+
 def main() -> None:
     try:
         app()

@@ -25,6 +25,7 @@ from definitions.schema import (
     EmergencyPlanReady,
     EventEnded,
     InvitationsSent,
+    ItinerariesRecorded,
     KeynotesConfirmed,
     ObjectivesRecorded,
     PapersAcknowledged,
@@ -46,6 +47,7 @@ from workflows.messages import (
     EventRecord,
     InviteAttendees,
     InviteSpeaker,
+    Itinerary,
     Person,
     RecordBudget,
     RecordDocument,
@@ -53,6 +55,7 @@ from workflows.messages import (
     RecordObjectives,
     RecordRisks,
     SetAgenda,
+    SpeakerItinerary,
     SpeakerReply,
     StateView,
 )
@@ -105,6 +108,13 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
                                                   speaker=Person(id="keynote-1", name="Key Note", email="k@example.org")))
         await act(client, event_id, SpeakerReply(key=_key("reply"), actor=who, speaker_id="keynote-1",
                                                  response="accepted"))
+    if any(isinstance(c, ItinerariesRecorded) for c in checks):  # every accepted speaker's travel recorded
+        fresh = await state(client, event_id)
+        for sp in fresh.speaker_list:
+            if sp.status == "accepted" and sp.itinerary is None:
+                await act(client, event_id, SpeakerItinerary(
+                    key=_key(f"itinerary-{sp.person.id}"), actor=_actor(definition, p.manage_speakers),
+                    speaker_id=sp.person.id, itinerary=Itinerary(lodging="Hotel near the venue")))
     if any(isinstance(c, AgendaReady) for c in checks) and not s.agenda:
         speaker = "keynote-1" if any(isinstance(c, KeynotesConfirmed) for c in checks) else None
         start = s.event.start
@@ -112,6 +122,8 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
             AgendaItem(id="opening", kind="opening", title="Opening", start=start, minutes=30),
             AgendaItem(id="keynote", kind="keynote", title="Keynote", start=start + timedelta(minutes=40),
                        minutes=45, speaker_id=speaker),
+            AgendaItem(id="closing", kind="closing", title="Closing", start=start + timedelta(minutes=95),
+                       minutes=15),
         ]))
     if any(isinstance(c, InvitationsSent) for c in checks) and s.attendees.invited == 0:
         await act(client, event_id, InviteAttendees(key=_key("inv"), actor=_actor(definition, p.manage_attendees),

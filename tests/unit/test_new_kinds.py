@@ -13,7 +13,7 @@ from definitions.schema import AgendaReady, BudgetHasLine, InvitationsSent, Keyn
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
-NEW = ["industry_seminar", "business_negotiation", "annual_gala", "exhibition"]
+NEW = ["industry_seminar", "business_negotiation", "annual_gala", "exhibition", "project_discussion", "annual_meeting"]
 
 
 def checks(kind: str) -> list:
@@ -36,6 +36,8 @@ SIMULATED = {
     "business_negotiation": ("Non-disclosure agreement signed", "start-10d", "lead_negotiator, sponsor"),
     "annual_gala": ("Seating plan final", "start-2d - 1d", "guest_relations"),
     "exhibition": ("Floor plan approved", "start-100d - 7d", "venue_coordinator, project_manager"),
+    "project_discussion": ("Minutes circulated", "end+2d - 1d", "note_taker, project_lead"),
+    "annual_meeting": ("All staff invited", "start-21d - 3d", "internal_comms"),
 }
 
 
@@ -98,3 +100,39 @@ def test_the_exhibition_has_exhibitors_booths_and_a_floor_plan() -> None:
     tasks = {t.id for s in d.stages for t in s.tasks}
     assert {"booths_allocated", "exhibitor_manual", "buildup_done", "teardown_done", "authorities_coordinated"} <= tasks
     assert {"floor_plan", "exhibitor_list"} <= set(d.archive_includes)
+
+
+def test_the_project_discussion_is_internal_with_pre_read_and_minutes() -> None:
+    """Small internal working meeting: no promotion, invitation only, but not confidential and no NDA (unlike the
+    negotiation), no keynotes; pre-read papers attached before, decisions and action items recorded on the day,
+    minutes and action items attached within 2 days; modest lead times (invitations 5 days out)."""
+    d = shipped().get("project_discussion")
+    assert not d.confidential and not d.public_promotion and d.registration == "invite_only"
+    assert "promotion" not in d.path()
+    assert not any(isinstance(c, KeynotesConfirmed) for c in checks(d.kind))
+    assert "nda" not in d.archive_includes and "nda_in_place" not in {g.id for s in d.stages for g in s.gates}
+    assert [c.days_before_start for c in checks(d.kind) if isinstance(c, InvitationsSent)] == [5]
+    assert d.gate("pre_read_ready")[0].id == "planning"
+    assert d.gate("minutes_circulated")[0].id == "post_event"
+    tasks = {t.id for s in d.stages for t in s.tasks}
+    assert {"decisions_recorded", "actions_recorded", "minutes_circulated"} <= tasks
+    assert {"pre_read", "minutes", "action_items"} <= set(d.archive_includes)
+    assert max(-t.due.days for s in d.stages for t in s.tasks if t.due and t.due.anchor == "start") <= 14
+
+
+def test_the_annual_meeting_invites_all_staff_registers_at_the_door_and_surveys() -> None:
+    """Medium internal annual meeting: not promoted to the public but all staff invited 21 days out; the
+    leadership's presenters confirmed like keynotes; the programme approved by the executive; attendance at the
+    door, a survey after (its reminder on the survey deadline)."""
+    d = shipped().get("annual_meeting")
+    assert not d.public_promotion and not d.confidential and d.registration == "invite_only"
+    assert "promotion" not in d.path()
+    assert any(isinstance(c, KeynotesConfirmed) for c in checks(d.kind))
+    assert [c.days_before_start for c in checks(d.kind) if isinstance(c, InvitationsSent)] == [21]
+    stage, programme = d.gate("programme_approved")
+    assert stage.id == "planning" and programme.approval and programme.approval.roles == ["executive"]
+    tasks = {t.id: t for s in d.stages for t in s.tasks}
+    assert {"attendance_registered", "report_given", "questions_answered", "survey_sent"} <= tasks.keys()
+    assert not tasks["awards_chosen"].required
+    survey = next(x for x in d.deadlines if x.id == "survey_close")
+    assert any(step.action == "send_survey_reminder" for step in survey.ladder)

@@ -1,5 +1,5 @@
-"""The kinds issue 20 adds (industry seminar, business negotiation, annual gala, exhibition) walk to closed on the
-time-skipping server, each through its own stages, gates and engine tasks."""
+"""The kinds issue 20 adds (industry seminar, business negotiation, annual gala, exhibition, project discussion,
+annual meeting) walk to closed on the time-skipping server, each through its own stages, gates and engine tasks."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ NEW_KINDS = {
     "exhibition": (["preparation", "planning", "promotion", "on_site", "post_event"],
                    {"floor_plan_approved", "exhibitors_confirmed", "exhibitors_ready", "show_over"},
                    {"exhibitor_relations", "activity_planner", "pr_communications"}),
+    "project_discussion": (["preparation", "planning", "readiness", "on_site", "post_event"],
+                           {"pre_read_ready", "participants_invited", "minutes_circulated"},
+                           {"project_lead", "note_taker"}),
+    "annual_meeting": (["preparation", "planning", "readiness", "on_site", "post_event"],
+                       {"programme_approved", "presenters_confirmed", "staff_invited"},
+                       {"project_manager", "activity_planner", "internal_comms"}),
 }
 
 
