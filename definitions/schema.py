@@ -173,6 +173,9 @@ class Task(_Frozen):
         default=None, description="Only events in this scale need the task (others: as if required were false).")
     after: list[Ident] = Field(
         default_factory=list, description="Tasks (this stage or an earlier one) that must be done before this one.")
+    note_required: bool = Field(
+        default=False, description="Done only with a note saying what (the lessons learned, say): the note is kept "
+        "with the task and quoted where it matters (the evaluation report).")
 
 
 # --- gate checks: one model per kind, discriminated by `check` -------------------------

@@ -144,7 +144,7 @@ async def satisfy_stage(client: Client, event_id: str, definition: Definition, s
     needed = [t for t in stage.tasks if not t.activity and t.id not in done]
     for task in needed:
         await act(client, event_id, CompleteTask(key=_key(task.id), actor=Actor(id=task.owner, role=task.owner),
-                                                 task=task.id))
+                                                 task=task.id, note="autopilot" if task.note_required else None))
     await _records(client, event_id, definition, s, checks)
     for gate in stage.gates:
         if gate.approval and gate.id not in settled:

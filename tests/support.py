@@ -265,8 +265,9 @@ class Driver:
         """Complete tasks not already done (a ladder's automatic action may have done one)."""
         done = {t.id for t in (await self.state()).tasks if t.done}
         for t in task_ids:
-            if t not in done:
-                await self.do(CompleteTask(key=key(t), actor=actor, task=t))
+            if t not in done:  # the lessons are recorded with a note saying what (note_required)
+                note = "noted by the walk" if t == "lessons_recorded" else None
+                await self.do(CompleteTask(key=key(t), actor=actor, task=t, note=note))
 
     async def prepare(self) -> None:
         """Everything preparation needs, ending with the budget approval."""

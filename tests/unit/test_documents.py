@@ -134,7 +134,8 @@ def test_a_board_meeting_walks_to_closed_with_its_documents_and_receipts():
 
     def done(at: datetime, actor: Actor, *task_ids: str) -> None:
         for t in task_ids:
-            lc.at(at).apply(CompleteTask(key=key(t), actor=actor, task=t))
+            note = "noted" if lc.definition.task(t)[1].note_required else None
+            lc.at(at).apply(CompleteTask(key=key(t), actor=actor, task=t, note=note))
 
     done(NOW, SECRETARY, "purpose_recorded", "date_checked", "team_assigned")
     done(NOW, Actor(id="sec", role="finance"), "budget_draft")

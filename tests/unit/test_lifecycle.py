@@ -70,10 +70,11 @@ def start(event: EventDetails | None = None, at: datetime = NOW, roster: str = "
 
 
 def tasks(lc: Lifecycle, actor: Actor, *task_ids: str) -> None:
-    """Complete tasks not already done."""
+    """Complete tasks not already done; one the definition wants a note for (the lessons) gets one."""
     for t in task_ids:
         if t not in lc.record.tasks:
-            lc.apply(CompleteTask(key=key(t), actor=actor, task=t))
+            note = "noted by the walk" if lc.definition.task(t)[1].note_required else None
+            lc.apply(CompleteTask(key=key(t), actor=actor, task=t, note=note))
 
 
 def booked(at: datetime = NOW) -> Lifecycle:

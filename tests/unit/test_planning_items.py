@@ -10,11 +10,11 @@ import pytest
 
 from definitions import shipped
 from definitions.schema import AgendaReady, ItinerariesRecorded
-from tests.support import PLANNER, VENUE, day_one, key
+from tests.support import PLANNER, PM, PR, VENUE, day_one, key
 from tests.unit.test_lifecycle import (
     DAY, START, deadline, gate, invite, invite_keynote, itinerary, prepare, start, tasks,
 )
-from workflows.messages import AgendaItem, NotificationRequest, SetAgenda
+from workflows.messages import AgendaItem, CompleteTask, NotificationRequest, SetAgenda
 
 VENUE_KINDS = [k for k in shipped().kinds() if any(t.id == "venue_booked" for s in shipped().get(k).stages
                                                    for t in s.tasks)]
@@ -91,3 +91,51 @@ def test_materials_wait_for_every_accepted_speakers_itinerary() -> None:
     assert "speaker Kim has no itinerary yet" in gate(lc, "materials_done").reasons
     itinerary(lc, "kim")
     assert not [r for r in gate(lc, "materials_done").reasons if "itinerary" in r]
+
+
+# --- A-30, P-17, O-03 (docs/traceability.md) ---------------------------------------------------------------
+
+
+def test_lessons_are_recorded_with_a_note_saying_what() -> None:
+    """A-30: the lessons task takes a note (its text is what the report quotes and the next event shows);
+    without one it is refused and nothing changes."""
+    from tests.unit.test_lifecycle import post_event, refusal
+
+    lc = post_event()
+    before = lc.record.model_copy(deep=True)
+    err = refusal(lc, CompleteTask(key=key(), actor=PM, task="lessons_recorded", note="   "))
+    assert err.kind == "invalid" and "lessons_recorded is done with a note" in err.message
+    assert lc.record == before
+    lc.apply(CompleteTask(key=key(), actor=PM, task="lessons_recorded", note="Open the doors earlier."))
+    assert lc.record.tasks["lessons_recorded"].note == "Open the doors earlier."
+
+
+def test_the_notice_goes_out_once_date_and_venue_are_fixed() -> None:
+    """P-17: publishing the notice is refused before the date is checked and the venue booked."""
+    from tests.unit.test_lifecycle import refusal, start
+
+    lc = start()
+    err = refusal(lc, CompleteTask(key=key(), actor=PR, task="notice_published"))
+    assert err.kind == "conflict" and "comes after date_checked, venue_booked" in err.message
+    lc.apply(CompleteTask(key=key(), actor=PM, task="date_checked"))
+    lc.apply(CompleteTask(key=key(), actor=VENUE, task="site_inspection"))
+    lc.apply(CompleteTask(key=key(), actor=VENUE, task="venue_booked"))
+    lc.apply(CompleteTask(key=key(), actor=PR, task="notice_published"))
+    assert "notice_published" in lc.record.tasks
+
+
+def test_the_day_ends_only_with_its_roles_staffed() -> None:
+    """O-03: the on-site gate holds while the event's team names nobody as on-site command (staff on duty by
+    role is computed from the team, not only ticked)."""
+    from tests.unit.test_lifecycle import NOW, start
+    from workflows.lifecycle import Lifecycle
+
+    lc = start()
+    team = {role: people for role, people in lc.event.team.items() if role != "on_site_command"}
+    short = Lifecycle(lc.definition, lc.event.model_copy(update={"team": team}), lc.record).at(NOW)
+    stage = lc.definition.stage("on_site")
+    gate = next(g for g in stage.gates if g.id == "event_over")
+    _, reasons = short.gate_status(stage, gate)
+    assert "the team names nobody as on_site_command" in [r.text for r in reasons]
+    _, full = lc.gate_status(stage, gate)
+    assert "the team names nobody as on_site_command" not in [r.text for r in full]

@@ -165,7 +165,7 @@ async def test_an_activity_that_always_fails_escalates_and_the_event_goes_on(
         owner_told = await eventually(lambda: [n for n in stand_ins.notifications
                                                if n.kind == "escalation" and "failed.archive_written" in n.key])
         assert owner_told and owner_told[0].recipient.role == "project_manager"
-        await drive.do(CompleteTask(key=key(), actor=PM, task="lessons_recorded"))
+        await drive.do(CompleteTask(key=key(), actor=PM, task="lessons_recorded", note="check the archive store"))
         assert (await drive.state()).status == "active"  # still waiting on the archive
 
 

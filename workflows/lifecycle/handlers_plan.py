@@ -83,6 +83,8 @@ def check_complete_task(lc: Moves, act: CompleteTask) -> None:
     before = [t for t in task.after if t not in lc.record.tasks]
     if before:
         raise _conflict("task %(task)s comes after %(tasks)s, not done yet", task=task.id, tasks=", ".join(before))
+    if task.note_required and not (act.note or "").strip():
+        raise _invalid("task %(task)s is done with a note saying what (%(title)s)", task=task.id, title=task.title)
 
 
 def apply_complete_task(lc: Moves, act: CompleteTask) -> str:
