@@ -41,8 +41,11 @@ async def test_one_kind_with_diagram_and_timeline(api: Api):
         assert body["timeline"] is None
     else:
         first = body["timeline"][0]
-        # The earliest step: the budget approval (start - 60 days) is reminded of 3 days before.
-        assert first["deadline"] == "budget_approval" and first["at"].startswith("2030-03-30T09:00")
+        # The earliest step: the venue booking (start - 65 days) is reminded of 7 days before; the budget
+        # approval (start - 60 days) 3 days before.
+        assert first["deadline"] == "venue_booking" and first["at"].startswith("2030-03-21T09:00")
+        budget = next(step for step in body["timeline"] if step["deadline"] == "budget_approval")
+        assert budget["at"].startswith("2030-03-30T09:00")
 
 
 async def test_unknown_kind_is_404_and_schema_is_served(api: Api):

@@ -78,7 +78,8 @@ async def test_server_killed_and_restarted_keeps_every_act_and_fires_each_timer_
             deadline = time.monotonic() + 60
             while True:
                 views = [await state_when_up(client, e.id) for e in events]
-                if all(any(a.act == "remind" for a in v.audit) for v in views) or time.monotonic() > deadline:
+                if all(any(a.act == "remind" and "Budget approved" in a.summary for a in v.audit) for v in views) \
+                        or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.5)
             await asyncio.sleep(1.5)  # time for a wrong second firing to show up
@@ -91,8 +92,9 @@ async def test_server_killed_and_restarted_keeps_every_act_and_fires_each_timer_
                 # Every act answered (before, during or after the outage) is recorded once; refused ones nowhere.
                 for o in (o for o in outcomes if o.event_id == view.event.id):
                     assert keys[o.key] == (1 if o.accepted else 0), (o, keys[o.key])
-                reminders = [a for a in view.audit if a.act == "remind"]
-                assert len(reminders) == 1 and "Budget approved" in reminders[0].summary, (view.event.id, reminders)
+                # the budget's reminder, once (the venue booking's ladder, due before this near start, fires too)
+                reminders = [a for a in view.audit if a.act == "remind" and "Budget approved" in a.summary]
+                assert len(reminders) == 1, (view.event.id, reminders)
                 _, deliveries = await journal_of(tmp_path, view.event.id)
                 fired = [f for f in deliveries if ":budget_approval.0." in f.key]
                 assert fired and len({f.key for f in fired}) == len(fired), fired
