@@ -259,18 +259,6 @@ class TokenBook:
 # --- which role an act is done as ------------------------------------------------------------
 
 
-def allowed_roles(definition: Definition, act: Act) -> list[str]:
-    """The roles `definition` allows for `act`: a gate's approvers, a task's owner, the permissions table.
-
-    This is the workflow's own rule (``workflows.lifecycle.allowed_roles``), called rather than copied, so
-    the API's check and the workflow's can never drift apart.
-
-    Raises:
-        ActRefused: ``invalid`` for a gate or task the definition does not have.
-    """
-    return list(lifecycle.allowed_roles(definition, act))
-
-
 def on_team(principal: Principal, event: EventDetails) -> bool:
     """`principal` is the event's owner or one of the people of its team (any role)."""
     return principal.id == event.owner or any(principal.id == p.id for people in event.team.values() for p in people)
@@ -288,7 +276,7 @@ def choose_role(
     if principal.read_only or not any(principal.holds(r) for r in definition.role_ids()):
         raise NotPermitted(f"{principal.id} holds no role of a {definition.kind}; reading is all they may do")
     try:
-        return lifecycle.role_for(definition, event, principal.id, set(principal.roles), allowed_roles(definition, act),
+        return lifecycle.role_for(definition, event, principal.id, set(principal.roles), act.roles(definition),
                                   act.update.replace("_", " "), as_role)
     except ActRefused as refused:
         if refused.kind != "forbidden":

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -53,13 +53,19 @@ class Subscriber:
             return {m["kind"] for m in self.accepted}
 
 
+class Answers(Protocol):
+    """A test receiver: answers a POST (its headers, lower-cased, and its body) with a status; told its URL."""
+
+    url: str
+
+    def answer(self, headers: dict[str, str], body: bytes) -> int: ...
+
+
 @contextmanager
-def subscribers(n: int) -> Iterator[list[Subscriber]]:
-    """`n` endpoints, each on its own loopback port."""
-    made: list[Subscriber] = []
+def serving(targets: Iterable[Answers]) -> Iterator[None]:
+    """Each of `targets` on its own loopback port (its ``url`` set to ``.../hooks``), until the block ends."""
     servers: list[ThreadingHTTPServer] = []
-    for _ in range(n):
-        me = Subscriber()
+    for me in targets:
 
         class Handler(BaseHTTPRequestHandler):
             target = me
@@ -79,10 +85,17 @@ def subscribers(n: int) -> Iterator[list[Subscriber]]:
         me.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
-        made.append(me)
     try:
-        yield made
+        yield
     finally:
         for server in servers:
             server.shutdown()
             server.server_close()
+
+
+@contextmanager
+def subscribers(n: int) -> Iterator[list[Subscriber]]:
+    """`n` endpoints, each on its own loopback port."""
+    made = [Subscriber() for _ in range(n)]
+    with serving(made):
+        yield made

@@ -36,7 +36,6 @@ from pydantic import BaseModel, Field
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal as PrincipalModel
 from api.auth import Unauthenticated, check_read, may_read, visibility_clause
@@ -456,12 +455,7 @@ async def may_act(event_id: EventId, principal: Principal, client: TemporalClien
     The event answers itself (query ``may``) by the one rule its acts are authorised by, so a button shown is
     an act the API accepts from this person (the lifecycle may still refuse it, saying why, e.g. out of stage).
     """
-    try:
-        info = await app.events.get(client, event_id)  # kept per process: the team never changes after the start
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise not_found("no such event") from None
-        raise
+    info = await app.events.get(client, event_id)  # kept per process: the team never changes after the start
     definition = definition_of(registry, info.kind)
     check_read(principal, info.details, definition)  # 404 for an event not theirs, as for an unknown one
     if principal.read_only or definition is None:

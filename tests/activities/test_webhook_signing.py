@@ -4,11 +4,9 @@ a replayed one (old timestamp) and a tampered one are refused, and two secrets a
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -20,6 +18,7 @@ from temporalio.testing import ActivityEnvironment
 from activities import Notifier, SmtpConfig
 from activities.webhook_signing import legacy_signature, message_id, receiver_secret, secret_bytes
 from tests.activities.support import notification
+from tests.subscribers import serving
 
 NEW, OLD = "whsec_" + "bmV3LXNlY3JldC1mb3ItY29udmVuZS13ZWJob29rcw==", "the old secret, in plain text"
 
@@ -49,35 +48,10 @@ class VerifyingReceiver:
 @pytest.fixture
 def receivers() -> Iterator[dict[str, VerifyingReceiver]]:
     """Two receivers: one configured with the new secret, one still with the old."""
-    made: dict[str, VerifyingReceiver] = {}
-    servers = []
-    for name, secret in (("new", receiver_secret(NEW)), ("old", receiver_secret(OLD))):
-        me = VerifyingReceiver(secret=secret)
-
-        class Handler(BaseHTTPRequestHandler):
-            target = me
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status = self.target.answer({k.lower(): v for k, v in self.headers.items()}, body)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        me.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        servers.append(server)
-        made[name] = me
-    try:
+    made = {name: VerifyingReceiver(secret=secret)
+            for name, secret in (("new", receiver_secret(NEW)), ("old", receiver_secret(OLD)))}
+    with serving(made.values()):
         yield made
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
 
 
 def rotating(clock: Any = None) -> Notifier:
